@@ -1,0 +1,119 @@
+"""The Generic format (seed 003): rules, endpoints, requests and a streaming artifact builder."""
+
+import hashlib
+import random
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from formats import packages_api
+from formats.base import DuplicatePolicy, Endpoint, Format, FormatRules, RequestSpec
+from harness.vocabulary import Operation
+
+GIB = 1 << 30
+
+RULES = FormatRules(
+    # Seed 003: names and file names may hold a-z, A-Z, 0-9, '.', '-' and '_'.
+    name_pattern=re.compile(r"[A-Za-z0-9._-]+"),
+    # Seed 003: \A(\.?[\w\+-]+\.?)+\z, written here without the catastrophic nesting but with the same language.
+    version_pattern=re.compile(r"\.?[\w+-]+(?:\.{1,2}[\w+-]+)*\.?", re.ASCII),
+    file_name_pattern=re.compile(r"[A-Za-z0-9._-]+"),
+    size_limit=5 * GIB,
+    duplicates=DuplicatePolicy(allowed_by_default=True, switchable=True),
+    name_rule="only letters, digits, '.', '-' and '_'",
+    version_rule=r"must match \A(\.?[\w\+-]+\.?)+\z",
+    file_name_rule="only letters, digits, '.', '-' and '_'",
+)
+
+_FILE_PATH = "/api/v4/projects/{project_id}/packages/generic/{package_name}/{package_version}/{file_name}"
+_NO_UPSTREAM = "Generic has no upstream client or protocol: this API is GitLab's own, for curl and CI jobs."
+
+UPLOAD = Endpoint(
+    name="upload",
+    method="PUT",
+    path=_FILE_PATH,
+    operation=Operation.PUSH,
+    success_status=201,
+    custom_reason=_NO_UPSTREAM + " `status=hidden` and `select=package_file` are GitLab options too.",
+)
+DOWNLOAD = Endpoint(
+    name="download",
+    method="GET",
+    path=_FILE_PATH,
+    operation=Operation.PULL,
+    success_status=200,
+    custom_reason=_NO_UPSTREAM,
+)
+
+GENERIC = Format(
+    name="generic",
+    rules=RULES,
+    endpoints={UPLOAD.name: UPLOAD, DOWNLOAD.name: DOWNLOAD, **packages_api.ENDPOINTS},
+)
+
+
+@dataclass(frozen=True)
+class GeneratedFile:
+    """A deterministic file of any size, produced chunk by chunk (never held in memory whole).
+
+    Each 1 MiB chunk is one random block, seeded by `seed`, with the chunk's index written over
+    its first 8 bytes, so no two chunks are alike and a misplaced chunk changes the digest.
+    """
+
+    size: int
+    seed: int = 0
+    chunk_size: int = 1 << 20
+
+    @cached_property
+    def _block(self) -> bytes:
+        return random.Random(self.seed).randbytes(self.chunk_size)
+
+    def chunks(self) -> Iterator[bytes]:
+        remaining, index = self.size, 0
+        while remaining > 0:
+            take = min(remaining, self.chunk_size)
+            chunk = index.to_bytes(8, "big") + self._block[8:]
+            yield chunk[:take]
+            remaining -= take
+            index += 1
+
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        for chunk in self.chunks():
+            digest.update(chunk)
+        return digest.hexdigest()
+
+
+def push(
+    project_id: int | str,
+    package_name: str,
+    package_version: str,
+    file_name: str,
+    artifact: GeneratedFile,
+    *,
+    status: str | None = None,
+    select: str | None = None,
+) -> RequestSpec:
+    """PUT one file; the package is created when it does not exist yet."""
+    params = {}
+    if status is not None:
+        params["status"] = status
+    if select is not None:
+        params["select"] = select
+    path = UPLOAD.url_path(project_id=project_id, package_name=package_name,
+                           package_version=package_version, file_name=file_name)
+    return RequestSpec(UPLOAD, path, params=params, headers={"Content-Type": "application/octet-stream"},
+                       body=artifact.chunks(), body_size=artifact.size)
+
+
+def pull(project_id: int | str, package_name: str, package_version: str, file_name: str) -> RequestSpec:
+    """GET the most recent file with this name in this package name and version."""
+    path = DOWNLOAD.url_path(project_id=project_id, package_name=package_name,
+                             package_version=package_version, file_name=file_name)
+    return RequestSpec(DOWNLOAD, path)
+
+
+def search(project_id: int | str, package_name: str) -> RequestSpec:
+    """The Packages API filtered to Generic packages whose name contains `package_name`."""
+    return packages_api.list_packages(project_id, package_type="generic", package_name=package_name)

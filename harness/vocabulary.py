@@ -1,0 +1,98 @@
+"""The shared words of the project (DESIGN.md, "Shared vocabulary"), defined once.
+
+Server, harness, scenarios and reports all import these names; a new word is added here first.
+"""
+
+from enum import StrEnum
+
+
+class TokenKind(StrEnum):
+    """Kinds of real credentials a registry issues."""
+
+    PERSONAL_ACCESS_TOKEN = "personal_access_token"
+    PROJECT_ACCESS_TOKEN = "project_access_token"
+    PROJECT_DEPLOY_TOKEN = "project_deploy_token"
+    GROUP_DEPLOY_TOKEN = "group_deploy_token"
+    JOB_TOKEN = "job_token"
+
+
+class CredentialCase(StrEnum):
+    """Every credential a case can present: the token kinds plus the negative cases beside them."""
+
+    PERSONAL_ACCESS_TOKEN = "personal_access_token"
+    PROJECT_ACCESS_TOKEN = "project_access_token"
+    PROJECT_DEPLOY_TOKEN = "project_deploy_token"
+    GROUP_DEPLOY_TOKEN = "group_deploy_token"
+    JOB_TOKEN = "job_token"
+    ANONYMOUS = "anonymous"
+    REVOKED_TOKEN = "revoked_token"
+    EXPIRED_TOKEN = "expired_token"
+    OTHER_PROJECT_TOKEN = "other_project_token"
+    READ_ONLY_DEPLOY_TOKEN = "read_only_deploy_token"
+
+    @property
+    def is_negative(self) -> bool:
+        return self.value not in {k.value for k in TokenKind}
+
+
+class AuthScheme(StrEnum):
+    """How a credential travels: a kind-specific header, HTTP Basic (any user name), or a bearer token."""
+
+    HEADER = "header"
+    BASIC = "basic"
+    BEARER = "bearer"
+    NONE = "none"  # anonymous requests carry nothing
+
+
+class Operation(StrEnum):
+    PUSH = "push"
+    PULL = "pull"
+    METADATA = "metadata"
+    SEARCH = "search"
+    LIST = "list"
+    DELETE = "delete"
+    LOAD = "load"
+
+
+class Permission(StrEnum):
+    """GitLab's package permissions (seed 001, "Authorization")."""
+
+    READ_PACKAGE = "read_package"
+    CREATE_PACKAGE = "create_package"
+    DESTROY_PACKAGE = "destroy_package"
+
+
+class Outcome(StrEnum):
+    """Case outcomes. `error` is the harness's or the environment's fault, never the target's."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    NOT_RUN = "not_run"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class Verdict(StrEnum):
+    READY = "ready"
+    NOT_READY = "not_ready"
+    NEEDS_SIGN_OFF = "needs_sign_off"
+
+
+class Stage(StrEnum):
+    EXPERIMENT = "experiment"
+    BETA = "beta"
+    GA = "ga"
+
+
+# The header each token kind uses in the `header` scheme (GitLab's names).
+HEADER_FOR_KIND: dict[TokenKind, str] = {
+    TokenKind.PERSONAL_ACCESS_TOKEN: "PRIVATE-TOKEN",
+    TokenKind.PROJECT_ACCESS_TOKEN: "PRIVATE-TOKEN",
+    TokenKind.PROJECT_DEPLOY_TOKEN: "DEPLOY-TOKEN",
+    TokenKind.GROUP_DEPLOY_TOKEN: "DEPLOY-TOKEN",
+    TokenKind.JOB_TOKEN: "JOB-TOKEN",
+}
+
+# Deploy-token scopes (GitLab's names).
+READ_PACKAGE_REGISTRY = "read_package_registry"
+WRITE_PACKAGE_REGISTRY = "write_package_registry"
