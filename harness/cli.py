@@ -1,0 +1,183 @@
+"""`harness`: run the rollout scenarios, serve the reference server, clean up after a crash.
+
+Exit codes (documented in README.md): 0 ready; 1 the target failed a check, or the stage is not ready
+or still needs sign-offs; 2 bad configuration or scenario; 3 a threshold broken; 4 the harness or its
+environment broke.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from harness.config import OPTIONS, ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+EXIT_READY, EXIT_FAILED, EXIT_CONFIG, EXIT_THRESHOLD, EXIT_HARNESS = 0, 1, 2, 3, 4
+console = Console(stderr=True)
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    for option in OPTIONS:
+        parser.add_argument("--" + option.name.replace("_", "-"), dest=option.name, default=None,
+                            metavar=option.metavar, help=f"{option.help} [env HARNESS_{option.name.upper()}]")
+    parser.add_argument("--config", default=None, metavar="FILE", help="config file (default: harness.yaml)")
+    # Selection spelled the way CI users expect; each maps onto an option above.
+    parser.add_argument("--format", dest="formats", help=argparse.SUPPRESS)
+    parser.add_argument("--token-kind", dest="token_kinds", help=argparse.SUPPRESS)
+    parser.add_argument("--scenario", dest="scenarios", help=argparse.SUPPRESS)
+    parser.add_argument("-k", dest="keyword", default=None, help="pytest -k expression over case ids")
+    parser.add_argument("-m", dest="markers", default=None, help="pytest -m marker expression (e.g. 'not slow')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="harness", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run a stage's scenarios and write the readiness report")
+    _add_run_options(run)
+
+    serve = commands.add_parser("serve", help="run the bundled reference server on its own")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--data-dir", default="data", help="where packages and the database live (kept)")
+    serve.add_argument("--admin-token-file", default=None,
+                       help="file holding the admin's token (created with a new token if missing)")
+    serve.add_argument("--size-limit", action="append", default=[], metavar="FORMAT=SIZE")
+    serve.add_argument("--fault", action="append", default=[], metavar="NAME")
+
+    cleanup = commands.add_parser("cleanup", help="delete what a crashed run left on a target (from its ledger)")
+    cleanup.add_argument("run_id")
+    cleanup.add_argument("--target", default=os.environ.get("HARNESS_TARGET"), required=False)
+    cleanup.add_argument("--token-file", default=os.environ.get("HARNESS_TOKEN_FILE"))
+    cleanup.add_argument("--out-dir", default=os.environ.get("HARNESS_OUT_DIR", "reports/out"))
+
+    commands.add_parser("schema", help="write scenarios/scenario.schema.json (the scenario JSON Schema)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return run(args)
+        if args.command == "serve":
+            return serve(args)
+        if args.command == "cleanup":
+            return cleanup(args)
+        if args.command == "schema":
+            from harness.scenario import SCHEMA_PATH, json_schema
+
+            SCHEMA_PATH.write_text(json_schema())
+            console.print(f"wrote {SCHEMA_PATH}")
+            return 0
+    except ConfigError as exc:
+        console.print(f"[red]configuration error:[/] {exc}")
+        return EXIT_CONFIG
+    return EXIT_HARNESS
+
+
+def run(args: argparse.Namespace) -> int:
+    flags = {o.name: getattr(args, o.name) for o in OPTIONS}
+    settings = load_settings(flags, config_path=args.config)  # validate here: a bad flag fails fast with exit 2
+    run_id = settings.run_id or dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+    run_dir = Path(settings.out_dir) / run_id
+    command = [sys.executable, "-m", "pytest", str(ROOT / "scenarios"), "--rootdir", str(ROOT),
+               "-c", str(ROOT / "pyproject.toml"), "-q", "--no-header", "-p", "no:cacheprovider",
+               "--harness-progress", "--harness-run-id", run_id, "-p", "no:benchmark", "-o", "console_output_style=classic",
+               "--tb=no", "-rN"]
+    for name, value in flags.items():
+        if value is not None and name != "run_id":
+            command += ["--harness-" + name.replace("_", "-"), str(value)]
+    if args.config:
+        command += ["--harness-config", args.config]
+    if settings.workers not in ("0", "no"):
+        command += ["-n", settings.workers]
+    if args.keyword:
+        command += ["-k", args.keyword]
+    if args.markers:
+        command += ["-m", args.markers]
+    console.print(f"[bold]harness run[/] {run_id}: stage {settings.stage}, formats {', '.join(settings.formats)}, "
+                  f"target {settings.target or 'bundled reference server'}")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    process = subprocess.Popen(command, cwd=os.getcwd(), env=env, stdout=subprocess.PIPE, stderr=None, text=True)
+    tail: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            tail = (tail + [line.rstrip()])[-40:]
+        returncode = process.wait()
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: writing the reports of what ran…[/]")
+        returncode = process.wait()
+    return _conclude(run_dir, returncode, tail)
+
+
+def _conclude(run_dir: Path, returncode: int, tail: list[str]) -> int:
+    verdict_file = run_dir / "verdict.json"
+    if not verdict_file.exists():
+        text = "\n".join(tail)
+        if returncode in (2, 4) and ("UsageError" in text or "error:" in text or "ERROR" in text):
+            console.print(f"[red]the run could not start:[/]\n{text}")
+            return EXIT_CONFIG
+        console.print(f"[red]the harness broke before writing a verdict (pytest exit {returncode}):[/]\n{text}")
+        return EXIT_HARNESS
+    verdict = json.loads(verdict_file.read_text())
+    colour = {"ready": "green", "not_ready": "red", "needs_sign_off": "yellow"}.get(verdict["verdict"], "white")
+    console.print(f"report: {run_dir / 'report.html'}")
+    console.print(f"[bold {colour}]{verdict['stage']}: {verdict['verdict'].replace('_', ' ')}[/] — {verdict['why']}")
+    return int(verdict["exit_code"])
+
+
+def serve(args: argparse.Namespace) -> int:
+    command = [sys.executable, "-m", "reference_server", "--host", args.host, "--port", str(args.port),
+               "--data-dir", args.data_dir]
+    token_file = Path(args.admin_token_file or Path(args.data_dir) / "admin-token")
+    if not token_file.exists():
+        token_file.parent.mkdir(parents=True, exist_ok=True)
+        token_file.write_text("glpat-" + secrets.token_urlsafe(24))
+        token_file.chmod(0o600)
+        console.print(f"admin token written to {token_file} (use it as PRIVATE-TOKEN)")
+    command += ["--admin-token-file", str(token_file)]
+    for limit in args.size_limit:
+        command += ["--size-limit", limit]
+    for fault in args.fault:
+        command += ["--fault", fault]
+    try:
+        return subprocess.call(command, cwd=ROOT)
+    except KeyboardInterrupt:
+        return 0
+
+
+def cleanup(args: argparse.Namespace) -> int:
+    from harness.gitlab_api import GitLabClient
+    from harness.ledger import Ledger
+    from harness.ledger import cleanup as clean
+    from harness.provisioning import read_token_file
+
+    ledger_path = Path(args.out_dir) / args.run_id / "ledger.jsonl"
+    if not ledger_path.exists():
+        raise ConfigError(f"no ledger at {ledger_path}: is the run id right (see {args.out_dir})?")
+    if not args.target:
+        raise ConfigError("--target (or HARNESS_TARGET) is needed: the instance the run created things on")
+    owner = read_token_file(args.token_file).get("owner")
+    if not owner:
+        raise ConfigError("the token file (or HARNESS_OWNER_TOKEN) gives no 'owner' token")
+    result = clean(Ledger(ledger_path), GitLabClient(args.target, str(owner)))
+    console.print(f"cleaned {result.cleaned}; left behind: {len(result.leftovers)}")
+    for item in result.leftovers:
+        console.print(f"  - {item}")
+    return EXIT_READY if not result.leftovers else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

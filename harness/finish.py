@@ -1,0 +1,108 @@
+"""The end of a run: clean up the target, judge readiness, write the reports and `verdict.json`.
+
+Runs in the controlling process after the last case, after a failure and after Ctrl-C alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from formats import packages_api
+from harness.credentials import REDACTOR
+from harness.drivers.http import HttpDriver
+from harness.ledger import cleanup
+from harness.readiness import assess, exit_code, load_signoffs, load_stages
+from harness.results import read_results
+from harness.vocabulary import AuthScheme
+from reports.render import write_reports
+
+if TYPE_CHECKING:
+    from harness.provisioning import RunContext
+    from harness.pytest_plugin import RunState
+
+
+def _clean_target(ctx: RunContext) -> list[str]:
+    """Remove what the run made on a real target; return what could not be removed."""
+    if ctx.reference:
+        return []  # the reference server's data is thrown away with it
+    leftovers: list[str] = []
+    if ctx.given_project:
+        leftovers += _delete_prefixed_packages(ctx)
+    result = cleanup(ctx.ledger(), ctx.client())
+    return leftovers + list(result.leftovers)
+
+
+def _delete_prefixed_packages(ctx: RunContext) -> list[str]:
+    from harness.provisioning import _slug
+
+    prefix = f"h{_slug(ctx.run_id, 12)}-"
+    driver, left = HttpDriver(ctx.target_url), []
+    for page in range(1, 51):
+        obs = driver.send(packages_api.list_packages(ctx.given_project or "", package_name=prefix, page=page),
+                          ctx.owner, AuthScheme.HEADER)
+        if obs.status != 200:
+            return [f"packages named {prefix}* in project {ctx.given_project}: listing them failed ({obs.status})"]
+        items = obs.json()
+        for item in items:
+            if str(item.get("name", "")).startswith(prefix):
+                gone = driver.send(packages_api.delete_package(ctx.given_project or "", int(item["id"])),
+                                   ctx.owner, AuthScheme.HEADER)
+                if gone.status not in (204, 404):
+                    left.append(f"package {item['name']} {item.get('version')} ({gone.status})")
+        if not obs.headers.get("x-next-page"):
+            break
+    return left
+
+
+def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> dict[str, Any]:
+    settings, run_dir = state.settings, state.run_dir
+    leftovers: list[str] = []
+    if state.ctx is not None:
+        try:
+            leftovers = _clean_target(state.ctx)
+        except Exception as exc:  # never lose the report over a clean-up problem
+            leftovers = [REDACTOR(f"clean-up failed: {exc}; run `harness cleanup {state.ctx.run_id}`")]
+    records = read_results(run_dir / "results.jsonl")
+    stages = load_stages()
+    signoffs = load_signoffs(Path(settings.signoff_file), stages) if settings.signoff_file else None
+    readiness = assess(records, stages, signoffs, settings.formats, settings.stage)
+    code = exit_code(readiness, records)
+    if interrupted and code == 0:
+        code = 1
+    meta = {
+        "run_id": run_dir.name,
+        "stage": settings.stage,
+        "target": state.ctx.target_url if state.ctx else settings.target,
+        "target_kind": "external" if settings.target else "reference server",
+        "formats": settings.formats,
+        "started_at": state.started_at,
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - state.started, 1),
+        "harness_version": harness_version,
+        "python_version": platform.python_version(),
+        "command": json.loads((run_dir / "run.json").read_text()).get("command", ""),
+        "leftovers": leftovers,
+        "signoff_file": settings.signoff_file,
+        "interrupted": interrupted,
+    }
+    write_reports(run_dir, records, readiness, meta)
+    why = readiness.overall.why + (" (interrupted: only part of the run took place)" if interrupted else "")
+    verdict = {
+        "stage": settings.stage,
+        "verdict": readiness.overall.verdict.value,
+        "why": why,
+        "by_format": {f: v.verdict.value for f, v in readiness.by_format.items()},
+        "missing": readiness.overall.missing,
+        "exit_code": code,
+        "cases": {o: sum(1 for r in records if r.outcome == o) for o in sorted({r.outcome for r in records})},
+        "leftovers": leftovers,
+    }
+    (run_dir / "verdict.json").write_text(json.dumps(verdict, indent=2) + "\n")
+    meta_file = run_dir / "run.json"
+    meta_file.write_text(json.dumps(meta, indent=2) + "\n")
+    return verdict

@@ -1,0 +1,324 @@
+"""The pytest plugin: `pytest scenarios` is the conformance suite, and `harness run` runs pytest.
+
+- Every option of harness/config.py is also `--harness-<name>` here.
+- The controlling process (the xdist controller, or the only process) starts the reference server when no
+  target is given, provisions the run and hands the run context to the workers in memory.
+- Each YAML file under scenarios/ is collected into cases (scenario × format × credential × scheme ×
+  driver), one pytest item each, with a readable id and markers (stage, format, negative, slow).
+- As cases finish, their records stream to `results.jsonl` (and to the live progress line); at the end
+  the reports, the readiness verdict and `verdict.json` are written, on Ctrl-C too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import __version__
+from harness.config import OPTIONS, ConfigError, Settings, load_settings
+from harness.engine import run_case
+from harness.matrix import Case, expand
+from harness.provisioning import RunContext, TokenFileError, provision_run, read_token_file
+from harness.results import CaseRecord
+from harness.scenario import ScenarioError, load_scenario
+from harness.vocabulary import Outcome
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS_DIR = ROOT / "scenarios"
+RECORD_KEY = "harness_record"
+CTX_KEY = "harness_ctx"
+_ctx_key = pytest.StashKey[RunContext]()
+_run_key = pytest.StashKey["RunState"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "package-registry rollout harness")
+    for option in OPTIONS:
+        group.addoption("--harness-" + option.name.replace("_", "-"), dest="harness_" + option.name, default=None,
+                        metavar=option.metavar, help=option.help)
+    group.addoption("--harness-config", dest="harness_config", default=None, metavar="FILE",
+                    help="config file (default: harness.yaml if present)")
+    group.addoption("--harness-progress", dest="harness_progress", action="store_true",
+                    help="show a live progress line instead of pytest's per-test output")
+
+
+def settings_from(config: pytest.Config) -> Settings:
+    flags = {o.name: config.getoption("harness_" + o.name) for o in OPTIONS}
+    return load_settings(flags, config_path=config.getoption("harness_config"))
+
+
+def _targets_scenarios(config: pytest.Config) -> bool:
+    for arg in config.args:
+        path = Path(arg.split("::")[0]).resolve()
+        if path == SCENARIOS_DIR or SCENARIOS_DIR in path.parents or path in SCENARIOS_DIR.parents:
+            return True
+    return False
+
+
+class RunState:
+    """What the controlling process holds for the whole run."""
+
+    def __init__(self, settings: Settings, run_dir: Path) -> None:
+        self.settings = settings
+        self.run_dir = run_dir
+        self.started = time.monotonic()
+        self.started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        self.server: Any = None
+        self.server_data: Path | None = None
+        self.counts: Counter[str] = Counter()
+        self.total = 0
+        self.progress: Any = None
+        self.results = (run_dir / "results.jsonl").open("a", encoding="utf-8")
+        self.ctx: RunContext | None = None
+        self.verdict: dict[str, Any] | None = None
+
+
+def _new_run_id() -> str:
+    return dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    for stage in ("experiment", "beta", "ga"):
+        config.addinivalue_line("markers", f"{stage}: case of the {stage} stage")
+    config.addinivalue_line("markers", "generic: case of the Generic format")
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        if CTX_KEY in workerinput:
+            config.stash[_ctx_key] = RunContext.from_dict(json.loads(workerinput[CTX_KEY]))
+        return
+    if not _targets_scenarios(config):
+        return
+    try:
+        settings = settings_from(config)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    run_id = settings.run_id or _new_run_id()
+    run_dir = Path(settings.out_dir) / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state = RunState(settings, run_dir)
+    config.stash[_run_key] = state
+    if not config.option.xmlpath:
+        config.option.xmlpath = str(run_dir / "junit.xml")
+    (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "command": _command(),
+                                                  "started_at": state.started_at}, indent=2))
+    try:
+        state.ctx = _provision(state, run_id)
+    except (TokenFileError, ConfigError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[_ctx_key] = state.ctx
+
+
+def _command() -> str:
+    from harness.credentials import REDACTOR
+
+    return REDACTOR(" ".join(sys.argv))
+
+
+def _provision(state: RunState, run_id: str) -> RunContext:
+    settings = state.settings
+    token_file = read_token_file(settings.token_file)
+    if settings.target:
+        owner = token_file.get("owner")
+        if not owner:
+            raise TokenFileError("the token file has no 'owner' token (api scope, maintainer on the project or "
+                                 "group): it is needed to set up and verify cases")
+        url, reference = settings.target.rstrip("/"), False
+    else:
+        from harness.reference import ReferenceServer
+
+        state.server_data = Path(tempfile.mkdtemp(prefix="harness-reference-"))
+        state.server = ReferenceServer(state.server_data, faults=settings.faults, size_limits=settings.size_limits,
+                                       log_path=state.run_dir / "reference-server.log")
+        state.server.__enter__()
+        url, owner, reference = state.server.url, state.server.admin_token, True
+    return provision_run(run_id, state.run_dir, url, str(owner), reference=reference,
+                         given_project=settings.project, token_file=token_file,
+                         settings=settings.as_dict(), size_limits=settings.size_limits)
+
+
+def pytest_configure_node(node: Any) -> None:
+    """xdist: hand the run context to each worker in memory (tokens never touch the disk)."""
+    ctx = node.config.stash.get(_ctx_key, None)
+    if ctx is not None:
+        node.workerinput[CTX_KEY] = json.dumps(ctx.to_dict())
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix == ".yaml" and SCENARIOS_DIR in file_path.parents and file_path.name != "stages.yaml" \
+            and not file_path.name.startswith("signoffs"):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    def collect(self) -> list[CaseItem]:
+        try:
+            scenario = load_scenario(self.path)
+        except ScenarioError as exc:
+            raise self.CollectError(str(exc)) from None
+        settings = settings_from(self.config)
+        if scenario.stage.value != settings.stage:
+            return []
+        if settings.scenarios and scenario.name not in settings.scenarios:
+            return []
+        items = []
+        for case in expand(self.path, scenario, settings):
+            item = CaseItem.from_parent(self, name=f"{scenario.name}[{case.params_id}]", case=case)
+            item.add_marker(scenario.stage.value)
+            item.add_marker(case.format)
+            if case.credential.is_negative:
+                item.add_marker("negative")
+            for tag in scenario.tags:
+                item.add_marker(tag)
+            items.append(item)
+        return items
+
+
+class CaseFailed(Exception):
+    pass
+
+
+class CaseError(Exception):
+    pass
+
+
+class CaseItem(pytest.Item):
+    def __init__(self, *, case: Case, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+
+    def runtest(self) -> None:
+        ctx = self.config.stash.get(_ctx_key, None)
+        if ctx is None:
+            raise CaseError("no run context: the scenarios must be run through `pytest scenarios` or `harness "
+                            "run`, with the harness plugin loaded")
+        index = self.session.items.index(self) if self in self.session.items else 0
+        record = run_case(self.case, ctx, index)
+        self.user_properties.append((RECORD_KEY, record.to_json()))
+        if record.outcome == Outcome.FAILED:
+            raise CaseFailed(record.reason)
+        if record.outcome == Outcome.ERROR:
+            raise CaseError(record.reason)
+        if record.outcome in (Outcome.NOT_RUN, Outcome.NOT_APPLICABLE):
+            pytest.skip(f"{record.outcome}: {record.reason}")
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, CaseFailed):
+            return f"FAILED (the target broke an expectation): {excinfo.value}"
+        if isinstance(excinfo.value, CaseError):
+            return f"ERROR (the harness or its environment broke, not the target): {excinfo.value}"
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, self.case.id
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash.get(_run_key, None)
+    if state is not None:
+        state.total = sum(1 for i in items if isinstance(i, CaseItem))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for key, value in report.user_properties:
+        if key == RECORD_KEY and report.when == "call":
+            _PLUGIN_STATE.on_record(value)
+
+
+class _Listener:
+    """Receives records on the controlling process (xdist forwards worker reports here)."""
+
+    def __init__(self) -> None:
+        self.state: RunState | None = None
+
+    def on_record(self, line: str) -> None:
+        state = self.state
+        if state is None:
+            return
+        state.results.write(line + "\n")
+        state.results.flush()
+        record = json.loads(line)
+        state.counts[record["outcome"]] += 1
+        if state.progress is not None:
+            state.progress.update(record)
+
+
+_PLUGIN_STATE = _Listener()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    state = session.config.stash.get(_run_key, None)
+    if state is None:
+        return
+    _PLUGIN_STATE.state = state
+    if session.config.getoption("harness_progress"):
+        from harness.progress import LiveProgress
+
+        state.progress = LiveProgress(state.total or len(session.items))
+        state.progress.start()
+
+
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    state = node.config.stash.get(_run_key, None)
+    if state is not None:
+        _PLUGIN_STATE.state = state
+        if not state.total:
+            state.total = len(ids)
+            if node.config.getoption("harness_progress") and state.progress is None:
+                from harness.progress import LiveProgress
+
+                state.progress = LiveProgress(state.total)
+                state.progress.start()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = session.config.stash.get(_run_key, None)
+    if state is None or getattr(session.config, "workerinput", None) is not None:
+        return
+    if state.progress is not None:
+        state.progress.stop()
+    state.results.close()
+    from harness.finish import finish_run
+
+    state.verdict = finish_run(state, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
+                               harness_version=__version__)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash.get(_run_key, None)
+    verdict = getattr(state, "verdict", None) if state is not None else None
+    if not verdict:
+        return
+    terminalreporter.write_sep("=", "readiness")
+    terminalreporter.write_line(f"report: {state.run_dir / 'report.html'}")
+    terminalreporter.write_line(f"{verdict['stage']}: {verdict['verdict'].replace('_', ' ')} — {verdict['why']}")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_run_key, None)
+    if state is None or state.server is None:
+        return
+    state.server.__exit__(None, None, None)
+    state.server = None
+    if state.server_data is not None:
+        shutil.rmtree(state.server_data, ignore_errors=True)
+
+
+def record_of(report: pytest.TestReport) -> CaseRecord | None:
+    for key, value in report.user_properties:
+        if key == RECORD_KEY:
+            return CaseRecord.from_dict(json.loads(value))
+    return None

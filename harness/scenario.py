@@ -1,0 +1,198 @@
+"""The scenario model: what a YAML scenario may say, validated with the file, line and field named.
+
+The JSON Schema published at scenarios/scenario.schema.json is generated from these models
+(`harness schema`), so editors validate and complete scenario YAML with the same rules.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from formats import FORMATS
+from harness.config import parse_size
+from harness.vocabulary import AuthScheme, CredentialCase, Stage
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "scenarios" / "scenario.schema.json"
+
+
+class ScenarioError(Exception):
+    """A scenario file is wrong. Exit code 2; the message names the file, line and field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class PackageRef(_Strict):
+    name: str = Field(description="logical package name; the run may add a prefix to keep cases apart")
+    version: str = "1.0.0"
+    file: str = Field("package.bin", description="file name inside the package")
+
+
+class Expect(_Strict):
+    """Checks on a step's answer. The status comes from the permission table unless `status` says otherwise."""
+
+    status: int | None = Field(None, description="expected status when the credential is permitted "
+                                                 "(e.g. 403 for a refused duplicate, 413 over the limit)")
+    body_sent: bool | None = Field(None, description="false: the refusal must come before the body is sent")
+    same_content_as: str | None = Field(None, description="name of an earlier push step whose bytes must come back")
+    listed: list[str] = Field(default_factory=list, description="package names the answer must contain")
+    not_listed: list[str] = Field(default_factory=list, description="package names the answer must not contain")
+    min_count: int | Literal["metadata_packages"] | None = Field(
+        None, description="the list must hold at least this many packages ('metadata_packages': the run's count)")
+    json_fields: list[str] = Field(default_factory=list, description="keys the JSON answer must have")
+    max_ms: float | None = Field(None, description="threshold: slowest request of the step, in milliseconds")
+    p95_ms: float | None = Field(None, description="threshold: 95th percentile of the step's requests, in ms")
+
+
+SizeSpec = int | str
+
+
+class Step(_Strict):
+    name: str | None = Field(None, description="a name later steps can refer to")
+    op: Literal["push", "pull", "list", "search", "delete", "push_many", "challenge"]
+    actor: Literal["subject", "owner"] = Field(
+        "subject", alias="as",
+        description="subject: the case's credential (its answer comes from the permission table); "
+                    "owner: the run's set-up credential (must succeed)")
+    package: PackageRef | None = None
+    size: SizeSpec = Field("4KiB", description="bytes to push: a size (4KiB, 256MiB), 'large' (the run's "
+                                                "--large-size), 'limit' or 'limit+1' (the format's size limit)")
+    seed: int = Field(0, description="content seed: different seeds give different bytes")
+    status: Literal["default", "hidden"] | None = None
+    select: Literal["package_file"] | None = None
+    count: int | Literal["metadata_packages"] = Field(
+        1, description="push_many: how many packages ('metadata_packages' = the run's --metadata-packages)")
+    parallel: int = Field(8, ge=1, le=64, description="push_many: concurrent uploads")
+    expect: Expect = Field(default_factory=Expect)
+
+    @field_validator("size")
+    @classmethod
+    def _size_is_known(cls, value: SizeSpec) -> SizeSpec:
+        if isinstance(value, str) and value not in ("large", "limit", "limit+1"):
+            parse_size(value)  # raises ValueError with an example of what is accepted
+        return value
+
+
+class GroupSettings(_Strict):
+    duplicates: Literal["allowed", "rejected"] = "allowed"
+    exception_regex: str = Field("", description="with duplicates rejected: names or versions matching this "
+                                                 "regex may still be duplicated")
+
+
+class Scenario(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    stage: Stage
+    description: str
+    formats: list[str] | Literal["all"] = "all"
+    credentials: list[CredentialCase] | Literal["all"] = "all"
+    schemes: list[AuthScheme] | Literal["all"] = "all"
+    group_settings: GroupSettings | None = None
+    tags: list[str] = Field(default_factory=list)
+    steps: list[Step] = Field(min_length=1)
+
+    @field_validator("formats")
+    @classmethod
+    def _formats_are_known(cls, value: list[str] | str) -> list[str] | str:
+        if isinstance(value, list):
+            unknown = [f for f in value if f not in FORMATS]
+            if unknown:
+                raise ValueError(f"unknown format {', '.join(unknown)}; known formats: {', '.join(FORMATS)}")
+        return value
+
+    def step_named(self, name: str) -> Step:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise KeyError(name)
+
+
+def _line_map(node: yaml.Node, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
+    """Map each path in a YAML document (keys and list indexes) to its 1-based line."""
+    lines = {path: node.start_mark.line + 1}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*path, key.value)
+            lines[child] = key.start_mark.line + 1
+            lines.update({k: v for k, v in _line_map(value, child).items() if k != child})
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines.update(_line_map(item, (*path, index)))
+    return lines
+
+
+def _describe(error: dict[str, Any], path: Path, lines: dict[tuple[Any, ...], int]) -> str:
+    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p in ("list[...]", "literal['all']")))
+    loc = tuple("as" if p == "actor" else p for p in loc)
+    line = None
+    for size in range(len(loc), -1, -1):
+        if loc[:size] in lines:
+            line = lines[loc[:size]]
+            break
+    field = ".".join(str(p) for p in loc) or "(document)"
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = f"unknown key {loc[-1]!r}"
+    return f"{path}:{line or 1}: field {field}: {message}"
+
+
+def load_scenario(path: Path) -> Scenario:
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise ScenarioError(f"{path}:{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict) or node is None:
+        raise ScenarioError(f"{path}:1: a scenario is a mapping with name, stage, description and steps")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        lines = _line_map(node)
+        problems = [_describe(e, path, lines) for e in exc.errors()]
+        raise ScenarioError("invalid scenario:\n  " + "\n  ".join(problems)) from None
+    _check_references(scenario, path, _line_map(node))
+    return scenario
+
+
+def _check_references(scenario: Scenario, path: Path, lines: dict[tuple[Any, ...], int]) -> None:
+    seen: set[str] = set()
+    for index, step in enumerate(scenario.steps):
+        ref = step.expect.same_content_as
+        if ref is not None and ref not in seen:
+            line = lines.get(("steps", index, "expect", "same_content_as"), 1)
+            raise ScenarioError(f"{path}:{line}: field steps.{index}.expect.same_content_as: no earlier step "
+                                f"is named {ref!r}")
+        if step.op in ("push", "pull", "delete", "challenge") and step.package is None:
+            line = lines.get(("steps", index), 1)
+            raise ScenarioError(f"{path}:{line}: field steps.{index}.package: op {step.op} needs a package")
+        if step.name:
+            seen.add(step.name)
+
+
+def load_scenarios(directory: Path) -> list[tuple[Path, Scenario]]:
+    """Every scenario under `directory` (sorted by path); the first bad file raises ScenarioError."""
+    found = []
+    for path in sorted(directory.rglob("*.yaml")):
+        if path.name == "stages.yaml" or path.name.startswith("signoffs"):
+            continue
+        found.append((path, load_scenario(path)))
+    names = [s.name for _, s in found]
+    duplicated = {n for n in names if names.count(n) > 1}
+    if duplicated:
+        raise ScenarioError(f"scenario names must be unique; repeated: {', '.join(sorted(duplicated))}")
+    return found
+
+
+def json_schema() -> str:
+    schema = Scenario.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Package-registry rollout harness scenario"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,64 @@
+"""`create_app(settings)`: the reference registry as a Starlette app (routes, state, middleware, error rendering)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from reference_server import (
+    graphql,
+    provisioning,
+    provisioning_tokens,
+    reference_jobs,
+    routes_generic,
+    routes_packages_api,
+)
+from reference_server.db import Database
+from reference_server.errors import ApiError, api_error_handler, http_exception_handler, server_error_handler
+from reference_server.metrics import Metrics, metrics_endpoint
+from reference_server.paths import EncodedSlashMiddleware
+from reference_server.ratelimit import RateLimitMiddleware
+from reference_server.settings import ServerSettings
+from reference_server.storage import FileStore
+from reference_server.tokens import register_admin_token
+
+DATABASE_FILE = "registry.sqlite3"
+
+
+def create_app(settings: ServerSettings) -> Starlette:
+    """A ready app over `settings.data_dir` (created if missing; existing data is kept)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.data_dir / DATABASE_FILE)
+    if settings.admin_token:
+        register_admin_token(db, settings.admin_token)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        db.close()
+
+    routes = [
+        Route("/-/metrics", metrics_endpoint, methods=["GET"]),
+        *routes_generic.ROUTES,
+        *routes_packages_api.ROUTES,
+        *provisioning.ROUTES,
+        *provisioning_tokens.ROUTES,
+        *graphql.ROUTES,
+        *reference_jobs.ROUTES,
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(EncodedSlashMiddleware),
+                    Middleware(RateLimitMiddleware, rate_per_second=settings.rate_limit_per_second)],
+        exception_handlers={ApiError: api_error_handler, HTTPException: http_exception_handler,
+                            Exception: server_error_handler},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.store = FileStore(settings.data_dir)
+    app.state.metrics = Metrics()
+    return app

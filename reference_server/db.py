@@ -1,0 +1,382 @@
+"""SQLite persistence: the schema and every query. One connection (WAL), guarded by a re-entrant lock."""
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+Row = sqlite3.Row
+
+ROOT_USER_ID = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    username TEXT NOT NULL UNIQUE,
+    is_admin INTEGER NOT NULL DEFAULT 0,
+    bot INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS namespaces (  -- groups and subgroups
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    parent_id INTEGER REFERENCES namespaces(id) ON DELETE CASCADE,
+    full_path TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    visibility TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS package_settings (
+    namespace_id INTEGER PRIMARY KEY REFERENCES namespaces(id) ON DELETE CASCADE,
+    generic_duplicates_allowed INTEGER NOT NULL DEFAULT 1,
+    generic_duplicate_exception_regex TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS projects (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    namespace_id INTEGER NOT NULL REFERENCES namespaces(id) ON DELETE CASCADE,
+    full_path TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    visibility TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS members (
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    access_level INTEGER NOT NULL,
+    PRIMARY KEY (project_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,                      -- a harness.vocabulary.TokenKind value
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,         -- sha256 hex of the token; the token itself is never stored
+    scopes TEXT NOT NULL,                    -- JSON list
+    expires_at TEXT,                         -- YYYY-MM-DD
+    revoked INTEGER NOT NULL DEFAULT 0,
+    user_id INTEGER REFERENCES users(id) ON DELETE CASCADE,
+    project_id INTEGER REFERENCES projects(id) ON DELETE CASCADE,
+    namespace_id INTEGER REFERENCES namespaces(id) ON DELETE CASCADE,
+    job_id INTEGER REFERENCES jobs(id) ON DELETE CASCADE,
+    access_level INTEGER,
+    username TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS packages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    package_type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (project_id, package_type, name, version)
+);
+CREATE TABLE IF NOT EXISTS package_files (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    package_id INTEGER NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+    file_name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    file_md5 TEXT NOT NULL,
+    file_sha1 TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS package_files_by_name ON package_files (package_id, file_name, id);
+"""
+
+ORDER_COLUMNS = {"created_at": "created_at", "name": "name", "version": "version", "type": "package_type"}
+
+
+def now_iso() -> str:
+    """GitLab's timestamp format: 2021-10-12T12:05:23.387Z."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class Database:
+    def __init__(self, path: Path) -> None:
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn.executescript(SCHEMA)
+        self._conn.execute("INSERT OR IGNORE INTO users (id, username, is_admin) VALUES (?, 'root', 1)",
+                           (ROOT_USER_ID,))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All statements inside run in one IMMEDIATE transaction (nested use joins the outer one)."""
+        with self._lock:
+            if self._conn.in_transaction:
+                yield
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[Row]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    def _one(self, sql: str, args: tuple[Any, ...] = ()) -> Row | None:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchone()
+
+    def _insert(self, sql: str, args: tuple[Any, ...]) -> int:
+        with self._lock:
+            row_id = self._conn.execute(sql, args).lastrowid
+        assert row_id is not None
+        return row_id
+
+    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> int:
+        with self._lock:
+            return self._conn.execute(sql, args).rowcount
+
+    # users and members
+
+    def user(self, user_id: int) -> Row | None:
+        return self._one("SELECT * FROM users WHERE id = ?", (user_id,))
+
+    def create_bot_user(self, username: str) -> int:
+        return self._insert("INSERT INTO users (username, bot) VALUES (?, 1)", (username,))
+
+    def add_member(self, project_id: int, user_id: int, access_level: int) -> None:
+        self._run("INSERT OR REPLACE INTO members VALUES (?, ?, ?)", (project_id, user_id, access_level))
+
+    def member_level(self, project_id: int, user_id: int) -> int | None:
+        row = self._one("SELECT access_level FROM members WHERE project_id = ? AND user_id = ?",
+                        (project_id, user_id))
+        return None if row is None else int(row["access_level"])
+
+    # groups
+
+    def create_group(self, name: str, path: str, parent: Row | None, visibility: str) -> Row:
+        full_path = f"{parent['full_path']}/{path}" if parent else path
+        group_id = self._insert(
+            "INSERT INTO namespaces (name, path, parent_id, full_path, visibility, created_at) VALUES (?,?,?,?,?,?)",
+            (name, path, parent["id"] if parent else None, full_path, visibility, now_iso()))
+        group = self.group(group_id)
+        assert group is not None
+        return group
+
+    def group(self, group_id: int) -> Row | None:
+        return self._one("SELECT * FROM namespaces WHERE id = ?", (group_id,))
+
+    def group_by_ref(self, ref: str) -> Row | None:
+        """A group by numeric id or full path."""
+        if ref.isdigit():
+            return self.group(int(ref))
+        return self._one("SELECT * FROM namespaces WHERE full_path = ?", (ref,))
+
+    def group_ancestry(self, group_id: int) -> list[Row]:
+        """The group itself, then its parent, up to the top-level group."""
+        return self._all("""
+            WITH RECURSIVE up(id, depth) AS (
+                SELECT id, 0 FROM namespaces WHERE id = ?
+                UNION ALL SELECT n.parent_id, up.depth + 1 FROM namespaces n JOIN up ON n.id = up.id
+                WHERE n.parent_id IS NOT NULL)
+            SELECT namespaces.* FROM up JOIN namespaces USING (id) ORDER BY depth""", (group_id,))
+
+    def projects_under_group(self, group_id: int) -> list[int]:
+        """Ids of every project in the group or any of its subgroups."""
+        rows = self._all("""
+            WITH RECURSIVE down(id) AS (
+                SELECT ? UNION ALL SELECT n.id FROM namespaces n JOIN down ON n.parent_id = down.id)
+            SELECT p.id FROM projects p JOIN down ON p.namespace_id = down.id""", (group_id,))
+        return [int(r["id"]) for r in rows]
+
+    def delete_group(self, group_id: int) -> None:
+        self._run("DELETE FROM namespaces WHERE id = ?", (group_id,))
+
+    def package_settings(self, group_id: int) -> Row | None:
+        return self._one("SELECT * FROM package_settings WHERE namespace_id = ?", (group_id,))
+
+    def set_package_settings(self, group_id: int, allowed: bool | None, regex: str | None) -> Row:
+        with self.transaction():
+            self._run("INSERT OR IGNORE INTO package_settings (namespace_id) VALUES (?)", (group_id,))
+            if allowed is not None:
+                self._run("UPDATE package_settings SET generic_duplicates_allowed = ? WHERE namespace_id = ?",
+                          (int(allowed), group_id))
+            if regex is not None:
+                self._run("UPDATE package_settings SET generic_duplicate_exception_regex = ? WHERE namespace_id = ?",
+                          (regex, group_id))
+            row = self.package_settings(group_id)
+        assert row is not None
+        return row
+
+    # projects
+
+    def create_project(self, name: str, path: str, group: Row, visibility: str) -> Row:
+        project_id = self._insert(
+            "INSERT INTO projects (name, path, namespace_id, full_path, visibility, created_at) VALUES (?,?,?,?,?,?)",
+            (name, path, group["id"], f"{group['full_path']}/{path}", visibility, now_iso()))
+        project = self.project(project_id)
+        assert project is not None
+        return project
+
+    def project(self, project_id: int) -> Row | None:
+        return self._one("SELECT * FROM projects WHERE id = ?", (project_id,))
+
+    def project_by_ref(self, ref: str) -> Row | None:
+        """A project by numeric id or full path (`group/sub/project`)."""
+        if ref.isdigit():
+            return self.project(int(ref))
+        return self._one("SELECT * FROM projects WHERE full_path = ?", (ref,))
+
+    def delete_project(self, project_id: int) -> None:
+        self._run("DELETE FROM projects WHERE id = ?", (project_id,))
+
+    # tokens and jobs
+
+    def create_token(self, kind: str, name: str, token_hash: str, scopes: list[str], expires_at: str | None,
+                     **owner: Any) -> Row:
+        columns = ["kind", "name", "token_hash", "scopes", "expires_at", "created_at", *owner]
+        values = [kind, name, token_hash, json.dumps(scopes), expires_at, now_iso(), *owner.values()]
+        marks = ",".join("?" * len(columns))
+        token_id = self._insert(f"INSERT INTO tokens ({','.join(columns)}) VALUES ({marks})", tuple(values))
+        token = self.token(token_id)
+        assert token is not None
+        return token
+
+    def token(self, token_id: int) -> Row | None:
+        return self._one("SELECT * FROM tokens WHERE id = ?", (token_id,))
+
+    def token_by_hash(self, token_hash: str) -> Row | None:
+        return self._one("SELECT * FROM tokens WHERE token_hash = ?", (token_hash,))
+
+    def revoke_token(self, token_id: int) -> None:
+        self._run("UPDATE tokens SET revoked = 1 WHERE id = ?", (token_id,))
+
+    def set_deploy_username(self, token_id: int, username: str) -> None:
+        self._run("UPDATE tokens SET username = ? WHERE id = ?", (username, token_id))
+
+    def create_job(self, project_id: int) -> int:
+        return self._insert("INSERT INTO jobs (project_id, status, created_at) VALUES (?, 'running', ?)",
+                            (project_id, now_iso()))
+
+    def job(self, job_id: int) -> Row | None:
+        return self._one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+
+    def finish_job(self, job_id: int) -> None:
+        self._run("UPDATE jobs SET status = 'success' WHERE id = ?", (job_id,))
+
+    # packages
+
+    def find_package(self, project_id: int, package_type: str, name: str, version: str) -> Row | None:
+        return self._one("SELECT * FROM packages WHERE project_id = ? AND package_type = ? AND name = ?"
+                         " AND version = ?", (project_id, package_type, name, version))
+
+    def get_or_create_package(self, project_id: int, package_type: str, name: str, version: str,
+                              status: str) -> Row:
+        """Race-free: INSERT OR IGNORE against the unique key, then SELECT, in one transaction."""
+        with self.transaction():
+            now = now_iso()
+            self._run("INSERT OR IGNORE INTO packages (project_id, package_type, name, version, status, created_at,"
+                      " updated_at) VALUES (?,?,?,?,?,?,?)",
+                      (project_id, package_type, name, version, status, now, now))
+            package = self.find_package(project_id, package_type, name, version)
+        assert package is not None
+        return package
+
+    def insert_package(self, project_id: int, package_type: str, name: str, version: str, status: str) -> Row:
+        """A plain INSERT: raises sqlite3.IntegrityError when another request created the package first."""
+        now = now_iso()
+        package_id = self._insert(
+            "INSERT INTO packages (project_id, package_type, name, version, status, created_at, updated_at)"
+            " VALUES (?,?,?,?,?,?,?)", (project_id, package_type, name, version, status, now, now))
+        package = self.package(project_id, package_id)
+        assert package is not None
+        return package
+
+    def set_package_status(self, package_id: int, status: str) -> None:
+        self._run("UPDATE packages SET status = ?, updated_at = ? WHERE id = ?", (status, now_iso(), package_id))
+
+    def package(self, project_id: int, package_id: int) -> Row | None:
+        return self._one("SELECT * FROM packages WHERE project_id = ? AND id = ?", (project_id, package_id))
+
+    def list_packages(self, project_id: int, *, package_type: str | None, name_contains: str | None,
+                      version: str | None, statuses: tuple[str, ...] | None, order_by: str, sort: str,
+                      limit: int, offset: int) -> tuple[int, list[Row]]:
+        """(total, one page) of a project's packages. `statuses` None means any status."""
+        where, args = ["project_id = ?"], [project_id]
+        if package_type:
+            where.append("package_type = ?")
+            args.append(package_type)
+        if name_contains:
+            escaped = name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append("name LIKE ? ESCAPE '\\'")
+            args.append(f"%{escaped}%")
+        if version:
+            where.append("version = ?")
+            args.append(version)
+        if statuses is not None:
+            where.append(f"status IN ({','.join('?' * len(statuses))})")
+            args.extend(statuses)
+        clause = " AND ".join(where)
+        direction = "DESC" if sort == "desc" else "ASC"
+        total = self._one(f"SELECT COUNT(*) AS n FROM packages WHERE {clause}", tuple(args))
+        rows = self._all(f"SELECT * FROM packages WHERE {clause} ORDER BY {ORDER_COLUMNS[order_by]} {direction},"
+                         f" id {direction} LIMIT ? OFFSET ?", (*args, limit, offset))
+        return (int(total["n"]) if total else 0), rows
+
+    def delete_package(self, package_id: int) -> None:
+        self._run("DELETE FROM packages WHERE id = ?", (package_id,))
+
+    def packages_of_project(self, project_id: int) -> list[Row]:
+        return self._all("SELECT * FROM packages WHERE project_id = ?", (project_id,))
+
+    # package files
+
+    def add_package_file(self, package_id: int, file_name: str, size: int, md5: str, sha1: str,
+                         sha256: str) -> Row:
+        now = now_iso()
+        file_id = self._insert(
+            "INSERT INTO package_files (package_id, file_name, size, file_md5, file_sha1, file_sha256, created_at,"
+            " updated_at) VALUES (?,?,?,?,?,?,?,?)", (package_id, file_name, size, md5, sha1, sha256, now, now))
+        self._run("UPDATE packages SET updated_at = ? WHERE id = ?", (now, package_id))
+        row = self.package_file(package_id, file_id)
+        assert row is not None
+        return row
+
+    def package_file(self, package_id: int, file_id: int) -> Row | None:
+        return self._one("SELECT * FROM package_files WHERE package_id = ? AND id = ?", (package_id, file_id))
+
+    def has_file_named(self, package_id: int, file_name: str) -> bool:
+        return self._one("SELECT 1 FROM package_files WHERE package_id = ? AND file_name = ? LIMIT 1",
+                         (package_id, file_name)) is not None
+
+    def file_named(self, package_id: int, file_name: str, *, newest: bool = True) -> Row | None:
+        """The most recent (highest id) file with this name, or the oldest when `newest` is False."""
+        direction = "DESC" if newest else "ASC"
+        return self._one(f"SELECT * FROM package_files WHERE package_id = ? AND file_name = ? ORDER BY id {direction}"
+                         " LIMIT 1", (package_id, file_name))
+
+    def package_files(self, package_id: int, limit: int, offset: int) -> tuple[int, list[Row]]:
+        total = self._one("SELECT COUNT(*) AS n FROM package_files WHERE package_id = ?", (package_id,))
+        rows = self._all("SELECT * FROM package_files WHERE package_id = ? ORDER BY id LIMIT ? OFFSET ?",
+                         (package_id, limit, offset))
+        return (int(total["n"]) if total else 0), rows
+
+    def delete_package_file(self, file_id: int) -> None:
+        self._run("DELETE FROM package_files WHERE id = ?", (file_id,))

@@ -1,0 +1,54 @@
+"""Named faults: each makes the server misbehave in exactly one way, so the harness can prove a check fails.
+
+Start the server with `--fault NAME` (repeatable) or `ServerSettings(faults=...)`.
+"""
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class Fault(StrEnum):
+    ANONYMOUS_404 = "anonymous_404"
+    ACCEPT_REVOKED_TOKENS = "accept_revoked_tokens"
+    IGNORE_EXPIRY = "ignore_expiry"
+    READ_ONLY_DEPLOY_CAN_WRITE = "read_only_deploy_can_write"
+    IGNORE_REJECT_DUPLICATES = "ignore_reject_duplicates"
+    OLDEST_FILE_WINS = "oldest_file_wins"
+    CORRUPT_DOWNLOAD = "corrupt_download"
+    LIST_SHOWS_HIDDEN = "list_shows_hidden"
+    NO_SIZE_LIMIT = "no_size_limit"
+    READ_BODY_BEFORE_AUTH = "read_body_before_auth"
+    DUPLICATE_RACE = "duplicate_race"
+    JOB_TOKEN_BASIC_REFUSED = "job_token_basic_refused"
+    OTHER_PROJECT_TOKEN_ALLOWED = "other_project_token_allowed"
+    SLOW_LIST = "slow_list"
+
+
+DESCRIPTIONS: dict[Fault, str] = {
+    Fault.ANONYMOUS_404: "anonymous requests get 404 without WWW-Authenticate instead of the 401 Basic challenge",
+    Fault.ACCEPT_REVOKED_TOKENS: "revoked tokens still authenticate",
+    Fault.IGNORE_EXPIRY: "expired tokens still authenticate",
+    Fault.READ_ONLY_DEPLOY_CAN_WRITE: "a deploy token with only read_package_registry may upload",
+    Fault.IGNORE_REJECT_DUPLICATES: "the group's 'reject duplicates' setting is ignored",
+    Fault.OLDEST_FILE_WINS: "a download serves the oldest file of that name, not the most recent",
+    Fault.CORRUPT_DOWNLOAD: "a download flips the first byte of the served file",
+    Fault.LIST_SHOWS_HIDDEN: "the package list shows hidden packages",
+    Fault.NO_SIZE_LIMIT: "uploads larger than the format's size limit are accepted",
+    Fault.READ_BODY_BEFORE_AUTH: "uploads read the whole body (sending 100 Continue) before refusing",
+    Fault.DUPLICATE_RACE: "concurrent uploads to a new package race to create it and may answer 500",
+    Fault.JOB_TOKEN_BASIC_REFUSED: "a job token sent with HTTP Basic is refused with 401",
+    Fault.OTHER_PROJECT_TOKEN_ALLOWED: "any valid token gets access to every project",
+    Fault.SLOW_LIST: "the package list sleeps 0.5 s before answering",
+}
+
+
+def parse_faults(names: Iterable[str]) -> frozenset[Fault]:
+    """The faults named, or ValueError naming the unknown one and listing the known ones."""
+    faults = set()
+    for name in names:
+        try:
+            faults.add(Fault(name))
+        except ValueError:
+            known = ", ".join(f.value for f in Fault)
+            raise ValueError(f"unknown fault {name!r}; known faults: {known}") from None
+    return frozenset(faults)

@@ -1,0 +1,48 @@
+"""Authentication for the provisioning API: personal or project access tokens, in PRIVATE-TOKEN or Bearer."""
+
+from collections.abc import Iterable
+
+from starlette.requests import Request
+
+from harness.vocabulary import AuthScheme
+from reference_server.access import MAINTAINER, role_on_project
+from reference_server.auth import ACCESS_TOKEN_KINDS, Principal, authenticate
+from reference_server.db import Database, Row
+from reference_server.errors import ApiError, forbidden, not_found, unauthorized
+from reference_server.settings import ServerSettings
+
+API_SCHEMES = frozenset({AuthScheme.HEADER, AuthScheme.BEARER})
+
+
+def api_principal(request: Request, scopes: Iterable[str] = ("api",)) -> Principal:
+    """The caller, who must hold one of `scopes`: 401 without a valid token, 403 insufficient_scope otherwise."""
+    settings: ServerSettings = request.app.state.settings
+    principal = authenticate(request, request.app.state.db, settings.faults, accepted_kinds=ACCESS_TOKEN_KINDS,
+                             accepted_schemes=API_SCHEMES)
+    if principal is None:
+        raise unauthorized()
+    wanted = tuple(scopes)
+    if not set(wanted) & set(principal.scopes):
+        raise ApiError(403, "insufficient_scope", body={
+            "error": "insufficient_scope",
+            "error_description": "The request requires higher privileges than provided by the access token.",
+            "scope": " ".join(wanted)})
+    return principal
+
+
+def admin_principal(request: Request) -> Principal:
+    principal = api_principal(request)
+    if not principal.is_admin:
+        raise forbidden("administrator access is required")
+    return principal
+
+
+def require_maintainer(request: Request, principal: Principal, project: Row) -> None:
+    """Managing a project's tokens or deleting it needs the maintainer role (administrators have it)."""
+    db: Database = request.app.state.db
+    settings: ServerSettings = request.app.state.settings
+    level = role_on_project(principal, project, db, settings.faults)
+    if level is None:
+        raise not_found("Project")
+    if level < MAINTAINER:
+        raise forbidden("the maintainer role is required")

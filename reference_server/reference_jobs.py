@@ -1,0 +1,45 @@
+"""Reference-only (not GitLab): simulated CI jobs, so the harness can get a job token.
+
+`POST /-/reference/projects/:id/jobs` starts a job and returns its token; `POST /-/reference/jobs/:job_id/finish`
+ends it, after which the job token is refused with 401. Both need the administrator's token.
+"""
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from harness.vocabulary import TokenKind
+from reference_server.db import Database
+from reference_server.errors import not_found
+from reference_server.provisioning import find_project
+from reference_server.provisioning_auth import admin_principal
+from reference_server.tokens import issue_token
+
+
+async def start_job(request: Request) -> Response:
+    admin_principal(request)
+    db: Database = request.app.state.db
+    project = find_project(request)
+    with db.transaction():
+        job_id = db.create_job(project["id"])
+        token, _ = issue_token(db, TokenKind.JOB_TOKEN, f"job-{job_id}", [], None, job_id=job_id,
+                               project_id=project["id"])
+    return JSONResponse({"id": job_id, "token": token, "status": "running", "project_id": project["id"]},
+                        status_code=201)
+
+
+async def finish_job(request: Request) -> Response:
+    admin_principal(request)
+    db: Database = request.app.state.db
+    job_id = request.path_params["job_id"]
+    job = db.job(int(job_id)) if job_id.isdigit() else None
+    if job is None:
+        raise not_found("Job")
+    db.finish_job(job["id"])
+    return JSONResponse({"id": job["id"], "status": "success"})
+
+
+ROUTES = [
+    Route("/-/reference/projects/{id}/jobs", start_job, methods=["POST"]),
+    Route("/-/reference/jobs/{job_id}/finish", finish_job, methods=["POST"]),
+]

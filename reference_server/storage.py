@@ -1,0 +1,109 @@
+"""Package files on local disk: streaming uploads hashed on the way, atomic placement, removal.
+
+Layout under `<data_dir>/packages`, like GitLab's: `<h[0:2]>/<h[2:4]>/<h>/packages/<package_id>/files/<file_id>/<name>`
+where h is the sha256 of the project id. Uploads are written to `<data_dir>/tmp` first, then renamed into place.
+"""
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio.to_thread
+
+FLUSH_SIZE = 1 << 20  # bytes buffered before a write (and the hashing) is handed to a worker thread
+
+
+class TooLarge(Exception):
+    """The body grew past the limit; the temporary file is already gone."""
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    path: Path
+    size: int
+    md5: str
+    sha1: str
+    sha256: str
+
+
+class _HashingWriter:
+    def __init__(self, path: Path) -> None:
+        self.file = open(path, "wb")  # noqa: SIM115 - closed by `close`
+        self.size = 0
+        self.hashes = (hashlib.md5(), hashlib.sha1(), hashlib.sha256())
+
+    def write(self, data: bytes) -> None:
+        self.file.write(data)
+        self.size += len(data)
+        for digest in self.hashes:
+            digest.update(data)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class FileStore:
+    def __init__(self, data_dir: Path) -> None:
+        self.root = data_dir / "packages"
+        self.tmp = data_dir / "tmp"
+        self.root.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.tmp, ignore_errors=True)  # leftovers of uploads cut short by a crash
+        self.tmp.mkdir(parents=True)
+
+    def project_dir(self, project_id: int) -> Path:
+        digest = hashlib.sha256(str(project_id).encode()).hexdigest()
+        return self.root / digest[:2] / digest[2:4] / digest
+
+    def package_dir(self, project_id: int, package_id: int) -> Path:
+        return self.project_dir(project_id) / "packages" / str(package_id)
+
+    def file_path(self, project_id: int, package_id: int, file_id: int, file_name: str) -> Path:
+        return self.package_dir(project_id, package_id) / "files" / str(file_id) / file_name
+
+    def file_url(self, project_id: int, package_id: int, file_id: int, file_name: str) -> str:
+        """The `file.url` GitLab shows: the stored path relative to the packages root."""
+        return "/" + self.file_path(project_id, package_id, file_id, file_name).relative_to(self.root).as_posix()
+
+    async def receive(self, chunks: AsyncIterator[bytes], limit: int | None) -> ReceivedFile:
+        """Stream `chunks` into a temporary file, hashing on the way; TooLarge once more than `limit` bytes came."""
+        fd, name = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
+        os.close(fd)
+        path = Path(name)
+        writer = _HashingWriter(path)
+        buffer = bytearray()
+        try:
+            async for chunk in chunks:
+                if limit is not None and writer.size + len(buffer) + len(chunk) > limit:
+                    raise TooLarge
+                buffer += chunk
+                if len(buffer) >= FLUSH_SIZE:
+                    await anyio.to_thread.run_sync(writer.write, bytes(buffer))
+                    buffer.clear()
+            await anyio.to_thread.run_sync(writer.write, bytes(buffer))
+        except BaseException:
+            writer.close()
+            path.unlink(missing_ok=True)
+            raise
+        writer.close()
+        md5, sha1, sha256 = (digest.hexdigest() for digest in writer.hashes)
+        return ReceivedFile(path, writer.size, md5, sha1, sha256)
+
+    def place(self, received: ReceivedFile, destination: Path) -> None:
+        """Atomically move an upload into its final place."""
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(received.path, destination)
+
+    def discard(self, received: ReceivedFile | None) -> None:
+        if received is not None:
+            received.path.unlink(missing_ok=True)
+
+    async def remove(self, path: Path) -> None:
+        """Remove a file or a whole directory tree, off the event loop."""
+        if path.is_dir():
+            await anyio.to_thread.run_sync(lambda: shutil.rmtree(path, ignore_errors=True))
+        else:
+            path.unlink(missing_ok=True)
