@@ -126,14 +126,15 @@ def _conclude(run_dir: Path, returncode: int, tail: list[str]) -> int:
     verdict_file = run_dir / "verdict.json"
     if not verdict_file.exists():
         text = "\n".join(tail)
-        if returncode in (2, 4) and ("UsageError" in text or "error:" in text or "ERROR" in text):
-            console.print(f"[red]the run could not start:[/]\n{text}")
+        if returncode == 4:  # pytest's usage error: our configuration checks refused the options
+            console.print("[red]the run could not start: the configuration was refused (see above)[/]")
             return EXIT_CONFIG
         console.print(f"[red]the harness broke before writing a verdict (pytest exit {returncode}):[/]\n{text}")
         return EXIT_HARNESS
     verdict = json.loads(verdict_file.read_text())
     colour = {"ready": "green", "not_ready": "red", "needs_sign_off": "yellow"}.get(verdict["verdict"], "white")
-    console.print(f"report: {run_dir / 'report.html'}")
+    report = run_dir / "report.html"
+    console.print(f"report: {report if report.exists() else run_dir / 'summary.md'}")
     console.print(f"[bold {colour}]{verdict['stage']}: {verdict['verdict'].replace('_', ' ')}[/] — {verdict['why']}")
     return int(verdict["exit_code"])
 

@@ -106,3 +106,28 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
     meta_file = run_dir / "run.json"
     meta_file.write_text(json.dumps(meta, indent=2) + "\n")
     return verdict
+
+
+def write_setup_failure(run_dir: Path, stage: str, message: str) -> str:
+    """The run could not even be set up: say so in verdict.json and summary.md (exit code 4)."""
+    message = REDACTOR(message)
+    why = f"the run could not be set up, so nothing was checked: {message}"
+    verdict = {"stage": stage, "verdict": "not_ready", "why": why, "by_format": {}, "missing": [],
+               "exit_code": 4, "cases": {}, "leftovers": []}
+    (run_dir / "verdict.json").write_text(json.dumps(verdict, indent=2) + "\n")
+    (run_dir / "summary.md").write_text(f"# {stage.capitalize()} readiness: not checked\n\n"
+                                        f"The harness or its environment broke before any case ran:\n\n"
+                                        f"```\n{message}\n```\n")
+    return why
+
+
+def write_scenario_errors(run_dir: Path, stage: str, errors: list[str]) -> dict[str, Any]:
+    """A scenario file is wrong: nothing is judged (exit code 2); the errors name file, line and field."""
+    why = "scenario errors: " + "; ".join(errors)
+    verdict = {"stage": stage, "verdict": "not_ready", "why": why, "by_format": {}, "missing": [],
+               "exit_code": 2, "cases": {}, "leftovers": []}
+    (run_dir / "verdict.json").write_text(json.dumps(verdict, indent=2) + "\n")
+    body = "\n".join(f"- {e}" for e in errors)
+    (run_dir / "summary.md").write_text(f"# {stage.capitalize()} readiness: not checked\n\n"
+                                        f"The scenarios could not be loaded:\n\n{body}\n")
+    return verdict

@@ -28,7 +28,9 @@ from harness import __version__
 from harness.config import OPTIONS, ConfigError, Settings, load_settings
 from harness.engine import run_case
 from harness.matrix import Case, expand
+from harness.gitlab_api import ProvisioningError
 from harness.provisioning import RunContext, TokenFileError, provision_run, read_token_file
+from harness.reference import ReferenceServerError
 from harness.results import CaseRecord
 from harness.scenario import ScenarioError, load_scenario
 from harness.vocabulary import Outcome
@@ -81,6 +83,7 @@ class RunState:
         self.results = (run_dir / "results.jsonl").open("a", encoding="utf-8")
         self.ctx: RunContext | None = None
         self.verdict: dict[str, Any] | None = None
+        self.collect_errors: list[str] = []
 
 
 def _new_run_id() -> str:
@@ -113,10 +116,23 @@ def pytest_configure(config: pytest.Config) -> None:
     (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "command": _command(),
                                                   "started_at": state.started_at}, indent=2))
     try:
+        from harness.readiness import load_signoffs, load_stages
+
+        stages = load_stages()  # a bad stages or sign-off file stops the run now, not after it
+        if settings.signoff_file:
+            load_signoffs(Path(settings.signoff_file), stages)
         state.ctx = _provision(state, run_id)
     except (TokenFileError, ConfigError) as exc:
+        _stop_server(state)
         raise pytest.UsageError(str(exc)) from None
+    except (ProvisioningError, ReferenceServerError) as exc:
+        _stop_server(state)
+        from harness.finish import write_setup_failure
+
+        message = write_setup_failure(run_dir, settings.stage, str(exc))
+        pytest.exit(message, returncode=4)
     config.stash[_ctx_key] = state.ctx
+    _PLUGIN_STATE.state = state
 
 
 def _command() -> str:
@@ -257,6 +273,13 @@ class _Listener:
 _PLUGIN_STATE = _Listener()
 
 
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    state = _PLUGIN_STATE.state
+    if report.failed and state is not None:
+        state.collect_errors.append(str(report.longrepr).strip().splitlines()[-1] if report.longrepr else
+                                    report.nodeid)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
     state = session.config.stash.get(_run_key, None)
@@ -291,8 +314,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if state.progress is not None:
         state.progress.stop()
     state.results.close()
-    from harness.finish import finish_run
+    from harness.finish import finish_run, write_scenario_errors
 
+    if state.collect_errors:
+        state.verdict = write_scenario_errors(state.run_dir, state.settings.stage, state.collect_errors)
+        return
     state.verdict = finish_run(state, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
                                harness_version=__version__)
 
@@ -309,7 +335,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(_run_key, None)
-    if state is None or state.server is None:
+    if state is not None:
+        _stop_server(state)
+
+
+def _stop_server(state: RunState) -> None:
+    if state.server is None:
         return
     state.server.__exit__(None, None, None)
     state.server = None

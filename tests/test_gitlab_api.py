@@ -309,3 +309,25 @@ def test_simulated_job(admin: GitLabClient) -> None:
     assert job.id and job.token and REDACTOR(job.token) == REDACTED and job.token not in repr(job)
     admin.finish_job(job.id)
     admin.delete_group(group["id"])
+
+
+def test_ledger_cleanup_against_the_reference_server(admin: GitLabClient, tmp_path: Path) -> None:
+    from harness.ledger import Ledger, cleanup
+
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    group = admin.create_group("Cleanup", unique("harness"))
+    ledger.record("group", group["id"], group["full_path"])
+    project = admin.create_project("cleanup", group["id"])
+    ledger.record("project", project["id"], project["path_with_namespace"], owner_kind="groups", owner_id=group["id"])
+    token = admin.create_project_access_token(project["id"], "pt", ["api"])
+    ledger.record("project_access_token", token.id, "pt", owner_kind="projects", owner_id=project["id"])
+    deploy = admin.create_deploy_token("projects", project["id"], "pd", ["read_package_registry"])
+    ledger.record("deploy_token", deploy.id, "pd", owner_kind="projects", owner_id=project["id"])
+    job = admin.start_job(project["id"])
+    ledger.record("job", job.id, "job", owner_kind="projects", owner_id=project["id"])
+    assert token.token not in ledger.path.read_text() and deploy.token not in ledger.path.read_text()
+
+    result = cleanup(ledger, admin)
+    assert result.ok and result.cleaned == 5
+    with pytest.raises(ProvisioningError, match="404"):
+        admin.get_group(group["id"])
