@@ -93,8 +93,8 @@ def run(args: argparse.Namespace) -> int:
     run_dir = Path(settings.out_dir) / run_id
     command = [sys.executable, "-m", "pytest", str(ROOT / "scenarios"), "--rootdir", str(ROOT),
                "-c", str(ROOT / "pyproject.toml"), "-q", "--no-header", "-p", "no:cacheprovider",
-               "--harness-progress", "--harness-run-id", run_id, "-p", "no:benchmark", "-o", "console_output_style=classic",
-               "--tb=no", "-rN"]
+               "--harness-progress", "--harness-run-id", run_id, "-p", "no:benchmark",
+               "-o", "console_output_style=classic", "--tb=no", "-rN"]
     for name, value in flags.items():
         if value is not None and name != "run_id":
             command += ["--harness-" + name.replace("_", "-"), str(value)]

@@ -27,8 +27,8 @@ import pytest
 from harness import __version__
 from harness.config import OPTIONS, ConfigError, Settings, load_settings
 from harness.engine import run_case
-from harness.matrix import Case, expand
 from harness.gitlab_api import ProvisioningError
+from harness.matrix import Case, expand
 from harness.provisioning import RunContext, TokenFileError, provision_run, read_token_file
 from harness.reference import ReferenceServerError
 from harness.results import CaseRecord
