@@ -140,21 +140,24 @@ def _conclude(run_dir: Path, returncode: int, tail: list[str]) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    command = [sys.executable, "-m", "reference_server", "--host", args.host, "--port", str(args.port),
-               "--data-dir", args.data_dir]
+    """Run the reference server in the foreground; its data (and admin token) stay in --data-dir."""
+    from harness.config import _size_limits
+
     token_file = Path(args.admin_token_file or Path(args.data_dir) / "admin-token")
-    if not token_file.exists():
-        token_file.parent.mkdir(parents=True, exist_ok=True)
-        token_file.write_text("glpat-" + secrets.token_urlsafe(24))
-        token_file.chmod(0o600)
-        console.print(f"admin token written to {token_file} (use it as PRIVATE-TOKEN)")
-    command += ["--admin-token-file", str(token_file)]
-    for limit in args.size_limit:
-        command += ["--size-limit", limit]
+    command = [sys.executable, "-m", "reference_server", "--host", args.host, "--port", str(args.port),
+               "--data-dir", args.data_dir, "--admin-token-file", str(token_file)]
+    try:
+        limits = _size_limits(",".join(args.size_limit))
+    except ValueError as exc:
+        raise ConfigError(f"--size-limit: {exc}") from None
+    for name, size in limits.items():
+        command += ["--size-limit", f"{name}={size}"]
     for fault in args.fault:
         command += ["--fault", fault]
+    console.print(f"admin token: {token_file} (made on first start; send it as PRIVATE-TOKEN)")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     try:
-        return subprocess.call(command, cwd=ROOT)
+        return subprocess.call(command, env=env)
     except KeyboardInterrupt:
         return 0
 
