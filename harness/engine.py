@@ -345,6 +345,11 @@ def _list(state: CaseState, step: Step, record: StepRecord) -> None:
     present = [n for n in expect.not_listed if n in names]
     if present:
         raise StepFailed(f"listed but must not be: {', '.join(present)}")
+    for name, want in expect.count_of.items():
+        found = sum(1 for i in items if str(i.get("name", "")) == prefix + name)
+        if found != want:
+            raise StepFailed(f"{found} packages named {name} in the list, expected {want}: concurrent uploads "
+                             "must add files to one package, never create duplicates")
     if expect.min_count is not None:
         want = int(state.ctx.settings.get("metadata_packages", 200)) if expect.min_count == "metadata_packages" \
             else expect.min_count
@@ -398,9 +403,21 @@ def _push_many(state: CaseState, step: Step, record: StepRecord) -> None:
 
     def one(i: int) -> Observation:
         artifact = generic.GeneratedFile(size=256, seed=i)
-        spec = generic.push(state.env.project_id, state.name(f"{package.name}-{i}"), package.version,
-                            package.file, artifact)
+        if step.one_package:
+            spec = generic.push(state.env.project_id, state.name(package.name), package.version,
+                                f"{i}-{package.file}", artifact)
+        else:
+            spec = generic.push(state.env.project_id, state.name(f"{package.name}-{i}"), package.version,
+                                package.file, artifact)
         return HttpDriver(state.ctx.target_url).send(spec, credential, scheme)
+
+    if step.actor == "subject":  # the subject's answer comes from the permission table, like a single push
+        probe = generic.push(state.env.project_id, "probe", "0", "probe", generic.GeneratedFile(0))
+        expected = _expected(state, step, probe.endpoint, credential, scheme)
+        if not expected.permitted:
+            obs = one(0)
+            _observe(record, obs)
+            _check_refusal(record, obs, expected, uploads=True)
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=step.parallel) as pool:

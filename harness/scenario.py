@@ -46,6 +46,8 @@ class Expect(_Strict):
     min_count: int | Literal["metadata_packages"] | None = Field(
         None, description="the list must hold at least this many packages ('metadata_packages': the run's count)")
     json_fields: list[str] = Field(default_factory=list, description="keys the JSON answer must have")
+    count_of: dict[str, int] = Field(default_factory=dict,
+                                     description="package name → how many packages of that name the list holds")
     max_ms: float | None = Field(None, description="threshold: slowest request of the step, in milliseconds")
     p95_ms: float | None = Field(None, description="threshold: 95th percentile of the step's requests, in ms")
 
@@ -69,6 +71,8 @@ class Step(_Strict):
     count: int | Literal["metadata_packages"] = Field(
         1, description="push_many: how many packages ('metadata_packages' = the run's --metadata-packages)")
     parallel: int = Field(8, ge=1, le=64, description="push_many: concurrent uploads")
+    one_package: bool = Field(False, description="push_many: every upload goes to the same new name and version "
+                                                 "(file names differ), racing to create the package")
     expect: Expect = Field(default_factory=Expect)
 
     @field_validator("size")

@@ -1,0 +1,81 @@
+"""Settings precedence, case expansion, and the permission table's answers."""
+
+from pathlib import Path
+
+import pytest
+
+from formats.generic import UPLOAD
+from formats.packages_api import LIST
+from harness.config import ConfigError, load_settings, parse_size
+from harness.matrix import expand
+from harness.permissions import Expected, NotApplicable, expected_answer
+from harness.scenario import load_scenario
+from harness.vocabulary import AuthScheme, CredentialCase, Operation
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_flags_win_over_environment_which_wins_over_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "harness.yaml"
+    config.write_text("large-size: 1MiB\nmetadata_packages: 7\nstage: experiment\n")
+    env = {"HARNESS_LARGE_SIZE": "2MiB"}
+    settings = load_settings({"large_size": None}, env, str(config))
+    assert settings.large_size == 2 << 20 and settings.metadata_packages == 7
+    settings = load_settings({"large_size": "3MiB"}, env, str(config))
+    assert settings.large_size == 3 << 20
+
+
+def test_bad_options_name_the_option_and_what_is_accepted(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--formats: 'nuget' is not one of generic"):
+        load_settings({"formats": "nuget"}, {})
+    with pytest.raises(ConfigError, match="HARNESS_LARGE_SIZE"):
+        load_settings({}, {"HARNESS_LARGE_SIZE": "huge"})
+    bad = tmp_path / "c.yaml"
+    bad.write_text("larg_size: 1\n")
+    with pytest.raises(ConfigError, match="unknown option 'larg_size'"):
+        load_settings({}, {}, str(bad))
+    with pytest.raises(ConfigError, match="token-file"):
+        load_settings({"target": "https://gitlab.example"}, {})
+
+
+def test_sizes() -> None:
+    assert parse_size("5GiB") == 5 << 30
+    assert parse_size("256MiB") == 256 << 20
+    assert parse_size("1000") == 1000
+    with pytest.raises(ValueError):
+        parse_size("5 gigs")
+
+
+def test_every_scenario_runs_for_every_credential_and_scheme() -> None:
+    scenario = load_scenario(ROOT / "scenarios/experiment/small-push.yaml")
+    cases = expand(ROOT / "scenarios/experiment/small-push.yaml", scenario, load_settings({}, {}))
+    ids = {c.id for c in cases}
+    assert "small-push[generic-anonymous-none-http]" in ids
+    assert "small-push[generic-job_token-basic-http]" in ids
+    assert "small-push[generic-read_only_deploy_token-header-http]" in ids
+    assert len(cases) == 1 + 9 * 2  # anonymous once; every other credential over header and Basic
+    narrowed = expand(ROOT / "scenarios/experiment/small-push.yaml", scenario,
+                      load_settings({"token_kinds": "job_token", "schemes": "basic"}, {}))
+    assert [c.id for c in narrowed] == ["small-push[generic-job_token-basic-http]"]
+
+
+def _answer(credential: CredentialCase, endpoint=UPLOAD, scheme=AuthScheme.HEADER):  # type: ignore[no-untyped-def]
+    return expected_answer(credential, endpoint.operation, accepted_kinds=endpoint.accepted_kinds,
+                           accepted_schemes=endpoint.accepted_schemes, scheme=scheme,
+                           anonymous_status=endpoint.anonymous_status)
+
+
+def test_permission_table() -> None:
+    assert _answer(CredentialCase.PROJECT_DEPLOY_TOKEN) == Expected(True, None, "project_deploy_token has "
+                                                                                "create_package")
+    assert _answer(CredentialCase.READ_ONLY_DEPLOY_TOKEN).status == 403
+    anonymous = _answer(CredentialCase.ANONYMOUS)
+    assert anonymous.status == 401 and anonymous.challenge
+    assert _answer(CredentialCase.REVOKED_TOKEN).status == 401
+    assert _answer(CredentialCase.OTHER_PROJECT_TOKEN).status == 404
+    assert isinstance(_answer(CredentialCase.GROUP_DEPLOY_TOKEN, LIST), NotApplicable)
+    assert isinstance(_answer(CredentialCase.JOB_TOKEN, LIST, AuthScheme.BASIC), NotApplicable)
+    assert _answer(CredentialCase.ANONYMOUS, LIST).status == 404
+    assert expected_answer(CredentialCase.JOB_TOKEN, Operation.DELETE, accepted_kinds=LIST.accepted_kinds,
+                           accepted_schemes=LIST.accepted_schemes, scheme=AuthScheme.HEADER,
+                           anonymous_status=404).status == 403
