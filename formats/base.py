@@ -43,6 +43,8 @@ class DuplicatePolicy:
 
     allowed_by_default: bool
     switchable: bool  # a group setting "reject duplicates" with an exceptions regex exists
+    refused_status: int = 400  # how a refused duplicate is answered
+    refused_message: str = "Duplicate package is not allowed"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class FormatRules:
     name_rule: str  # the rule as a sentence, for refusal messages
     version_rule: str
     file_name_rule: str
+    too_large_status: int = 413  # a file over the size limit, refused before its body is read
 
     def name_error(self, name: str) -> str | None:
         return None if self.name_pattern.fullmatch(name) else f"package_name is invalid: {self.name_rule}"

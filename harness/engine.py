@@ -224,8 +224,12 @@ def _push(state: CaseState, step: Step, record: StepRecord) -> None:
     record.observed.update({"sent_bytes": obs.sent_size, "body_sent": obs.body_sent})
     if not expected.permitted:
         _check_refusal(record, obs, expected, uploads=True)
-    want = step.expect.status or spec.endpoint.success_status
+    rules = FORMATS[state.format_name].rules
+    refusal_status = {"duplicate": rules.duplicates.refused_status, "too_large": rules.too_large_status}
+    want = step.expect.status or refusal_status.get(step.expect.refusal or "") or spec.endpoint.success_status
     record.expected.update({"status": want, "size": size})
+    if step.expect.refusal:
+        record.expected["refusal"] = step.expect.refusal
     if obs.status != want:
         raise StepFailed(f"expected {want}, got {obs.status}: {_body_hint(obs)}")
     if step.expect.body_sent is False:

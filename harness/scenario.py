@@ -39,6 +39,9 @@ class Expect(_Strict):
 
     status: int | None = Field(None, description="expected status when the credential is permitted "
                                                  "(e.g. 403 for a refused duplicate, 413 over the limit)")
+    refusal: Literal["duplicate", "too_large"] | None = Field(
+        None, description="the push must be refused as the format's rules say: a duplicate, or a file over the "
+                          "size limit (the status comes from formats/<name>.py)")
     body_sent: bool | None = Field(None, description="false: the refusal must come before the body is sent")
     same_content_as: str | None = Field(None, description="name of an earlier push step whose bytes must come back")
     listed: list[str] = Field(default_factory=list, description="package names the answer must contain")

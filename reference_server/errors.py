@@ -1,6 +1,7 @@
 """Refusals as exceptions, rendered the way GitLab's API renders them: `{"message": "<status> <reason>"}`."""
 
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -33,6 +34,11 @@ def missing(param: str) -> ApiError:
 
 def unauthorized(challenge: bool = False) -> ApiError:
     return ApiError(401, "401 Unauthorized", headers=CHALLENGE if challenge else None)
+
+
+def refused(status: int, reason: str) -> ApiError:
+    """A refusal whose status is a format's fact (e.g. a duplicate, answered as the format's rules say)."""
+    return ApiError(status, f"{status} {HTTPStatus(status).phrase} - {reason}")
 
 
 def forbidden(reason: str | None = None) -> ApiError:

@@ -20,7 +20,7 @@ from harness.vocabulary import Operation, Permission
 from reference_server.access import authorize
 from reference_server.db import Database, Row
 from reference_server.duplicates import duplicate_refused
-from reference_server.errors import ApiError, bad_request, forbidden, not_found
+from reference_server.errors import ApiError, bad_request, not_found, refused
 from reference_server.faults import Fault
 from reference_server.metrics import Metrics
 from reference_server.settings import ServerSettings
@@ -31,9 +31,13 @@ STATUSES = ("default", "hidden")
 RACE_WINDOW = 0.25  # seconds between "is there a package?" and "create it" under the duplicate_race fault
 
 
+def duplicate() -> ApiError:
+    return refused(RULES.duplicates.refused_status, RULES.duplicates.refused_message)
+
+
 def too_large(limit: int, size: int | None = None) -> ApiError:
     size_text = f"file size {size}" if size is not None else "file size"
-    return ApiError(413, f"413 Request Entity Too Large - {size_text} exceeds the {FORMAT} limit of {limit} bytes")
+    return refused(RULES.too_large_status, f"{size_text} exceeds the {FORMAT} limit of {limit} bytes")
 
 
 def validate(request: Request) -> tuple[str, str, str, str | None, str | None]:
@@ -84,7 +88,7 @@ async def save(request: Request, project: Row, name: str, version: str, file_nam
         if status and package["status"] != status:
             db.set_package_status(package["id"], status)
         if duplicate_refused(db, project, package, file_name) and not settings.has(Fault.IGNORE_REJECT_DUPLICATES):
-            raise forbidden("Duplicate package is not allowed")  # lost a race with an identical upload
+            raise duplicate()  # lost a race with an identical upload
         row = db.add_package_file(package["id"], file_name, received.size, received.md5, received.sha1,
                                   received.sha256)
         store.place(received, store.file_path(project["id"], package["id"], row["id"], file_name))
@@ -110,7 +114,7 @@ async def upload(request: Request) -> Response:
             raise too_large(limit, received.size)
         package = db.find_package(project["id"], FORMAT, name, version)
         if duplicate_refused(db, project, package, file_name) and not settings.has(Fault.IGNORE_REJECT_DUPLICATES):
-            raise forbidden("Duplicate package is not allowed")
+            raise duplicate()
         if received is None:
             try:
                 received = await store.receive(request.stream(), limit)

@@ -483,15 +483,15 @@ def test_reject_duplicates_with_exceptions(world: World) -> None:
     registry.set_duplicates("grp", False, r"-SNAPSHOT$")
     assert registry.put(pid, "a.bin").status_code == 201
     refused = registry.put(pid, "a.bin", b"again")
-    assert refused.status_code == 403
-    assert refused.json() == {"message": "403 Forbidden - Duplicate package is not allowed"}
+    assert refused.status_code == 400
+    assert refused.json() == {"message": "400 Bad Request - Duplicate package is not allowed"}
     assert registry.get(pid, "a.bin").content == b"data"  # nothing lost
     assert registry.put(pid, "b.bin").status_code == 201  # another file in the same package is fine
     for _ in range(2):
         assert registry.put(pid, "a.bin", version="1.0-SNAPSHOT").status_code == 201
     sub_project = world.sub_project["id"]  # the subgroup inherits its parent's setting
     assert registry.put(sub_project, "a.bin").status_code == 201
-    assert registry.put(sub_project, "a.bin").status_code == 403
+    assert registry.put(sub_project, "a.bin").status_code == 400
     registry.set_duplicates("grp", True)
     assert registry.put(pid, "a.bin").status_code == 201
 
