@@ -4,17 +4,22 @@ Layout under `<data_dir>/packages`, like GitLab's: `<h[0:2]>/<h[2:4]>/<h>/packag
 where h is the sha256 of the project id. Uploads are written to `<data_dir>/tmp` first, then renamed into place.
 """
 
+import asyncio
 import hashlib
 import os
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 
-FLUSH_SIZE = 1 << 20  # bytes buffered before a write (and the hashing) is handed to a worker thread
+FLUSH_SIZE = 1 << 20  # bytes buffered before a write (and the hashing) is handed to the worker threads
+IN_FLIGHT = 4  # blocks queued per worker thread at most
 
 
 class TooLarge(Exception):
@@ -31,19 +36,46 @@ class ReceivedFile:
 
 
 class _HashingWriter:
+    """Writes and hashes an upload on two worker threads while the event loop keeps receiving.
+
+    One thread writes the file and computes sha256, the other md5 and sha1 (hashlib releases the GIL on
+    large buffers, so both cores work). At most IN_FLIGHT blocks are queued, which bounds memory.
+    """
+
     def __init__(self, path: Path) -> None:
         self.file = open(path, "wb")  # noqa: SIM115 - closed by `close`
         self.size = 0
-        self.hashes = (hashlib.md5(), hashlib.sha1(), hashlib.sha256())
+        self.md5, self.sha1, self.sha256 = hashlib.md5(), hashlib.sha1(), hashlib.sha256()
+        self._lanes = (ThreadPoolExecutor(1, "upload-write"), ThreadPoolExecutor(1, "upload-hash"))
+        self._pending: deque[asyncio.Future[None]] = deque()
 
-    def write(self, data: bytes) -> None:
+    def _write(self, data: bytes) -> None:
         self.file.write(data)
+        self.sha256.update(data)
+
+    def _hash(self, data: bytes) -> None:
+        self.md5.update(data)
+        self.sha1.update(data)
+
+    async def write(self, data: bytes) -> None:
         self.size += len(data)
-        for digest in self.hashes:
-            digest.update(data)
+        for lane, work in zip(self._lanes, (self._write, self._hash), strict=True):
+            self._pending.append(asyncio.wrap_future(lane.submit(work, data)))
+        while len(self._pending) > 2 * IN_FLIGHT:
+            await self._pending.popleft()
+
+    async def drain(self) -> None:
+        while self._pending:
+            await self._pending.popleft()
 
     def close(self) -> None:
+        for lane in self._lanes:
+            lane.shutdown(wait=True)
         self.file.close()
+
+    @property
+    def hashes(self) -> tuple[Any, Any, Any]:
+        return self.md5, self.sha1, self.sha256
 
 
 class FileStore:
@@ -81,14 +113,15 @@ class FileStore:
                     raise TooLarge
                 buffer += chunk
                 if len(buffer) >= FLUSH_SIZE:
-                    await anyio.to_thread.run_sync(writer.write, bytes(buffer))
+                    await writer.write(bytes(buffer))
                     buffer.clear()
-            await anyio.to_thread.run_sync(writer.write, bytes(buffer))
+            await writer.write(bytes(buffer))
+            await writer.drain()
         except BaseException:
-            writer.close()
+            await anyio.to_thread.run_sync(writer.close)
             path.unlink(missing_ok=True)
             raise
-        writer.close()
+        await anyio.to_thread.run_sync(writer.close)
         md5, sha1, sha256 = (digest.hexdigest() for digest in writer.hashes)
         return ReceivedFile(path, writer.size, md5, sha1, sha256)
 

@@ -1,0 +1,178 @@
+"""Every check the harness makes can fail: each reference-server fault is caught by the case meant to catch it.
+
+For each fault of reference_server/faults.py, `harness run --faults FAULT` on a narrow selection must:
+- fail exactly the cases that should catch the fault, each with a reason that names the problem;
+- give the verdict `not_ready` with exit code 1 (3 when the only failures are broken thresholds).
+
+A control run of the same cases without any fault is `ready` with exit code 0, so none of the cases above
+fails for some other reason. Every run carries a sign-off file for all criteria: a narrow run leaves most
+of them unchecked, and sign-offs turn that into `ready`, but never hide a failure.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from helpers_run import QUICK, ROOT, Run, harness_run, sign_off_everything
+
+from formats.generic import RULES
+from reference_server.faults import Fault
+
+DUPLICATE_REFUSED = f"expected {RULES.duplicates.refused_status}"  # refusal statuses are format facts
+TOO_LARGE = f"expected {RULES.too_large_status}"
+SIZE_LIMIT = "generic=4MiB"  # over-limit then pushes 4 MiB + 1 byte, not 5 GiB + 1
+
+
+@dataclass(frozen=True)
+class Catch:
+    """A case that must fail under the fault, and words its reason must hold (case-insensitive)."""
+
+    scenario: str
+    credential: str
+    scheme: str
+    words: tuple[str, ...]
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.scenario, self.credential, self.scheme
+
+
+@dataclass(frozen=True)
+class FaultCheck:
+    fault: Fault
+    scenarios: tuple[str, ...]
+    token_kinds: tuple[str, ...]
+    schemes: tuple[str, ...]
+    catches: tuple[Catch, ...]
+    exit_code: int = 1  # 3: the only failures are thresholds
+    extra: tuple[str, ...] = ()
+
+    def args(self, *, with_fault: bool = True) -> list[str]:
+        args = [*QUICK, "--scenarios", ",".join(self.scenarios), "--token-kinds", ",".join(self.token_kinds),
+                "--schemes", ",".join(self.schemes), *self.extra]
+        return args + ["--faults", self.fault.value] if with_fault else args
+
+
+CHALLENGE = ("401", "WWW-Authenticate")
+CHECKS = [
+    FaultCheck(Fault.ANONYMOUS_404, ("basic-challenge", "small-push"), ("anonymous", "personal_access_token"),
+               ("basic",), (
+                   Catch("basic-challenge", "personal_access_token", "basic", ("got 404", *CHALLENGE)),
+                   Catch("basic-challenge", "anonymous", "none", ("got 404", *CHALLENGE)),
+                   Catch("small-push", "anonymous", "none", ("expected 401", "got 404")),
+               )),
+    FaultCheck(Fault.ACCEPT_REVOKED_TOKENS, ("small-push",), ("revoked_token",), ("header", "basic"), (
+        Catch("small-push", "revoked_token", "header", ("revoked", "expected 401", "got 201")),
+        Catch("small-push", "revoked_token", "basic", ("revoked", "expected 401", "got 201")),
+    )),
+    FaultCheck(Fault.IGNORE_EXPIRY, ("small-push",), ("expired_token",), ("header",), (
+        Catch("small-push", "expired_token", "header", ("expired", "expected 401", "got 201")),
+    )),
+    FaultCheck(Fault.READ_ONLY_DEPLOY_CAN_WRITE, ("small-push",), ("read_only_deploy_token",), ("header",), (
+        Catch("small-push", "read_only_deploy_token", "header",
+              ("read_only_deploy_token lacks create_package", "expected 403", "got 201")),
+    )),
+    FaultCheck(Fault.OTHER_PROJECT_TOKEN_ALLOWED, ("small-push",), ("other_project_token",), ("header",), (
+        Catch("small-push", "other_project_token", "header", ("another project", "expected 404", "got 201")),
+    )),
+    FaultCheck(Fault.IGNORE_REJECT_DUPLICATES, ("duplicate-rejected",), ("personal_access_token",), ("header",), (
+        Catch("duplicate-rejected", "personal_access_token", "header", (DUPLICATE_REFUSED, "got 201")),
+    )),
+    FaultCheck(Fault.OLDEST_FILE_WINS, ("duplicate-allowed", "pull-duplicates"), ("personal_access_token",),
+               ("header",), (
+                   Catch("duplicate-allowed", "personal_access_token", "header",
+                         ("not the one step 'second' pushed", "sha256")),
+                   Catch("pull-duplicates", "personal_access_token", "header",
+                         ("not the one step 'newest' pushed", "sha256")),
+               )),
+    FaultCheck(Fault.CORRUPT_DOWNLOAD, ("small-push", "duplicate-allowed"), ("personal_access_token",),
+               ("header",), (
+                   Catch("small-push", "personal_access_token", "header",
+                         ("not the one step 'upload' pushed", "sha256")),
+                   Catch("duplicate-allowed", "personal_access_token", "header",
+                         ("not the one step 'second' pushed", "sha256")),
+               )),
+    FaultCheck(Fault.LIST_SHOWS_HIDDEN, ("search-list", "custom-endpoints"), ("personal_access_token",),
+               ("header",), (
+                   Catch("search-list", "personal_access_token", "header",
+                         ("listed but must not be", "search-hidden")),
+                   Catch("custom-endpoints", "personal_access_token", "header",
+                         ("listed but must not be", "custom-hidden")),
+               )),
+    FaultCheck(Fault.NO_SIZE_LIMIT, ("over-limit",), ("personal_access_token",), ("header",), (
+        Catch("over-limit", "personal_access_token", "header", (TOO_LARGE, "got 201")),
+    ), extra=("--size-limits", SIZE_LIMIT)),
+    FaultCheck(Fault.READ_BODY_BEFORE_AUTH, ("large-push",), ("anonymous", "revoked_token"), ("header",), (
+        Catch("large-push", "anonymous", "none", ("refused with 401", "after the whole body was sent")),
+        Catch("large-push", "revoked_token", "header", ("refused with 401", "after the whole body was sent")),
+    )),
+    FaultCheck(Fault.DUPLICATE_RACE, ("parallel-push",), ("personal_access_token",), ("header",), (
+        Catch("parallel-push", "personal_access_token", "header", ("uploads failed", "500")),
+    )),
+    FaultCheck(Fault.JOB_TOKEN_BASIC_REFUSED, ("small-push",), ("job_token",), ("header", "basic"), (
+        Catch("small-push", "job_token", "basic", ("expected 201", "got 401")),
+    )),
+    FaultCheck(Fault.SLOW_LIST, ("metadata-many",), ("personal_access_token",), ("header",), (
+        Catch("metadata-many", "personal_access_token", "header", ("p95 latency", "threshold of 500 ms")),
+    ), exit_code=3),
+]
+
+
+def _failed_testcases(run: Run) -> set[str]:
+    tree = ET.parse(run.run_dir / "junit.xml")
+    return {case.get("name", "") for case in tree.iter("testcase") if case.find("failure") is not None}
+
+
+def test_every_fault_has_a_check() -> None:
+    assert sorted(c.fault.value for c in CHECKS) == sorted(f.value for f in Fault)
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=[c.fault.value for c in CHECKS])
+def test_the_fault_is_caught(check: FaultCheck, tmp_path: Path) -> None:
+    for scenario in check.scenarios:  # a missing scenario would select nothing and prove nothing
+        assert (ROOT / "scenarios" / "experiment" / f"{scenario}.yaml").exists(), \
+            f"no scenario {scenario}: nothing would catch {check.fault.value}"
+    run = harness_run(tmp_path, *check.args(), "--signoff-file", str(sign_off_everything(tmp_path)),
+                      run_id=check.fault.value)
+    why = run.explain()
+
+    assert run.verdict is not None, why
+    assert run.returncode == check.exit_code, why
+    assert run.verdict["verdict"] == "not_ready" and run.verdict["exit_code"] == check.exit_code, why
+    assert not run.with_outcome("error"), why  # the target broke, not the harness
+    failed = {(r["scenario"], r["credential"], r["scheme"]) for r in run.with_outcome("failed")}
+    assert failed == {c.key for c in check.catches}, why
+
+    junit_failures = _failed_testcases(run)
+    summary = (run.run_dir / "summary.md").read_text()
+    for catch in check.catches:
+        record = run.case(*catch.key)
+        reason = record["reason"].lower()
+        missing = [w for w in catch.words if w.lower() not in reason]
+        assert not missing, f"{record['case_id']}: the reason lacks {missing}: {record['reason']}"
+        assert record["case_id"] in junit_failures, why
+        assert record["case_id"] in summary, why
+        failing = [s for s in record["steps"] if s["outcome"] == "failed"]
+        assert len(failing) == 1, why
+        assert bool(failing[0]["observed"].get("threshold_broken")) is (check.exit_code == 3), why
+
+
+def test_without_faults_the_same_cases_pass(tmp_path: Path) -> None:
+    """The control: every case the checks above expect to fail passes on a sound server."""
+    scenarios = sorted({s for c in CHECKS for s in c.scenarios})
+    kinds = sorted({k for c in CHECKS for k in c.token_kinds})
+    schemes = sorted({s for c in CHECKS for s in c.schemes})
+    run = harness_run(tmp_path, *QUICK, "--scenarios", ",".join(scenarios), "--token-kinds", ",".join(kinds),
+                      "--schemes", ",".join(schemes), "--size-limits", SIZE_LIMIT,
+                      "--signoff-file", str(sign_off_everything(tmp_path)), run_id="control")
+    why = run.explain()
+
+    assert run.returncode == 0, why
+    assert run.verdict is not None and run.verdict["verdict"] == "ready" and run.verdict["exit_code"] == 0, why
+    assert not run.with_outcome("failed") and not run.with_outcome("error"), why
+    for check in CHECKS:
+        for catch in check.catches:
+            assert run.case(*catch.key)["outcome"] == "passed", f"{check.fault.value}: {catch.key}\n{why}"
