@@ -153,3 +153,30 @@ def test_harness_serve_keeps_data_across_restarts(tmp_path: Path) -> None:
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=20)
+
+
+def test_cleanup_command_finishes_what_a_crashed_run_left(target: ReferenceServer, tmp_path: Path) -> None:
+    from harness.provisioning import provision_case, provision_run
+    from harness.vocabulary import CredentialCase
+
+    out = tmp_path / "out"
+    run_dir = out / "crashed"
+    run_dir.mkdir(parents=True)
+    ctx = provision_run("crashed", run_dir, target.url, target.admin_token, reference=False, given_project=None,
+                        token_file={}, settings={"token_kinds": ["project_deploy_token"]}, size_limits={})
+    env = provision_case(ctx, "small-push[x]", CredentialCase.PROJECT_DEPLOY_TOKEN, 1)
+    headers = {"PRIVATE-TOKEN": target.admin_token}
+    assert requests.get(f"{target.url}/api/v4/projects/{env.project_id}", headers=headers).status_code == 200
+    # The run "crashes" here: nothing was cleaned. The cleanup command reads the ledger and removes it all.
+    token_file = tmp_path / "tokens.yaml"
+    token_file.write_text(f"owner: {target.admin_token}\n")
+    done = _harness("cleanup", "crashed", "--target", target.url, "--token-file", str(token_file),
+                    "--out-dir", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert requests.get(f"{target.url}/api/v4/projects/{env.project_id}", headers=headers).status_code == 404
+    assert requests.get(f"{target.url}/api/v4/groups/{ctx.root_group_id}", headers=headers).status_code == 404
+    assert env.subject is not None and env.subject.token
+    refused = requests.get(f"{target.url}/api/v4/projects/{env.project_id}/packages/generic/a/1/a.bin",
+                           headers={"DEPLOY-TOKEN": env.subject.token})
+    assert refused.status_code in (401, 404)
+    assert target.admin_token not in done.stdout + done.stderr
