@@ -19,6 +19,7 @@ from pathlib import Path
 from rich.console import Console
 
 from harness.config import OPTIONS, ConfigError, load_settings
+from harness.scenario import ScenarioError, check_selection
 
 ROOT = Path(__file__).resolve().parent.parent
 EXIT_READY, EXIT_FAILED, EXIT_CONFIG, EXIT_THRESHOLD, EXIT_HARNESS = 0, 1, 2, 3, 4
@@ -89,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> int:
     flags = {o.name: getattr(args, o.name) for o in OPTIONS}
     settings = load_settings(flags, config_path=args.config)  # validate here: a bad flag fails fast with exit 2
+    try:
+        check_selection(ROOT / "scenarios", settings.stage, settings.scenarios)
+    except ScenarioError as exc:
+        raise ConfigError(str(exc)) from None
     run_id = settings.run_id or dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
     run_dir = Path(settings.out_dir) / run_id
     command = [sys.executable, "-m", "pytest", str(ROOT / "scenarios"), "--rootdir", str(ROOT),

@@ -18,6 +18,7 @@ import yaml
 
 from formats import FORMATS
 from harness.vocabulary import AuthScheme, CredentialCase, Stage
+from reference_server.faults import Fault
 
 
 class ConfigError(Exception):
@@ -76,6 +77,16 @@ def _size_limits(text: Any) -> dict[str, int]:
     return limits
 
 
+def _whole_number(text: Any) -> int:
+    try:
+        value = int(str(text))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise ValueError(f"{text!r}: at least 1")
+    return value
+
+
 @dataclass(frozen=True)
 class Option:
     name: str  # attribute name; flag is --name-with-dashes, env is HARNESS_NAME
@@ -86,6 +97,7 @@ class Option:
 
 
 CREDENTIALS = [c.value for c in CredentialCase]
+FAULT_NAMES = [f.value for f in Fault]
 OPTIONS: list[Option] = [
     Option("target", str, None, "URL of a GitLab-compatible instance; default: start the bundled reference server",
            "URL"),
@@ -100,10 +112,11 @@ OPTIONS: list[Option] = [
            ["header", "basic"], "auth schemes to run (comma-separated)", "LIST"),
     Option("scenarios", _csv(str), [], "scenario names to run (comma-separated; default: all of the stage)", "LIST"),
     Option("large_size", parse_size, parse_size("256MiB"), "size of the large-push file", "SIZE"),
-    Option("metadata_packages", int, 200, "packages pushed for the metadata scenario", "N"),
+    Option("metadata_packages", _whole_number, 200, "packages pushed for the metadata scenario", "N"),
     Option("size_limits", _size_limits, {}, "reference server: per-format file size limits, e.g. generic=5GiB",
            "F=SIZE,..."),
-    Option("faults", _csv(str), [], "reference server: inject faults (see reference_server/faults.py)", "LIST"),
+    Option("faults", _csv(_one_of(FAULT_NAMES)), [],
+           "reference server: inject faults (see reference_server/faults.py)", "LIST"),
     Option("signoff_file", str, None, "YAML file of sign-offs for criteria no command can check", "FILE"),
     Option("out_dir", str, "reports/out", "where run folders are written", "DIR"),
     Option("run_id", str, None, "name of the run folder (default: date, time and a random suffix)", "ID"),
@@ -176,6 +189,9 @@ def load_settings(flags: dict[str, Any], environ: dict[str, str] | None = None,
             values[name] = _parse(OPTION_BY_NAME[name], value, "--" + name.replace("_", "-"))
 
     settings = Settings(**values)
+    if settings.target and (settings.faults or settings.size_limits):
+        raise ConfigError("--faults and --size-limits configure the bundled reference server; with --target they "
+                          "would be silently ignored. Drop them, or drop --target.")
     if settings.project and not settings.target:
         raise ConfigError("--project needs --target: the reference server makes its own projects")
     if settings.target and not settings.token_file and not environ.get("HARNESS_OWNER_TOKEN"):

@@ -127,11 +127,21 @@ def _passed_reason(state: CaseState) -> str:
 
 
 def _finish(state: CaseState) -> None:
+    """Finish the case's job and remove its group at once, so a long run's storage stays bounded.
+
+    A failure here is not the case's: whatever is left stays in the ledger for the run's final clean-up.
+    """
+    client = state.ctx.client()
     for action, value in state.env.finish:
         try:
             if action == "finish_job":
-                state.ctx.client().finish_job(value)
-        except Exception:  # clean-up problems are reported by `harness cleanup`, not by the case
+                client.finish_job(value)
+        except Exception:
+            pass
+    if state.env.group_id is not None:
+        try:
+            client.delete_group(state.env.group_id)
+        except Exception:
             pass
 
 
@@ -231,7 +241,13 @@ def _push(state: CaseState, step: Step, record: StepRecord) -> None:
     if step.expect.refusal:
         record.expected["refusal"] = step.expect.refusal
     if obs.status != want:
-        raise StepFailed(f"expected {want}, got {obs.status}: {_body_hint(obs)}")
+        if step.expect.refusal == "duplicate":
+            raise StepFailed(f"expected the duplicate to be refused with {want} (the group rejects duplicates), "
+                             f"got {obs.status}: {_body_hint(obs)}")
+        if step.expect.refusal == "too_large":
+            raise StepFailed(f"expected {size} bytes, one over the size limit of {state.size_limit()}, to be "
+                             f"refused with {want}, got {obs.status}: {_body_hint(obs)}")
+        raise StepFailed(f"expected {want} ({expected.reason}), got {obs.status}: {_body_hint(obs)}")
     if step.expect.body_sent is False:
         if obs.body_sent:
             raise StepFailed(f"answered {obs.status} only after the whole body was sent; the refusal must "
@@ -278,7 +294,8 @@ def _pull_spec(state: CaseState, step: Step, record: StepRecord, spec: RequestSp
         _check_refusal(record, obs, expected, uploads=False)
     record.expected["status"] = spec.endpoint.success_status
     if obs.status != spec.endpoint.success_status:
-        raise StepFailed(f"expected {spec.endpoint.success_status}, got {obs.status}: {_body_hint(obs)}")
+        raise StepFailed(f"expected {spec.endpoint.success_status} ({expected.reason}), got {obs.status}: "
+                         f"{_body_hint(obs)}")
     record.observed.update({"size": obs.body_size, "sha256": obs.body_sha256})
     ref = step.expect.same_content_as
     if ref:

@@ -132,7 +132,7 @@ def expected_answer(
         return Expected(False, anonymous_status, "anonymous request to a private project",
                         challenge=anonymous_status == UNAUTHENTICATED)
     if credential in (CredentialCase.REVOKED_TOKEN, CredentialCase.EXPIRED_TOKEN):
-        return Expected(False, UNAUTHENTICATED, f"a {credential.value.replace('_', ' ')} authenticates no one")
+        return Expected(False, UNAUTHENTICATED, f"{credential.value.replace('_', ' ')}s authenticate no one")
     if credential is CredentialCase.OTHER_PROJECT_TOKEN:
         return Expected(False, NO_PROJECT_ACCESS, "another project's token cannot see this private project")
     assert kind is not None

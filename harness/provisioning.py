@@ -201,6 +201,7 @@ class CaseEnv:
     not_run: str | None
     name_prefix: str  # prepended to every package name of the case
     finish: list[tuple[str, Any]] = field(default_factory=list)  # clean-up actions after the case
+    group_id: int | None = None  # the case's own group, removed (with its packages) when the case ends
 
 
 def provision_case(ctx: RunContext, case_key: str, credential: CredentialCase, index: int) -> CaseEnv:
@@ -215,7 +216,7 @@ def provision_case(ctx: RunContext, case_key: str, credential: CredentialCase, i
         ledger.record("group", group["id"], name=group["full_path"])
         project = client.create_project(slug, group["id"], path=slug)
         ledger.record("project", project["id"], name=project["path_with_namespace"])
-        env = CaseEnv(str(project["id"]), group["full_path"], None, None, name_prefix="")
+        env = CaseEnv(str(project["id"]), group["full_path"], None, None, name_prefix="", group_id=group["id"])
     env.subject, env.not_run = _subject(ctx, client, env, credential, case_key)
     return env
 

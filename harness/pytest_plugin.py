@@ -32,7 +32,7 @@ from harness.matrix import Case, expand
 from harness.provisioning import RunContext, TokenFileError, provision_run, read_token_file
 from harness.reference import ReferenceServerError
 from harness.results import CaseRecord
-from harness.scenario import ScenarioError, load_scenario
+from harness.scenario import ScenarioError, check_selection, load_scenario
 from harness.vocabulary import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +118,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         from harness.readiness import load_signoffs, load_stages
 
+        check_selection(SCENARIOS_DIR, settings.stage, settings.scenarios)
         stages = load_stages()  # a bad stages or sign-off file stops the run now, not after it
         if settings.signoff_file:
             load_signoffs(Path(settings.signoff_file), stages)

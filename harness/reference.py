@@ -83,7 +83,7 @@ class ReferenceServer:
             raise ReferenceServerError("the reference server is already running")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.admin_token = secrets.token_urlsafe(32)
+        self.admin_token = "glpat-" + secrets.token_urlsafe(32)
         REDACTOR.add(self.admin_token)
         _write_private(self.admin_token_file, self.admin_token + "\n")
 

@@ -119,13 +119,28 @@ class Scenario(_Strict):
         raise KeyError(name)
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, path: tuple[Any, ...], key: str, line: int, first: int) -> None:
+        super().__init__(key)
+        self.path, self.key, self.line, self.first = path, key, line, first
+
+
 def _line_map(node: yaml.Node, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
-    """Map each path in a YAML document (keys and list indexes) to its 1-based line."""
+    """Map each path in a YAML document (keys and list indexes) to its 1-based line.
+
+    A key given twice in one mapping raises _DuplicateKey: YAML loaders silently keep the last one, which
+    would drop the first one's checks without a word.
+    """
     lines = {path: node.start_mark.line + 1}
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key, value in node.value:
             child = (*path, key.value)
-            lines[child] = key.start_mark.line + 1
+            line = key.start_mark.line + 1
+            if key.value in seen:
+                raise _DuplicateKey(path, str(key.value), line, seen[key.value])
+            seen[key.value] = line
+            lines[child] = line
             lines.update({k: v for k, v in _line_map(value, child).items() if k != child})
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
@@ -133,19 +148,32 @@ def _line_map(node: yaml.Node, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ..
     return lines
 
 
-def _describe(error: dict[str, Any], path: Path, lines: dict[tuple[Any, ...], int]) -> str:
-    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p in ("list[...]", "literal['all']")))
-    loc = tuple("as" if p == "actor" else p for p in loc)
-    line = None
-    for size in range(len(loc), -1, -1):
-        if loc[:size] in lines:
-            line = lines[loc[:size]]
-            break
-    field = ".".join(str(p) for p in loc) or "(document)"
-    message = error["msg"]
-    if error["type"] == "extra_forbidden":
-        message = f"unknown key {loc[-1]!r}"
-    return f"{path}:{line or 1}: field {field}: {message}"
+def _yaml_path(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> tuple[Any, ...]:
+    """pydantic's error location without its internal parts (union branches such as `list[...]`, `int`)."""
+    path: tuple[Any, ...] = ()
+    for part in loc:
+        part = "as" if part == "actor" else part
+        if (*path, part) in lines or isinstance(part, int):
+            path = (*path, part)
+    return path
+
+
+def _describe_all(errors: list[dict[str, Any]], path: Path, lines: dict[tuple[Any, ...], int]) -> list[str]:
+    """One message per place in the file: the alternatives of a union are merged, and an error about a
+    whole field is dropped when a more precise one points inside it."""
+    by_place: dict[tuple[Any, ...], list[str]] = {}
+    for error in errors:
+        place = _yaml_path(tuple(error["loc"]), lines)
+        message = f"unknown key {error['loc'][-1]!r}" if error["type"] == "extra_forbidden" else error["msg"]
+        if message not in by_place.setdefault(place, []):
+            by_place[place].append(message)
+    places = [p for p in by_place if not any(q != p and q[: len(p)] == p for q in by_place)]
+    problems = []
+    for place in places:
+        line = next((lines[place[:n]] for n in range(len(place), -1, -1) if place[:n] in lines), 1)
+        field = ".".join(str(p) for p in place) or "(document)"
+        problems.append(f"{path}:{line}: field {field}: {'; or '.join(by_place[place])}")
+    return problems
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -160,12 +188,17 @@ def load_scenario(path: Path) -> Scenario:
     if not isinstance(data, dict) or node is None:
         raise ScenarioError(f"{path}:1: a scenario is a mapping with name, stage, description and steps")
     try:
+        lines = _line_map(node)
+    except _DuplicateKey as dup:
+        where = ".".join(str(p) for p in dup.path) or "(document)"
+        raise ScenarioError(f"{path}:{dup.line}: field {where}: key {dup.key!r} appears twice "
+                            f"(first on line {dup.first})") from None
+    try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        lines = _line_map(node)
-        problems = [_describe(e, path, lines) for e in exc.errors()]
+        problems = _describe_all(exc.errors(), path, lines)
         raise ScenarioError("invalid scenario:\n  " + "\n  ".join(problems)) from None
-    _check_references(scenario, path, _line_map(node))
+    _check_references(scenario, path, lines)
     return scenario
 
 
@@ -196,6 +229,23 @@ def load_scenarios(directory: Path) -> list[tuple[Path, Scenario]]:
     if duplicated:
         raise ScenarioError(f"scenario names must be unique; repeated: {', '.join(sorted(duplicated))}")
     return found
+
+
+def check_selection(directory: Path, stage: str, names: list[str]) -> None:
+    """Refuse scenario names that do not exist or belong to another stage (a typo must not select nothing)."""
+    if not names:
+        return
+    from harness.config import ConfigError
+
+    known = {scenario.name: scenario.stage.value for _, scenario in load_scenarios(directory)}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(f"--scenarios: unknown scenario {', '.join(map(repr, unknown))}; known: "
+                          + ", ".join(sorted(known)))
+    elsewhere = [f"{n} (stage {known[n]})" for n in names if known[n] != stage]
+    if elsewhere:
+        raise ConfigError(f"--scenarios: not scenarios of stage {stage}: {', '.join(elsewhere)}; "
+                          "add --stage to run them")
 
 
 def json_schema() -> str:

@@ -28,8 +28,9 @@ DEFAULT_PLACEHOLDER = "$HARNESS_TOKEN"
 
 
 def token_placeholder(credential: Credential) -> str:
-    """The shell variable a reproduction command reads the token from: the token kind upper-cased."""
-    return "$" + credential.kind.value.upper() if credential.kind else DEFAULT_PLACEHOLDER
+    """The shell variable a reproduction command reads the token from: the credential case upper-cased
+    ($PROJECT_DEPLOY_TOKEN, $REVOKED_TOKEN), so following the line reproduces the very case."""
+    return "$" + credential.case.value.upper() if credential.kind else DEFAULT_PLACEHOLDER
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -21,8 +21,9 @@ from helpers_run import QUICK, ROOT, Run, harness_run, sign_off_everything
 from formats.generic import RULES
 from reference_server.faults import Fault
 
-DUPLICATE_REFUSED = f"expected {RULES.duplicates.refused_status}"  # refusal statuses are format facts
-TOO_LARGE = f"expected {RULES.too_large_status}"
+# Refusal statuses are format facts; the reason says what should have been refused, and with what.
+DUPLICATE_REFUSED = f"expected the duplicate to be refused with {RULES.duplicates.refused_status}"
+TOO_LARGE = f"one over the size limit of {4 << 20}, to be refused with {RULES.too_large_status}"
 SIZE_LIMIT = "generic=4MiB"  # over-limit then pushes 4 MiB + 1 byte, not 5 GiB + 1
 
 
