@@ -90,8 +90,12 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         "signoff_file": settings.signoff_file,
         "interrupted": interrupted,
     }
-    write_reports(run_dir, records, readiness, meta)
     why = readiness.overall.why + (" (interrupted: only part of the run took place)" if interrupted else "")
+    try:
+        write_reports(run_dir, records, readiness, meta)
+    except Exception as exc:  # the verdict and results still stand; say the reports broke, and why
+        code = 4
+        why += f" (the reports could not be written: {type(exc).__name__}: {exc}; results.jsonl is complete)"
     verdict = {
         "stage": settings.stage,
         "verdict": readiness.overall.verdict.value,

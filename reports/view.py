@@ -104,6 +104,19 @@ class FailureView:
 
 
 @dataclass(frozen=True)
+class FailureGroup:
+    """Cases that broke the same way: one problem to fix, however many cases show it."""
+
+    reason: str
+    outcome_words: str
+    failures: list[FailureView]
+
+    @property
+    def first(self) -> FailureView:
+        return self.failures[0]
+
+
+@dataclass(frozen=True)
 class ReasonGroup:
     outcome: str
     words: str
@@ -142,6 +155,7 @@ class ReportView:
     matrices: list[str]  # inline SVG
     charts: list[str]  # inline SVG
     failures: list[FailureView]
+    failure_groups: list[FailureGroup]
     reason_groups: list[ReasonGroup]
     outcome_counts: list[OutcomeCount]
     metrics: list[MetricSummary]
@@ -236,6 +250,15 @@ def _failure(record: CaseRecord) -> FailureView:
     )
 
 
+def _failure_groups(failures: list[FailureView]) -> list[FailureGroup]:
+    groups: dict[tuple[str, str], list[FailureView]] = defaultdict(list)
+    for failure in failures:
+        reason = (failure.record.reason or "").splitlines()[0] if failure.record.reason else "(no reason given)"
+        groups[(failure.outcome_words, reason)].append(failure)
+    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+    return [FailureGroup(reason, words, members) for (words, reason), members in ordered]
+
+
 def _reason_groups(records: list[CaseRecord]) -> list[ReasonGroup]:
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
     for record in records:
@@ -288,6 +311,7 @@ def build_view(records: list[CaseRecord], readiness: Readiness, run_meta: dict[s
     linkable = {r.case_id for r in broken}
     outcomes = Counter(r.outcome for r in records)
     verdicts = ", ".join(f"{fmt}: {VERDICT_WORDS[v.verdict]}" for fmt, v in readiness.by_format.items())
+    failures = [_failure(r) for r in broken]
     return ReportView(
         title=f"{readiness.stage_title} readiness — {verdicts or VERDICT_WORDS[readiness.overall.verdict]}",
         verdicts=verdicts or VERDICT_WORDS[readiness.overall.verdict],
@@ -302,7 +326,8 @@ def build_view(records: list[CaseRecord], readiness: Readiness, run_meta: dict[s
             records, readiness.formats or sorted({r.format for r in records}), _scenario_order(readiness)
         ),
         charts=metric_svgs(records),
-        failures=[_failure(r) for r in broken],
+        failures=failures,
+        failure_groups=_failure_groups(failures),
         reason_groups=_reason_groups(records),
         outcome_counts=[
             OutcomeCount(o.value, outcome_words(o), outcomes[o], outcome_colour(o))
