@@ -210,17 +210,21 @@ def test_summary_md(run: tuple[Path, list[CaseRecord], Readiness]) -> None:
     assert "Ada Lovelace, 2024-05-02" in summary
 
 
-def test_summary_caps_failures_at_ten(tmp_path: Path) -> None:
+def test_summary_lists_at_most_ten_problems_and_groups_alike_failures(tmp_path: Path) -> None:
     stages = load_stages(Path(__file__).resolve().parent.parent / "scenarios" / "stages.yaml")
     records = [
         record("small-push", "personal_access_token", Outcome.FAILED, reason=f"boom {i}", scheme=f"s{i}")
         for i in range(13)
+    ] + [
+        record("delete", "job_token", Outcome.FAILED, reason="the same problem", scheme=f"t{i}") for i in range(4)
     ]
     readiness = assess(records, stages, None, ["generic"], "experiment")
     paths = write_reports(tmp_path, records, readiness, {})
     summary = paths["summary.md"].read_text(encoding="utf-8")
-    assert summary.count("- failed: `small-push[") == 10
-    assert "- and 3 more (see report.html)" in summary
+    assert "## Failed cases (17, 14 distinct problems)" in summary
+    assert "- failed, 4 cases: the same problem" in summary  # the largest group comes first
+    assert summary.count("- failed, 1 case: boom") == 9
+    assert "- and 4 more problems (see report.html)" in summary
     assert "small-push[generic-personal_access_token-s12-http]" in paths["report.html"].read_text(encoding="utf-8")
 
 
