@@ -148,6 +148,20 @@ class Settings:
         return {o.name: getattr(self, o.name) for o in OPTIONS}
 
 
+def read_yaml_mapping(path: str, what: str, error: type[Exception], example: str) -> dict[str, Any]:
+    """A YAML file that must hold a mapping; every problem names the file and says what was expected."""
+    file = Path(path)
+    if not file.is_file():
+        raise error(f"{what} {path} does not exist")
+    try:
+        data = yaml.safe_load(file.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise error(f"{what} {path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise error(f"{what} {path}: expected a mapping such as {example!r}")
+    return data
+
+
 def _parse(option: Option, value: Any, source: str) -> Any:
     try:
         return option.parse(value)
@@ -163,15 +177,7 @@ def load_settings(flags: dict[str, Any], environ: dict[str, str] | None = None,
 
     path = config_path or environ.get("HARNESS_CONFIG") or ("harness.yaml" if Path("harness.yaml").exists() else None)
     if path:
-        file = Path(path)
-        if not file.is_file():
-            raise ConfigError(f"config file {path} does not exist")
-        try:
-            data = yaml.safe_load(file.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"config file {path}: expected a mapping of option: value")
+        data = read_yaml_mapping(path, "config file", ConfigError, "large-size: 1GiB")
         for key, value in data.items():
             name = str(key).replace("-", "_")
             if name not in OPTION_BY_NAME:

@@ -19,8 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from harness.config import read_yaml_mapping
 from harness.credentials import REDACTOR, Credential
 from harness.gitlab_api import GitLabClient, ProvisioningError
 from harness.ledger import Ledger
@@ -90,15 +89,7 @@ def read_token_file(path: str | None) -> dict[str, Any]:
     """Tokens for a real target (docs/token-file.md). Values are strings, or {username, token} for deploy tokens."""
     data: dict[str, Any] = {}
     if path:
-        file = Path(path)
-        if not file.is_file():
-            raise TokenFileError(f"token file {path} does not exist")
-        try:
-            data = yaml.safe_load(file.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise TokenFileError(f"token file {path} is not valid YAML: {exc}") from None
-        if not isinstance(data, dict):
-            raise TokenFileError(f"token file {path}: expected a mapping such as 'owner: glpat-…'")
+        data = read_yaml_mapping(path, "token file", TokenFileError, "owner: glpat-…")
         unknown = sorted(set(data) - TOKEN_FILE_KEYS)
         if unknown:
             raise TokenFileError(f"token file {path}: unknown keys {', '.join(unknown)}; known: "
