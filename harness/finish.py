@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from formats import packages_api
+from formats import FORMATS, packages_api
 from harness.credentials import REDACTOR
 from harness.drivers.http import HttpDriver
 from harness.ledger import cleanup
@@ -89,6 +89,12 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         "leftovers": leftovers,
         "signoff_file": settings.signoff_file,
         "interrupted": interrupted,
+        # Experiment step 6: what each format adds that is custom to GitLab, and why (from formats/<name>.py).
+        "custom_endpoints": {
+            name: [{"endpoint": f"{e.method} {e.path}", "reason": e.custom_reason} for e in
+                   FORMATS[name].custom_endpoints()]
+            for name in settings.formats
+        },
     }
     why = readiness.overall.why + (" (interrupted: only part of the run took place)" if interrupted else "")
     try:

@@ -162,6 +162,7 @@ class ReportView:
     cases: list[CaseRecord]
     meta: list[tuple[str, str]]
     run: dict[str, Any]
+    custom_endpoints: dict[str, list[dict[str, str]]]  # format → [{endpoint, reason}]
     leftovers: list[str] = field(default_factory=list)
     interrupted: bool = False
 
@@ -339,5 +340,6 @@ def build_view(records: list[CaseRecord], readiness: Readiness, run_meta: dict[s
         meta=_meta(run_meta),
         run=dict(run_meta),
         leftovers=list(run_meta.get("leftovers") or []),
+        custom_endpoints=dict(run_meta.get("custom_endpoints") or {}),
         interrupted=bool(run_meta.get("interrupted")),
     )

@@ -233,3 +233,15 @@ def test_svg_helpers_escape_text() -> None:
     assert "<b>" not in chart and "a&lt;b&gt;" in chart and "tip &amp; &lt;tool&gt;" in chart
     grid = matrix_grid(["row<1>"], ["col"], {(0, 0): [Mark("#f00", "case <x>")]}, title="m", legend=[("ok", "#0f0")])
     assert "row&lt;1&gt;" in grid and "case &lt;x&gt;" in grid
+
+
+def test_html_lists_what_is_custom_to_gitlab_with_its_reason(tmp_path: Path) -> None:
+    from formats.generic import UPLOAD
+
+    stages = load_stages(Path(__file__).resolve().parent.parent / "scenarios" / "stages.yaml")
+    records = [record("custom-endpoints", "personal_access_token")]
+    readiness = assess(records, stages, None, ["generic"], "experiment")
+    meta = {"custom_endpoints": {"generic": [{"endpoint": f"PUT {UPLOAD.path}", "reason": UPLOAD.custom_reason}]}}
+    html = write_reports(tmp_path, records, readiness, meta)["report.html"].read_text(encoding="utf-8")
+    assert 'id="custom"' in html and "Custom to GitLab" in html
+    assert "select=package_file" in html  # the stated reason, escaped into the page
