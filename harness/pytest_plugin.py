@@ -18,7 +18,6 @@ import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,6 @@ from harness.gitlab_api import ProvisioningError
 from harness.matrix import Case, expand
 from harness.provisioning import RunContext, TokenFileError, provision_run, read_token_file
 from harness.reference import ReferenceServerError
-from harness.results import CaseRecord
 from harness.scenario import ScenarioError, check_selection, load_scenario
 from harness.vocabulary import Outcome
 
@@ -77,7 +75,6 @@ class RunState:
         self.started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         self.server: Any = None
         self.server_data: Path | None = None
-        self.counts: Counter[str] = Counter()
         self.total = 0
         self.progress: Any = None
         self.results = (run_dir / "results.jsonl").open("a", encoding="utf-8")
@@ -265,10 +262,8 @@ class _Listener:
             return
         state.results.write(line + "\n")
         state.results.flush()
-        record = json.loads(line)
-        state.counts[record["outcome"]] += 1
         if state.progress is not None:
-            state.progress.update(record)
+            state.progress.update(json.loads(line))
 
 
 _PLUGIN_STATE = _Listener()
@@ -347,10 +342,3 @@ def _stop_server(state: RunState) -> None:
     state.server = None
     if state.server_data is not None:
         shutil.rmtree(state.server_data, ignore_errors=True)
-
-
-def record_of(report: pytest.TestReport) -> CaseRecord | None:
-    for key, value in report.user_properties:
-        if key == RECORD_KEY:
-            return CaseRecord.from_dict(json.loads(value))
-    return None
