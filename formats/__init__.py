@@ -1,9 +1,11 @@
 """One module per package format: its rules, its endpoints and the requests that exercise them."""
 
-from formats.base import Endpoint, Format, FormatRules, RequestSpec
-from formats.generic import GENERIC
+from formats import generic
+from formats.base import Endpoint, Format, FormatOperations, FormatRules, RequestSpec
 
-FORMATS: dict[str, Format] = {GENERIC.name: GENERIC}
+# Each format module defines its Format (rules and endpoints) and its FormatOperations (requests, artifacts).
+OPERATIONS: dict[str, FormatOperations] = {ops.format.name: ops for ops in (generic.OPERATIONS,)}
+FORMATS: dict[str, Format] = {name: ops.format for name, ops in OPERATIONS.items()}
 
 
 def get_format(name: str) -> Format:
@@ -14,4 +16,5 @@ def get_format(name: str) -> Format:
         raise KeyError(f"unknown format {name!r}; known formats: {known}") from None
 
 
-__all__ = ["Endpoint", "FORMATS", "Format", "FormatRules", "RequestSpec", "get_format"]
+__all__ = ["Endpoint", "FORMATS", "Format", "FormatOperations", "FormatRules", "OPERATIONS", "RequestSpec",
+           "get_format"]

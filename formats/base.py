@@ -1,8 +1,12 @@
 """The format interface: rules, endpoints and request builders every format module provides."""
 
+import hashlib
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
 from urllib.parse import quote
 
 from harness.vocabulary import AuthScheme, Operation, TokenKind
@@ -110,3 +114,88 @@ class Format:
 def iter_chunks(data: bytes, chunk_size: int = 1 << 16) -> Iterator[bytes]:
     for start in range(0, len(data), chunk_size):
         yield data[start : start + chunk_size]
+
+
+# --- artifacts and operations: what the engine (and Locust users) call for any format --------------------
+
+
+@runtime_checkable
+class Artifact(Protocol):
+    """A package file built by a format's artifact builder: a real, valid package of the format.
+
+    `size` is the file's exact size; `chunks()` yields its bytes (an artifact of any size is never held in
+    memory whole when the format allows streaming); `write_to` puts it on disk for a real client to use.
+    """
+
+    file_name: str
+    size: int
+
+    def chunks(self) -> Iterator[bytes]: ...
+
+    def sha256(self) -> str: ...
+
+    def write_to(self, directory: Path) -> Path: ...
+
+
+@dataclass(frozen=True)
+class BytesArtifact:
+    """An artifact held in memory (formats whose files are archives with a manifest inside)."""
+
+    file_name: str
+    data: bytes
+    companions: tuple["BytesArtifact", ...] = ()  # files that travel with it (a Maven jar's pom)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def chunks(self) -> Iterator[bytes]:
+        return iter_chunks(self.data)
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    def write_to(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        for companion in self.companions:
+            (directory / companion.file_name).write_bytes(companion.data)
+        path = directory / self.file_name
+        path.write_bytes(self.data)
+        return path
+
+
+class FormatOperations(ABC):
+    """A format's operations as requests: defined once, sent by the HTTP driver, checked by the engine, reused by
+    Locust users. Names and versions given here are final (any run prefix is already applied)."""
+
+    format: Format
+    package_type: str  # the Packages API's `package_type`
+
+    @abstractmethod
+    def artifact(self, name: str, version: str, file_hint: str, size: int, seed: int) -> Artifact:
+        """A valid package file of about `size` bytes (exactly, where the format allows) whose content depends
+        on `seed`. `file_hint` is the scenario's file name; formats with fixed file names may ignore it."""
+
+    @abstractmethod
+    def push(self, project_id: int | str, name: str, version: str, artifact: Artifact, *,
+             status: str | None = None, select: str | None = None) -> list[RequestSpec]:
+        """The requests a client sends to publish the artifact, in order (one for most formats)."""
+
+    @abstractmethod
+    def pull(self, project_id: int | str, name: str, version: str, file_name: str) -> RequestSpec:
+        """Download one file of a package, as a client installing it would."""
+
+    def metadata(self, project_id: int | str, name: str) -> RequestSpec | None:
+        """The format's metadata document for a package name (all versions), where the format has one."""
+        return None
+
+    def search(self, project_id: int | str, term: str, page: int = 1) -> RequestSpec:
+        """Packages of this format whose name contains `term` (GitLab's Packages API)."""
+        from formats import packages_api
+
+        return packages_api.list_packages(project_id, package_type=self.package_type, package_name=term, page=page)
+
+    def size_checked_before_body(self) -> bool:
+        """True when the upload's declared length tells the file's size, so over-limit files are refused before
+        their body is read (Generic, Maven, PyPI); False when the file is wrapped (npm's base64 JSON)."""
+        return True

@@ -6,9 +6,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from formats import packages_api
-from formats.base import DuplicatePolicy, Endpoint, Format, FormatRules, RequestSpec
+from formats.base import Artifact, DuplicatePolicy, Endpoint, Format, FormatOperations, FormatRules, RequestSpec
 from harness.vocabulary import Operation
 
 GIB = 1 << 30
@@ -65,6 +66,7 @@ class GeneratedFile:
     size: int
     seed: int = 0
     chunk_size: int = 1 << 20
+    file_name: str = "package.bin"
 
     @cached_property
     def _block(self) -> bytes:
@@ -85,13 +87,21 @@ class GeneratedFile:
             digest.update(chunk)
         return digest.hexdigest()
 
+    def write_to(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / self.file_name
+        with path.open("wb") as file:
+            for chunk in self.chunks():
+                file.write(chunk)
+        return path
+
 
 def push(
     project_id: int | str,
     package_name: str,
     package_version: str,
     file_name: str,
-    artifact: GeneratedFile,
+    artifact: Artifact,
     *,
     status: str | None = None,
     select: str | None = None,
@@ -118,3 +128,21 @@ def pull(project_id: int | str, package_name: str, package_version: str, file_na
 def search(project_id: int | str, package_name: str) -> RequestSpec:
     """The Packages API filtered to Generic packages whose name contains `package_name`."""
     return packages_api.list_packages(project_id, package_type="generic", package_name=package_name)
+
+
+class GenericOperations(FormatOperations):
+    format = GENERIC
+    package_type = "generic"
+
+    def artifact(self, name: str, version: str, file_hint: str, size: int, seed: int) -> GeneratedFile:
+        return GeneratedFile(size=size, seed=seed, file_name=file_hint)
+
+    def push(self, project_id: int | str, name: str, version: str, artifact: Artifact, *,
+             status: str | None = None, select: str | None = None) -> list[RequestSpec]:
+        return [push(project_id, name, version, artifact.file_name, artifact, status=status, select=select)]
+
+    def pull(self, project_id: int | str, name: str, version: str, file_name: str) -> RequestSpec:
+        return pull(project_id, name, version, file_name)
+
+
+OPERATIONS = GenericOperations()

@@ -74,16 +74,30 @@ class Authorized:
 
 def authorize(request: Request, endpoint: Endpoint, permission: Permission) -> Authorized:
     """Authenticate for `endpoint`, find the `project_id` path parameter's project, check `permission`."""
+    db: Database = request.app.state.db
+    return authorize_on(request, endpoint, permission, db.project_by_ref(unquote(request.path_params["project_id"])))
+
+
+def authenticate_for(request: Request, endpoint: Endpoint) -> Principal | None:
+    """The request's principal as `endpoint` accepts it; a bad token is 401 (with the challenge where expected)."""
+    settings: ServerSettings = request.app.state.settings
+    try:
+        return authenticate(request, request.app.state.db, settings.faults, accepted_kinds=endpoint.accepted_kinds,
+                            accepted_schemes=endpoint.accepted_schemes)
+    except ApiError as error:
+        raise unauthorized(endpoint.anonymous_status == UNAUTHENTICATED) from error
+
+
+def authorize_on(request: Request, endpoint: Endpoint, permission: Permission, project: Row | None,
+                 principal: Principal | None = None) -> Authorized:
+    """Check `permission` on a project found by the route (by id, by path, or by a group- or instance-level
+    lookup). Pass `principal` when the route already authenticated; a missing project answers as a hidden one."""
     settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
     faults = settings.faults
     challenge = endpoint.anonymous_status == UNAUTHENTICATED
-    try:
-        principal = authenticate(request, db, faults, accepted_kinds=endpoint.accepted_kinds,
-                                 accepted_schemes=endpoint.accepted_schemes)
-    except ApiError as error:
-        raise unauthorized(challenge) from error
-    project = db.project_by_ref(unquote(request.path_params["project_id"]))
+    if principal is None:
+        principal = authenticate_for(request, endpoint)
     granted = project_permissions(principal, project, db, faults) if project is not None else None
     if project is None or granted is None:
         if principal is not None:

@@ -32,7 +32,9 @@ CREATE TABLE IF NOT EXISTS namespaces (  -- groups and subgroups
 CREATE TABLE IF NOT EXISTS package_settings (
     namespace_id INTEGER PRIMARY KEY REFERENCES namespaces(id) ON DELETE CASCADE,
     generic_duplicates_allowed INTEGER NOT NULL DEFAULT 1,
-    generic_duplicate_exception_regex TEXT NOT NULL DEFAULT ''
+    generic_duplicate_exception_regex TEXT NOT NULL DEFAULT '',
+    maven_duplicates_allowed INTEGER NOT NULL DEFAULT 1,
+    maven_duplicate_exception_regex TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS projects (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -94,7 +96,21 @@ CREATE TABLE IF NOT EXISTS package_files (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS package_files_by_name ON package_files (package_id, file_name, id);
+CREATE TABLE IF NOT EXISTS package_metadata (  -- what a format extracts from a package (package.json, METADATA, pom)
+    package_id INTEGER PRIMARY KEY REFERENCES packages(id) ON DELETE CASCADE,
+    data TEXT NOT NULL                       -- JSON object; its shape is the format's own
+);
+CREATE TABLE IF NOT EXISTS package_tags (  -- npm dist-tags: one version per (project, name, tag)
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    package_type TEXT NOT NULL,
+    name TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    package_id INTEGER NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
+    PRIMARY KEY (project_id, package_type, name, tag)
+);
 """
+
+SWITCHABLE_DUPLICATES = ("generic", "maven")  # the formats with columns in package_settings
 
 ORDER_COLUMNS = {"created_at": "created_at", "name": "name", "version": "version", "type": "package_type"}
 
@@ -113,8 +129,19 @@ class Database:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(SCHEMA)
+        self._add_missing_columns()
         self._conn.execute("INSERT OR IGNORE INTO users (id, username, is_admin) VALUES (?, 'root', 1)",
                            (ROOT_USER_ID,))
+
+    def _add_missing_columns(self) -> None:
+        """A data directory from an older server lacks the newer settings columns: add them, keeping its data."""
+        present = {r["name"] for r in self._conn.execute("PRAGMA table_info(package_settings)")}
+        for package_type in SWITCHABLE_DUPLICATES:
+            if f"{package_type}_duplicates_allowed" not in present:
+                self._conn.execute(f"ALTER TABLE package_settings ADD COLUMN {package_type}_duplicates_allowed"
+                                   " INTEGER NOT NULL DEFAULT 1")
+                self._conn.execute(f"ALTER TABLE package_settings ADD COLUMN {package_type}_duplicate_exception_regex"
+                                   " TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         with self._lock:
@@ -212,15 +239,19 @@ class Database:
     def package_settings(self, group_id: int) -> Row | None:
         return self._one("SELECT * FROM package_settings WHERE namespace_id = ?", (group_id,))
 
-    def set_package_settings(self, group_id: int, allowed: bool | None, regex: str | None) -> Row:
+    def set_package_settings(self, group_id: int, package_type: str, allowed: bool | None,
+                             regex: str | None) -> Row:
+        """Set one format's duplicate settings (`package_type` is one of SWITCHABLE_DUPLICATES)."""
+        if package_type not in SWITCHABLE_DUPLICATES:
+            raise ValueError(f"{package_type} has no duplicate settings")
         with self.transaction():
             self._run("INSERT OR IGNORE INTO package_settings (namespace_id) VALUES (?)", (group_id,))
             if allowed is not None:
-                self._run("UPDATE package_settings SET generic_duplicates_allowed = ? WHERE namespace_id = ?",
+                self._run(f"UPDATE package_settings SET {package_type}_duplicates_allowed = ? WHERE namespace_id = ?",
                           (int(allowed), group_id))
             if regex is not None:
-                self._run("UPDATE package_settings SET generic_duplicate_exception_regex = ? WHERE namespace_id = ?",
-                          (regex, group_id))
+                self._run(f"UPDATE package_settings SET {package_type}_duplicate_exception_regex = ?"
+                          " WHERE namespace_id = ?", (regex, group_id))
             row = self.package_settings(group_id)
         assert row is not None
         return row
@@ -380,3 +411,36 @@ class Database:
 
     def delete_package_file(self, file_id: int) -> None:
         self._run("DELETE FROM package_files WHERE id = ?", (file_id,))
+
+    # package metadata and tags
+
+    def set_package_metadata(self, package_id: int, data: dict[str, Any]) -> None:
+        self._run("INSERT INTO package_metadata (package_id, data) VALUES (?, ?) ON CONFLICT (package_id)"
+                  " DO UPDATE SET data = excluded.data", (package_id, json.dumps(data, sort_keys=True)))
+
+    def package_metadata(self, package_id: int) -> dict[str, Any] | None:
+        row = self._one("SELECT data FROM package_metadata WHERE package_id = ?", (package_id,))
+        return json.loads(row["data"]) if row else None
+
+    def packages_named(self, project_id: int, package_type: str, name: str,
+                       statuses: tuple[str, ...] = ("default",)) -> list[Row]:
+        """Every version of one package in a project, oldest first."""
+        marks = ",".join("?" * len(statuses))
+        return self._all(f"SELECT * FROM packages WHERE project_id = ? AND package_type = ? AND name = ?"
+                         f" AND status IN ({marks}) ORDER BY id", (project_id, package_type, name, *statuses))
+
+    def set_tag(self, project_id: int, package_type: str, name: str, tag: str, package_id: int) -> None:
+        self._run("INSERT INTO package_tags (project_id, package_type, name, tag, package_id) VALUES (?,?,?,?,?)"
+                  " ON CONFLICT (project_id, package_type, name, tag) DO UPDATE SET package_id = excluded.package_id",
+                  (project_id, package_type, name, tag, package_id))
+
+    def delete_tag(self, project_id: int, package_type: str, name: str, tag: str) -> bool:
+        return self._run("DELETE FROM package_tags WHERE project_id = ? AND package_type = ? AND name = ? AND tag = ?",
+                         (project_id, package_type, name, tag)) > 0
+
+    def tags(self, project_id: int, package_type: str, name: str) -> dict[str, str]:
+        """tag → version."""
+        rows = self._all("SELECT t.tag, p.version FROM package_tags t JOIN packages p ON p.id = t.package_id"
+                         " WHERE t.project_id = ? AND t.package_type = ? AND t.name = ? ORDER BY t.tag",
+                         (project_id, package_type, name))
+        return {r["tag"]: r["version"] for r in rows}

@@ -1,10 +1,13 @@
-"""The group setting "reject duplicates" with its exceptions regex, as GitLab applies it to Generic packages.
+"""Whether an upload would duplicate a file, and whether the format's rules and the group's settings refuse it.
 
-A project's setting is its group's, or the nearest ancestor group's that has one; by default duplicates are allowed.
+Formats whose duplicate policy is switchable (Generic, Maven) have a group setting "reject duplicates" with an
+exceptions regex; a project's setting is its group's, or the nearest ancestor group's that has one. Formats
+without the setting (npm, PyPI) apply their default: refused.
 """
 
 import re
 
+from formats import FORMATS
 from reference_server.db import Database, Row
 
 
@@ -16,17 +19,25 @@ def effective_settings(db: Database, group_id: int) -> Row | None:
     return None
 
 
+def duplicates_refused(db: Database, project: Row, format_name: str, name: str, version: str) -> bool:
+    """True when a duplicate of this name and version would be refused in this project."""
+    policy = FORMATS[format_name].rules.duplicates
+    if not policy.switchable:
+        return not policy.allowed_by_default
+    settings = effective_settings(db, project["namespace_id"])
+    if settings is None or settings[f"{format_name}_duplicates_allowed"]:
+        return False
+    pattern = settings[f"{format_name}_duplicate_exception_regex"]
+    if not pattern:
+        return True
+    try:
+        return not (re.search(pattern, name) or re.search(pattern, version))
+    except re.error:
+        return True
+
+
 def duplicate_refused(db: Database, project: Row, package: Row | None, file_name: str) -> bool:
     """True when this file would duplicate one in the package and the setting refuses it."""
     if package is None or not db.has_file_named(package["id"], file_name):
         return False
-    settings = effective_settings(db, project["namespace_id"])
-    if settings is None or settings["generic_duplicates_allowed"]:
-        return False
-    pattern = settings["generic_duplicate_exception_regex"]
-    if not pattern:
-        return True
-    try:
-        return not (re.search(pattern, package["name"]) or re.search(pattern, package["version"]))
-    except re.error:
-        return True
+    return duplicates_refused(db, project, package["package_type"], package["name"], package["version"])

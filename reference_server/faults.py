@@ -22,6 +22,10 @@ class Fault(StrEnum):
     JOB_TOKEN_BASIC_REFUSED = "job_token_basic_refused"
     OTHER_PROJECT_TOKEN_ALLOWED = "other_project_token_allowed"
     SLOW_LIST = "slow_list"
+    PYPI_FILE_LINKS_PUBLIC = "pypi_file_links_public"
+    GROUP_SIMPLE_INDEX_PUBLIC = "group_simple_index_public"
+    MAVEN_DEPLOY_TOKEN_REFUSED = "maven_deploy_token_refused"
+    PYPI_JOB_TOKEN_REFUSED = "pypi_job_token_refused"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -35,10 +39,15 @@ DESCRIPTIONS: dict[Fault, str] = {
     Fault.LIST_SHOWS_HIDDEN: "the package list shows hidden packages",
     Fault.NO_SIZE_LIMIT: "uploads larger than the format's size limit are accepted",
     Fault.READ_BODY_BEFORE_AUTH: "uploads read the whole body (sending 100 Continue) before refusing",
-    Fault.DUPLICATE_RACE: "concurrent uploads to a new package race to create it and may answer 500",
+    Fault.DUPLICATE_RACE: "concurrent uploads to a new package (any format) race to create it and may answer 500"
+                          " or leave two packages of one name and version",
     Fault.JOB_TOKEN_BASIC_REFUSED: "a job token sent with HTTP Basic is refused with 401",
     Fault.OTHER_PROJECT_TOKEN_ALLOWED: "any valid token gets access to every project",
     Fault.SLOW_LIST: "the package list sleeps 0.5 s before answering",
+    Fault.PYPI_FILE_LINKS_PUBLIC: "a private PyPI package's file download URL is served without authentication",
+    Fault.GROUP_SIMPLE_INDEX_PUBLIC: "the group-level PyPI simple index of a private group answers anonymous requests",
+    Fault.MAVEN_DEPLOY_TOKEN_REFUSED: "deploy tokens (project and group) are refused by the Maven endpoints",
+    Fault.PYPI_JOB_TOKEN_REFUSED: "CI job tokens are refused by the PyPI endpoints",
 }
 
 
