@@ -185,6 +185,14 @@ class FormatOperations(ABC):
     def pull(self, project_id: int | str, name: str, version: str, file_name: str) -> RequestSpec:
         """Download one file of a package, as a client installing it would."""
 
+    def file_name(self, name: str, version: str, file_hint: str) -> str:
+        """The file a push of this name and version stores (what a pull asks for)."""
+        return self.artifact(name, version, file_hint, 0, 0).file_name
+
+    def package_name(self, name: str) -> str:
+        """How the Packages API names a package the harness calls `name` (Maven: its group path and artifact)."""
+        return name
+
     def metadata(self, project_id: int | str, name: str) -> RequestSpec | None:
         """The format's metadata document for a package name (all versions), where the format has one."""
         return None

@@ -109,7 +109,7 @@ OPTIONS: list[Option] = [
     Option("token_kinds", _csv(_one_of(CREDENTIALS)), CREDENTIALS,
            "credential cases to run (comma-separated token kinds and negative cases)", "LIST"),
     Option("schemes", _csv(_one_of([s.value for s in AuthScheme if s is not AuthScheme.NONE])),
-           ["header", "basic"], "auth schemes to run (comma-separated)", "LIST"),
+           ["header", "basic", "bearer"], "auth schemes to run (comma-separated)", "LIST"),
     Option("scenarios", _csv(str), [], "scenario names to run (comma-separated; default: all of the stage)", "LIST"),
     Option("large_size", parse_size, parse_size("256MiB"), "size of the large-push file", "SIZE"),
     Option("metadata_packages", _whole_number, 200, "packages pushed for the metadata scenario", "N"),
@@ -120,6 +120,10 @@ OPTIONS: list[Option] = [
     Option("signoff_file", str, None, "YAML file of sign-offs for criteria no command can check", "FILE"),
     Option("out_dir", str, "reports/out", "where run folders are written", "DIR"),
     Option("run_id", str, None, "name of the run folder (default: date, time and a random suffix)", "ID"),
+    Option("drivers", _csv(str), ["all"], "drivers to run: http and real clients (npm, pnpm, pip, twine, uv, mvn, "
+           "curl), comma-separated, or 'all'", "LIST"),
+    Option("clients", _choice(["container", "host", "none"]), "container",
+           "where real clients run: in containers (Docker engine), on this host, or not at all", "WHERE"),
     Option("workers", str, "auto", "parallel pytest-xdist workers ('auto', or a number; 0 = in-process)", "N"),
 ]
 OPTION_BY_NAME = {o.name: o for o in OPTIONS}
@@ -133,7 +137,7 @@ class Settings:
     stage: str = "experiment"
     formats: list[str] = field(default_factory=lambda: list(FORMATS))
     token_kinds: list[str] = field(default_factory=lambda: list(CREDENTIALS))
-    schemes: list[str] = field(default_factory=lambda: ["header", "basic"])
+    schemes: list[str] = field(default_factory=lambda: ["header", "basic", "bearer"])
     scenarios: list[str] = field(default_factory=list)
     large_size: int = 256 << 20
     metadata_packages: int = 200
@@ -142,7 +146,12 @@ class Settings:
     signoff_file: str | None = None
     out_dir: str = "reports/out"
     run_id: str | None = None
+    drivers: list[str] = field(default_factory=lambda: ["all"])
+    clients: str = "container"
     workers: str = "auto"
+
+    def wants_driver(self, name: str) -> bool:
+        return "all" in self.drivers or name in self.drivers
 
     def as_dict(self) -> dict[str, Any]:
         return {o.name: getattr(self, o.name) for o in OPTIONS}
@@ -167,6 +176,15 @@ def _parse(option: Option, value: Any, source: str) -> Any:
         return option.parse(value)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"{source}: {exc}") from None
+
+
+def _check_drivers(names: list[str]) -> None:
+    from harness.clients.registry import RECIPES
+
+    known = ["all", "http", *RECIPES]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(f"--drivers: unknown driver {', '.join(unknown)}; known: {', '.join(known)}")
 
 
 def load_settings(flags: dict[str, Any], environ: dict[str, str] | None = None,
@@ -195,6 +213,7 @@ def load_settings(flags: dict[str, Any], environ: dict[str, str] | None = None,
             values[name] = _parse(OPTION_BY_NAME[name], value, "--" + name.replace("_", "-"))
 
     settings = Settings(**values)
+    _check_drivers(settings.drivers)
     if settings.target and (settings.faults or settings.size_limits):
         raise ConfigError("--faults and --size-limits configure the bundled reference server; with --target they "
                           "would be silently ignored. Drop them, or drop --target.")

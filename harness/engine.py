@@ -14,10 +14,13 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from formats import FORMATS, generic, packages_api
-from formats.base import Endpoint, RequestSpec
+from formats import FORMATS, OPERATIONS, packages_api
+from formats.base import Artifact, Endpoint, FormatOperations, RequestSpec
+from harness.clients.driver import ClientDriver, ClientObservation
+from harness.clients.recipe import ClientOp, ClientTarget
 from harness.credentials import ANONYMOUS, REDACTOR, Credential
 from harness.drivers.base import Observation
 from harness.drivers.http import HttpDriver
@@ -54,6 +57,7 @@ class CaseState:
     ctx: RunContext
     env: CaseEnv
     driver: HttpDriver
+    client: ClientDriver | None = None  # the real client that takes the subject's steps, when the case has one
     pushed: dict[str, tuple[str, int]] = field(default_factory=dict)  # step name → (sha256, size)
     steps: list[StepRecord] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
@@ -61,6 +65,13 @@ class CaseState:
     @property
     def format_name(self) -> str:
         return self.case.format
+
+    @property
+    def ops(self) -> FormatOperations:
+        return OPERATIONS[self.case.format]
+
+    def uses_client(self, step: Step) -> bool:
+        return self.client is not None and step.actor == "subject"
 
     def name(self, logical: str) -> str:
         return self.env.name_prefix + logical
@@ -78,6 +89,8 @@ def run_case(case: Case, ctx: RunContext, index: int) -> CaseRecord:
                         scheme=case.scheme.value, driver=case.driver, outcome=Outcome.ERROR.value, reason="",
                         duration_s=0.0, run_id=ctx.run_id, started_at=started_at)
     state: CaseState | None = None
+    if case.driver != "http":
+        record.client = {k: v for k, v in ctx.clients.get(case.driver, {}).items() if k != "not_run"} or None
     try:
         if ctx.given_project and case.scenario.group_settings is not None:
             raise CaseNotRun("this scenario changes group package settings, which needs a group of its own: "
@@ -85,8 +98,9 @@ def run_case(case: Case, ctx: RunContext, index: int) -> CaseRecord:
         env = provision_case(ctx, case.id, case.credential, index)
         if env.not_run:
             raise CaseNotRun(env.not_run)
-        state = CaseState(case, ctx, env, HttpDriver(ctx.target_url))
-        if case.scenario.group_settings is not None and env.group_path:
+        state = CaseState(case, ctx, env, HttpDriver(ctx.target_url), client=_client_driver(case, ctx))
+        if (case.scenario.group_settings is not None and env.group_path
+                and FORMATS[case.format].rules.duplicates.switchable):
             settings = case.scenario.group_settings
             ctx.client().set_duplicate_settings(env.group_path, case.format, settings.duplicates == "allowed",
                                                 settings.exception_regex)
@@ -117,6 +131,20 @@ def run_case(case: Case, ctx: RunContext, index: int) -> CaseRecord:
 
 class CaseNotRun(Exception):
     pass
+
+
+def _client_driver(case: Case, ctx: RunContext) -> ClientDriver | None:
+    """The case's real client, ready to run; CaseNotRun with the reason when it cannot run here."""
+    if case.driver == "http":
+        return None
+    from harness.clients.runners import runner_for
+
+    runner, reason = runner_for(case.driver, ctx)
+    if runner is None:
+        raise CaseNotRun(reason)
+    from harness.clients.registry import RECIPES
+
+    return ClientDriver(RECIPES[case.driver], runner, ctx.target_url, Path(ctx.run_dir) / "client-work")
 
 
 def _passed_reason(state: CaseState) -> str:
@@ -168,8 +196,8 @@ def _expected(state: CaseState, step: Step, endpoint: Endpoint, credential: Cred
 
 
 def _run_step(state: CaseState, step: Step, index: int) -> None:
-    handler = {"push": _push, "pull": _pull, "list": _list, "search": _list, "delete": _delete,
-               "push_many": _push_many, "challenge": _challenge}[step.op]
+    handler = {"push": _push, "pull": _pull, "metadata": _metadata, "list": _list, "search": _list,
+               "delete": _delete, "push_many": _push_many, "challenge": _challenge}[step.op]
     record = StepRecord(name=step.name or f"{index + 1}-{step.op}", op=step.op, actor=step.actor,
                         outcome=Outcome.PASSED.value, message="")
     state.steps.append(record)
@@ -221,49 +249,175 @@ def _resolve_size(state: CaseState, step: Step) -> int:
     return parse_size(step.size)
 
 
+def _artifact(state: CaseState, step: Step, size: int) -> Artifact:
+    assert step.package is not None
+    return state.ops.artifact(state.name(step.package.name), step.package.version, step.package.file, size, step.seed)
+
+
 def _push(state: CaseState, step: Step, record: StepRecord) -> None:
     assert step.package is not None
     credential, scheme = _actor(state, step)
     size = _resolve_size(state, step)
-    artifact = generic.GeneratedFile(size=size, seed=step.seed)
-    spec = generic.push(state.env.project_id, state.name(step.package.name), step.package.version,
-                        step.package.file, artifact, status=step.status, select=step.select)
-    expected = _expected(state, step, spec.endpoint, credential, scheme)
-    obs = state.driver.send(spec, credential, scheme)
+    artifact = _artifact(state, step, size)
+    specs = state.ops.push(state.env.project_id, state.name(step.package.name), step.package.version, artifact,
+                           status=step.status, select=step.select)
+    expected = _expected(state, step, specs[0].endpoint, credential, scheme)
+    rules = FORMATS[state.format_name].rules
+    refusal_status = {"duplicate": rules.duplicates.refused_status, "too_large": rules.too_large_status}
+    want = step.expect.status or refusal_status.get(step.expect.refusal or "") or specs[0].endpoint.success_status
+    if state.uses_client(step):
+        _client_push(state, step, record, artifact, expected, want)
+        return
+    obs = state.driver.send(specs[0], credential, scheme)
     _observe(record, obs)
     record.observed.update({"sent_bytes": obs.sent_size, "body_sent": obs.body_sent})
     if not expected.permitted:
-        _check_refusal(record, obs, expected, uploads=True)
-    rules = FORMATS[state.format_name].rules
-    refusal_status = {"duplicate": rules.duplicates.refused_status, "too_large": rules.too_large_status}
-    want = step.expect.status or refusal_status.get(step.expect.refusal or "") or spec.endpoint.success_status
+        _check_refusal(record, obs, expected, uploads=state.ops.size_checked_before_body())
     record.expected.update({"status": want, "size": size})
     if step.expect.refusal:
         record.expected["refusal"] = step.expect.refusal
     if obs.status != want:
         if step.expect.refusal == "duplicate":
-            raise StepFailed(f"expected the duplicate to be refused with {want} (the group rejects duplicates), "
-                             f"got {obs.status}: {_body_hint(obs)}")
+            raise StepFailed(f"expected the duplicate to be refused with {want} (the format's rules or the group's "
+                             f"setting refuse duplicates), got {obs.status}: {_body_hint(obs)}")
         if step.expect.refusal == "too_large":
             raise StepFailed(f"expected {size} bytes, one over the size limit of {state.size_limit()}, to be "
                              f"refused with {want}, got {obs.status}: {_body_hint(obs)}")
         raise StepFailed(f"expected {want} ({expected.reason}), got {obs.status}: {_body_hint(obs)}")
     if step.expect.body_sent is False:
+        if not state.ops.size_checked_before_body():
+            record.message = (f"refused with {obs.status}; {state.format_name} wraps the file in the request, so "
+                              "its size is only known once the body is read")
+            return
         if obs.body_sent:
             raise StepFailed(f"answered {obs.status} only after the whole body was sent; the refusal must "
                              "come before the body is read")
         record.message = f"refused with {obs.status} before the body was sent"
         return
-    if want == spec.endpoint.success_status and obs.sent_size != size:
-        raise StepFailed(f"only {obs.sent_size} of {size} bytes were sent before the answer")
+    length = _body_length(specs[0])
+    if want == specs[0].endpoint.success_status and length is not None and obs.sent_size != length:
+        raise StepFailed(f"only {obs.sent_size} of {length} bytes were sent before the answer")
     if step.expect.json_fields:
         _check_json_fields(obs, step.expect.json_fields, record)
-    if obs.sent_sha256 and 200 <= (obs.status or 0) < 300:
-        state.pushed[record.name] = (obs.sent_sha256, size)
+    if 200 <= (obs.status or 0) < 300:
+        for extra in specs[1:]:  # the rest of the publish (a Maven pom, checksums, metadata)
+            _send_checked(state, step, record, extra, credential, scheme)
+        sha = obs.sent_sha256 if obs.sent_sha256 and obs.sent_size == artifact.size else artifact.sha256()
+        state.pushed[record.name] = (sha, artifact.size)
     seconds = max(obs.duration_ms / 1000, 1e-6)
     if size >= 16 << 20:
         state.metrics["push_mib_s"] = round(size / (1 << 20) / seconds, 1)
-    record.message = f"pushed {size} bytes, answered {obs.status}"
+    record.message = f"pushed {artifact.size} bytes in {len(specs)} request(s), answered {obs.status}"
+
+
+def _body_length(spec: RequestSpec) -> int | None:
+    if spec.body_size is not None:
+        return spec.body_size
+    if isinstance(spec.body, bytes | bytearray):
+        return len(spec.body)
+    return None
+
+
+# --- steps through a real client ---------------------------------------------------------------------------
+
+
+def _client_target(state: CaseState, credential: Credential, scheme: AuthScheme) -> ClientTarget:
+    env = state.env
+    return ClientTarget(registry_url=state.ctx.target_url.rstrip("/"), project_id=int(env.project_id),
+                        credential=credential, scheme=AuthScheme.NONE if credential.token is None else scheme,
+                        group_id=env.group_id, group_path=env.group_path,
+                        top_group_path=(env.group_path or "").split("/")[0] or None)
+
+
+def _client_run(state: CaseState, record: StepRecord, op: ClientOp, name: str, version: str,
+                artifact: Artifact | None = None, file_name: str = "") -> ClientObservation:
+    assert state.client is not None
+    credential, scheme = state.env.subject, state.case.scheme
+    assert credential is not None
+    obs = state.client.run(op, _client_target(state, credential, scheme), name, version, artifact, file_name)
+    record.exchanges.extend(obs.exchanges[-6:])
+    record.observed.update({"client": obs.client, "exit_code": obs.exit_code, "statuses": obs.statuses,
+                            "duration_ms": obs.duration_ms})
+    record.client = {"name": obs.client, "reproduce": obs.reproduce, "files": obs.files, "output": obs.output,
+                     "exit_code": obs.exit_code}
+    if obs.not_run:
+        raise CaseNotRun(f"{obs.client}: {obs.not_run}")
+    errors = [e for e in obs.exchanges if e.status is not None and e.status >= 500]
+    if errors:
+        raise StepFailed(f"{obs.client} {op}: the target answered {errors[0].status} to {errors[0].method} "
+                         f"{errors[0].url}: {errors[0].response_body[:200]}")
+    return obs
+
+
+def _client_tail(obs: ClientObservation) -> str:
+    lines = [line for line in obs.output.strip().splitlines() if line.strip()]
+    return " | ".join(lines[-3:])[-400:] or "(no output)"
+
+
+def _check_client_refusal(record: StepRecord, obs: ClientObservation, status: int, why: str,
+                          challenge: bool = False) -> None:
+    """A refused client must fail, and the last answer it got must be the refusal the rules say."""
+    record.expected.update({"status": status, "refused": True, "why": why, "exit_code": "non-zero"})
+    last = obs.statuses[-1] if obs.statuses else None
+    if obs.exit_code == 0:
+        raise StepFailed(f"{obs.client} succeeded, but it must be refused with {status} ({why}); the target "
+                         f"answered {obs.statuses}")
+    if last != status:
+        raise StepFailed(f"{obs.client} failed as expected, but the target's last answer was {last} "
+                         f"(all: {obs.statuses}), expected {status} ({why}): {_client_tail(obs)}")
+    if challenge:
+        answer = next((e for e in reversed(obs.exchanges) if e.status == status), None)
+        www = (answer.response_headers.get("www-authenticate", "") if answer else "")
+        if not www.lower().startswith("basic"):
+            raise StepFailed(f"{status} without a 'WWW-Authenticate: Basic realm=…' header: clients that "
+                             "wait for the challenge never send their credentials")
+    record.message = f"{obs.client} refused with {status} as expected ({why})"
+
+
+def _client_push(state: CaseState, step: Step, record: StepRecord, artifact: Artifact, expected: Expected,
+                 want: int) -> None:
+    assert step.package is not None
+    obs = _client_run(state, record, "push", state.name(step.package.name), step.package.version, artifact)
+    if not expected.permitted:
+        assert expected.status is not None
+        _check_client_refusal(record, obs, expected.status, expected.reason, expected.challenge)
+        raise CaseRefused()
+    record.expected.update({"status": want, "size": artifact.size})
+    if want != state.ops.push(state.env.project_id, "x", "1", artifact)[0].endpoint.success_status:
+        _check_client_refusal(record, obs, want, f"refused as a {step.expect.refusal or 'rule'}")
+        return
+    if obs.exit_code != 0:
+        raise StepFailed(f"{obs.client} push exited with {obs.exit_code} (answers {obs.statuses}): "
+                         f"{_client_tail(obs)}")
+    state.pushed[record.name] = (artifact.sha256(), artifact.size)
+    record.message = f"{obs.client} pushed {artifact.size} bytes (answers {obs.statuses})"
+
+
+def _client_pull(state: CaseState, step: Step, record: StepRecord, expected: Expected, file_name: str) -> None:
+    assert step.package is not None
+    obs = _client_run(state, record, "pull", state.name(step.package.name), step.package.version,
+                      file_name=file_name)
+    if not expected.permitted:
+        assert expected.status is not None
+        _check_client_refusal(record, obs, expected.status, expected.reason, expected.challenge)
+        raise CaseRefused()
+    if obs.exit_code != 0:
+        raise StepFailed(f"{obs.client} pull exited with {obs.exit_code} (answers {obs.statuses}): "
+                         f"{_client_tail(obs)}")
+    if obs.output_size is None:
+        raise StepFailed(f"{obs.client} exited 0 but wrote no {obs.extra.get('output', 'file')}")
+    record.observed.update({"size": obs.output_size, "sha256": obs.output_sha256})
+    ref = step.expect.same_content_as
+    if ref and obs.output_sha256 is not None:
+        sha, size = state.pushed[ref]
+        record.expected.update({"sha256": sha, "size": size, "same_content_as": ref})
+        if obs.output_sha256 != sha:
+            raise StepFailed(f"{obs.client} fetched a file that is not the one step {ref!r} pushed: "
+                             f"{obs.output_size} bytes with sha256 {obs.output_sha256[:16]}…, expected {size} bytes "
+                             f"with {sha[:16]}…")
+        record.message = f"{obs.client} pulled {obs.output_size} bytes, checksum as expected"
+    else:
+        record.message = f"{obs.client} installed the package ({obs.output_size} bytes of {obs.extra.get('output')})"
 
 
 def _check_json_fields(obs: Observation, fields: list[str], record: StepRecord) -> None:
@@ -277,12 +431,54 @@ def _check_json_fields(obs: Observation, fields: list[str], record: StepRecord) 
         raise StepFailed(f"the JSON answer lacks {', '.join(missing)}")
 
 
+def _pull_request(state: CaseState, step: Step) -> tuple[RequestSpec, str]:
+    assert step.package is not None
+    name = state.name(step.package.name)
+    file_name = state.ops.file_name(name, step.package.version, step.package.file)
+    return state.ops.pull(state.env.project_id, name, step.package.version, file_name), file_name
+
+
 def _pull(state: CaseState, step: Step, record: StepRecord) -> None:
+    credential, scheme = _actor(state, step)
+    spec, file_name = _pull_request(state, step)
+    if state.uses_client(step):
+        _client_pull(state, step, record, _expected(state, step, spec.endpoint, credential, scheme), file_name)
+        return
+    _pull_spec(state, step, record, spec, credential, scheme)
+
+
+def _metadata(state: CaseState, step: Step, record: StepRecord) -> None:
+    """The format's metadata document for a package (npm packument, PyPI simple page, maven-metadata.xml)."""
     assert step.package is not None
     credential, scheme = _actor(state, step)
-    spec = generic.pull(state.env.project_id, state.name(step.package.name), step.package.version,
-                        step.package.file)
-    _pull_spec(state, step, record, spec, credential, scheme)
+    name = state.name(step.package.name)
+    spec = state.ops.metadata(state.env.project_id, name)
+    if spec is None:
+        raise CaseNotApplicable(f"{state.format_name} has no metadata endpoint")
+    if state.uses_client(step):
+        expected = _expected(state, step, spec.endpoint, credential, scheme)
+        obs = _client_run(state, record, "metadata", name, step.package.version)
+        if not expected.permitted:
+            assert expected.status is not None
+            _check_client_refusal(record, obs, expected.status, expected.reason, expected.challenge)
+            raise CaseRefused()
+        if obs.exit_code != 0:
+            raise StepFailed(f"{obs.client} metadata exited with {obs.exit_code} (answers {obs.statuses}): "
+                             f"{_client_tail(obs)}")
+        record.message = f"{obs.client} read the metadata of {name}"
+        return
+    latencies = []
+    for _ in range(max(1, step.repeat)):
+        obs = _send_checked(state, step, record, spec, credential, scheme)
+        latencies.append(obs.duration_ms)
+    if len(record.exchanges) > 3:
+        record.exchanges = record.exchanges[:1] + record.exchanges[-2:]
+    missing = [v for v in step.expect.versions if v.encode() not in obs.body_excerpt]
+    record.expected["versions"] = step.expect.versions
+    if missing:
+        raise StepFailed(f"the metadata of {name} does not mention version(s) {', '.join(missing)}")
+    _check_latency(state, step, record, latencies, "metadata")
+    record.message = f"metadata of {name}: {obs.body_size} bytes, p95 {_percentile(latencies, 0.95):.0f} ms"
 
 
 def _send_checked(state: CaseState, step: Step, record: StepRecord, spec: RequestSpec, credential: Credential,
@@ -323,10 +519,8 @@ def _list_pages(state: CaseState, step: Step, record: StepRecord, credential: Cr
     items: list[dict[str, Any]] = []
     latencies: list[float] = []
     for page in range(1, MAX_LIST_PAGES + 1):
-        spec = (generic.search(state.env.project_id, term) if term is not None
+        spec = (state.ops.search(state.env.project_id, term, page) if term is not None
                 else packages_api.list_packages(state.env.project_id, per_page=100, page=page))
-        if term is not None:
-            spec.params["page"] = str(page)
         obs = _send_checked(state, step, record, spec, credential, scheme)
         latencies.append(obs.duration_ms)
         try:
@@ -353,15 +547,17 @@ def _list(state: CaseState, step: Step, record: StepRecord) -> None:
     term = None
     if step.op == "search":
         assert step.package is not None
-        term = state.name(step.package.name) if not state.env.name_prefix else step.package.name
+        term = state.ops.package_name(state.name(step.package.name) if not state.env.name_prefix
+                                      else step.package.name)
     result = _list_pages(state, step, record, credential, scheme, term)
     assert result is not None
     items, latencies = result
-    prefix = state.env.name_prefix
+    prefix = state.ops.package_name(state.env.name_prefix)
     names = {str(i.get("name", ""))[len(prefix):] for i in items if str(i.get("name", "")).startswith(prefix)}
     expect = step.expect
     record.observed.update({"packages": len(items), "requests": len(latencies)})
     record.expected.update({k: v for k, v in expect.model_dump().items() if v not in (None, [])})
+    names = names | {n for n in expect.listed + expect.not_listed if state.ops.package_name(n) in names}
     missing = [n for n in expect.listed if n not in names]
     if missing:
         raise StepFailed(f"not in the list: {', '.join(missing)} ({len(items)} packages listed)")
@@ -369,7 +565,7 @@ def _list(state: CaseState, step: Step, record: StepRecord) -> None:
     if present:
         raise StepFailed(f"listed but must not be: {', '.join(present)}")
     for name, want in expect.count_of.items():
-        found = sum(1 for i in items if str(i.get("name", "")) == prefix + name)
+        found = sum(1 for i in items if str(i.get("name", "")) == prefix + state.ops.package_name(name))
         if found != want:
             raise StepFailed(f"{found} packages named {name} in the list, expected {want}: concurrent uploads "
                              "must add files to one package, never create duplicates")
@@ -379,15 +575,21 @@ def _list(state: CaseState, step: Step, record: StepRecord) -> None:
         record.expected["min_count"] = want
         if len(items) < want:
             raise StepFailed(f"{len(items)} packages listed, expected at least {want}")
+    p95 = _check_latency(state, step, record, latencies, "list")
+    record.message = f"{len(items)} packages in {len(latencies)} requests, p95 {p95:.0f} ms"
+
+
+def _check_latency(state: CaseState, step: Step, record: StepRecord, latencies: list[float], what: str) -> float:
     p95, slowest = _percentile(latencies, 0.95), max(latencies)
     record.observed.update({"p95_ms": round(p95, 1), "max_ms": round(slowest, 1)})
-    state.metrics.update({"list_p95_ms": round(p95, 1), "list_max_ms": round(slowest, 1)})
+    state.metrics.update({f"{what}_p95_ms": round(p95, 1), f"{what}_max_ms": round(slowest, 1)})
+    expect = step.expect
     if expect.p95_ms is not None and p95 > expect.p95_ms:
         raise StepFailed(f"p95 latency {p95:.0f} ms over the threshold of {expect.p95_ms:.0f} ms", threshold=True)
     if expect.max_ms is not None and slowest > expect.max_ms:
-        raise StepFailed(f"slowest page {slowest:.0f} ms over the threshold of {expect.max_ms:.0f} ms",
+        raise StepFailed(f"slowest request {slowest:.0f} ms over the threshold of {expect.max_ms:.0f} ms",
                          threshold=True)
-    record.message = f"{len(items)} packages in {len(latencies)} requests, p95 {p95:.0f} ms"
+    return p95
 
 
 def _find_package_id(state: CaseState, name: str, version: str) -> int:
@@ -404,7 +606,7 @@ def _find_package_id(state: CaseState, name: str, version: str) -> int:
 def _delete(state: CaseState, step: Step, record: StepRecord) -> None:
     assert step.package is not None
     credential, scheme = _actor(state, step)
-    package_id = _find_package_id(state, state.name(step.package.name), step.package.version)
+    package_id = _find_package_id(state, state.ops.package_name(state.name(step.package.name)), step.package.version)
     _send_checked(state, step, record, packages_api.delete_package(state.env.project_id, package_id),
                   credential, scheme)
     record.message = f"deleted package {package_id}"
@@ -417,18 +619,26 @@ def _push_many(state: CaseState, step: Step, record: StepRecord) -> None:
     credential, scheme = _actor(state, step)
     package = step.package
 
+    ops = state.ops
+
     def one(i: int) -> Observation:
-        artifact = generic.GeneratedFile(size=256, seed=i)
         if step.one_package:
-            spec = generic.push(state.env.project_id, state.name(package.name), package.version,
-                                f"{i}-{package.file}", artifact)
+            name, hint = state.name(package.name), f"{i}-{package.file}"
         else:
-            spec = generic.push(state.env.project_id, state.name(f"{package.name}-{i}"), package.version,
-                                package.file, artifact)
-        return HttpDriver(state.ctx.target_url).send(spec, credential, scheme)
+            name, hint = state.name(f"{package.name}-{i}"), package.file
+        specs = ops.push(state.env.project_id, name, package.version, ops.artifact(name, package.version, hint, 256, i))
+        driver = HttpDriver(state.ctx.target_url)
+        obs = driver.send(specs[0], credential, scheme)
+        for extra in specs[1:]:
+            if obs.status != specs[0].endpoint.success_status:
+                break
+            follow = driver.send(extra, credential, scheme)
+            if follow.status != extra.endpoint.success_status:
+                return follow
+        return obs
 
     if step.actor == "subject":  # the subject's answer comes from the permission table, like a single push
-        probe = generic.push(state.env.project_id, "probe", "0", "probe", generic.GeneratedFile(0))
+        probe = ops.push(state.env.project_id, "probe", "0", ops.artifact("probe", "0", "probe", 0, 0))[0]
         expected = _expected(state, step, probe.endpoint, credential, scheme)
         if not expected.permitted:
             obs = one(0)
@@ -438,8 +648,13 @@ def _push_many(state: CaseState, step: Step, record: StepRecord) -> None:
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=step.parallel) as pool:
         observations = list(pool.map(one, range(count)))
-    bad = [o for o in observations if o.status != 201]
-    record.observed.update({"pushed": count - len(bad), "seconds": round(time.monotonic() - started, 2)})
+    seconds = round(time.monotonic() - started, 2)
+    policy = FORMATS[state.format_name].rules.duplicates
+    if step.one_package and not policy.allowed_by_default and not policy.switchable:
+        _one_wins(record, observations, policy.refused_status, seconds)
+        return
+    bad = [o for o in observations if o.status is None or not 200 <= o.status < 300]
+    record.observed.update({"pushed": count - len(bad), "seconds": seconds})
     record.expected.update({"pushed": count})
     if bad:
         record.exchanges.append(bad[0].exchange)
@@ -448,11 +663,32 @@ def _push_many(state: CaseState, step: Step, record: StepRecord) -> None:
     record.message = f"pushed {count} packages in {record.observed['seconds']} s"
 
 
+def _one_wins(record: StepRecord, observations: list[Observation], refused_status: int, seconds: float) -> None:
+    """Uploads racing to publish one name and version in a format that refuses duplicates: exactly one wins,
+    every other one is refused as a duplicate, none fails with a server error."""
+    statuses = [o.status for o in observations]
+    won = [o for o in observations if o.status is not None and 200 <= o.status < 300]
+    other = [o for o in observations if o not in won and o.status != refused_status]
+    record.observed.update({"statuses": statuses, "seconds": seconds})
+    record.expected.update({"accepted": 1, "refused_as_duplicate": len(observations) - 1,
+                            "refused_status": refused_status})
+    if other:
+        record.exchanges.append(other[0].exchange)
+        raise StepFailed(f"racing uploads of one version: {len(other)} answered neither success nor the duplicate "
+                         f"refusal {refused_status}; first: {other[0].status} {_body_hint(other[0])}")
+    if len(won) != 1:
+        record.exchanges.extend(o.exchange for o in won[:2])
+        raise StepFailed(f"racing uploads of one version: {len(won)} were accepted, exactly one must be (the "
+                         "format refuses duplicates)")
+    record.exchanges.append(won[0].exchange)
+    record.message = (f"{len(observations)} racing uploads: one accepted, {len(observations) - 1} refused as "
+                      f"duplicates ({refused_status}) in {seconds} s")
+
+
 def _challenge(state: CaseState, step: Step, record: StepRecord) -> None:
     """Anonymous first: 401 with a Basic challenge; then the same request over Basic with the credential."""
     assert step.package is not None
-    spec = generic.pull(state.env.project_id, state.name(step.package.name), step.package.version,
-                        step.package.file)
+    spec, _ = _pull_request(state, step)
     obs = state.driver.send(spec, ANONYMOUS, AuthScheme.NONE)
     _observe(record, obs)
     challenge = obs.headers.get("www-authenticate", "")

@@ -57,6 +57,7 @@ class RunContext:
     slots: dict[str, CredentialSlot] = field(default_factory=dict)
     size_limits: dict[str, int] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    clients: dict[str, dict[str, Any]] = field(default_factory=dict)  # client name → where and how it runs
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -43,6 +43,7 @@ class StepRecord:
     expected: dict[str, Any] = field(default_factory=dict)
     observed: dict[str, Any] = field(default_factory=dict)
     exchanges: list[Exchange] = field(default_factory=list)
+    client: dict[str, Any] | None = None  # a real client's step: its reproduce line, config files, output
 
 
 @dataclass
@@ -62,6 +63,7 @@ class CaseRecord:
     started_at: str  # ISO 8601, UTC
     steps: list[StepRecord] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)  # e.g. throughput_mib_s, p95_ms
+    client: dict[str, Any] | None = None  # a real client: name, where it ran, image and image id, version
     schema: str = SCHEMA
 
     def to_json(self) -> str:

@@ -51,6 +51,7 @@ class Expect(_Strict):
     json_fields: list[str] = Field(default_factory=list, description="keys the JSON answer must have")
     count_of: dict[str, int] = Field(default_factory=dict,
                                      description="package name → how many packages of that name the list holds")
+    versions: list[str] = Field(default_factory=list, description="metadata: versions the document must mention")
     max_ms: float | None = Field(None, description="threshold: slowest request of the step, in milliseconds")
     p95_ms: float | None = Field(None, description="threshold: 95th percentile of the step's requests, in ms")
 
@@ -60,7 +61,7 @@ SizeSpec = int | str
 
 class Step(_Strict):
     name: str | None = Field(None, description="a name later steps can refer to")
-    op: Literal["push", "pull", "list", "search", "delete", "push_many", "challenge"]
+    op: Literal["push", "pull", "metadata", "list", "search", "delete", "push_many", "challenge"]
     actor: Literal["subject", "owner"] = Field(
         "subject", alias="as",
         description="subject: the case's credential (its answer comes from the permission table); "
@@ -74,6 +75,8 @@ class Step(_Strict):
     count: int | Literal["metadata_packages"] = Field(
         1, description="push_many: how many packages ('metadata_packages' = the run's --metadata-packages)")
     parallel: int = Field(8, ge=1, le=64, description="push_many: concurrent uploads")
+    repeat: int = Field(1, ge=1, le=1000, description="metadata: how many times the document is fetched "
+                                                      "(the latency thresholds apply to all of them)")
     one_package: bool = Field(False, description="push_many: every upload goes to the same new name and version "
                                                  "(file names differ), racing to create the package")
     expect: Expect = Field(default_factory=Expect)
@@ -100,6 +103,8 @@ class Scenario(_Strict):
     credentials: list[CredentialCase] | Literal["all"] = "all"
     schemes: list[AuthScheme] | Literal["all"] = "all"
     group_settings: GroupSettings | None = None
+    clients: bool = Field(True, description="false: only the HTTP driver runs this scenario (say why in the "
+                                            "description), e.g. files of GiBs that prove nothing more via a client")
     tags: list[str] = Field(default_factory=list)
     steps: list[Step] = Field(min_length=1)
 

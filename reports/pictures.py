@@ -61,6 +61,40 @@ def matrix_svgs(records: list[CaseRecord], formats: list[str], scenario_order: l
     return pictures
 
 
+def client_matrix_svg(records: list[CaseRecord], formats: list[str]) -> str | None:
+    """Format × driver rows against token kinds and negative cases: does every client carry every kind?
+
+    A cell sums every scenario and scheme of that format, driver and credential; its colour is the worst outcome
+    there (failed, error, passed, not run, not applicable), its tooltip the counts, its link the first failure.
+    """
+    if not records:
+        return None
+    credentials = [c.value for c in CredentialCase]
+    drivers = sorted({r.driver for r in records}, key=lambda d: (d != "http", d))
+    rows = [(f, d) for f in formats for d in drivers if any(r.format == f and r.driver == d for r in records)]
+    columns = _order({r.credential for r in records}, credentials)
+    cells: dict[tuple[int, int], list[CaseRecord]] = defaultdict(list)
+    for record in records:
+        if (record.format, record.driver) in rows:
+            cells[(rows.index((record.format, record.driver)), columns.index(record.credential))].append(record)
+    marks = {}
+    for key, cases in cells.items():
+        worst = min(cases, key=lambda r: OUTCOME_ORDER.index(Outcome(r.outcome)))
+        counts: dict[str, int] = defaultdict(int)
+        for case in cases:
+            counts[outcome_words(case.outcome)] += 1
+        summary = ", ".join(f"{n} {word}" for word, n in sorted(counts.items()))
+        format_name, driver = rows[key[0]]
+        tooltip = f"{format_name} via {driver}, {columns[key[1]]}: {summary}"
+        if worst.outcome in (Outcome.NOT_RUN, Outcome.NOT_APPLICABLE) and worst.reason:
+            tooltip += f" — {worst.reason}"
+        elif worst.outcome in (Outcome.FAILED, Outcome.ERROR):
+            tooltip += f" — first: {worst.case_id}: {worst.reason}"
+        marks[key] = [Mark(outcome_colour(worst.outcome), tooltip, _href(worst))]
+    labels = [f"{f} · {d}" for f, d in rows]
+    return matrix_grid(labels, columns, marks, title="format · driver × credential (all scenarios)", legend=LEGEND)
+
+
 def _unit(metric: str) -> str:
     return next((unit for suffix, unit in UNITS.items() if metric.endswith(suffix)), "")
 

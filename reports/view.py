@@ -22,7 +22,7 @@ from reports.look import (
     outcome_colour,
     outcome_words,
 )
-from reports.pictures import matrix_svgs, metric_svgs
+from reports.pictures import client_matrix_svg, matrix_svgs, metric_svgs
 
 MAX_LINKS = 5  # failing-case links per checklist cell
 
@@ -101,6 +101,7 @@ class FailureView:
     observed: str  # JSON
     exchanges: list[ExchangeView]
     curl: str | None  # the reproduction of the request that broke the expectation
+    client: dict[str, Any] | None = None  # a real client's step: reproduce line, config files, output, exit code
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ class ReportView:
     banners: list[Banner]
     checklist: list[ChecklistRow]
     matrices: list[str]  # inline SVG
+    client_matrix: str | None  # inline SVG: format · driver × credential
     charts: list[str]  # inline SVG
     failures: list[FailureView]
     failure_groups: list[FailureGroup]
@@ -248,6 +250,7 @@ def _failure(record: CaseRecord) -> FailureView:
         observed=_json(step.observed) if step else "",
         exchanges=[ExchangeView(e, _status_class(e)) for e in (step.exchanges if step else [])],
         curl=reproduction(record),
+        client=step.client if step else None,
     )
 
 
@@ -326,6 +329,7 @@ def build_view(records: list[CaseRecord], readiness: Readiness, run_meta: dict[s
         matrices=matrix_svgs(
             records, readiness.formats or sorted({r.format for r in records}), _scenario_order(readiness)
         ),
+        client_matrix=client_matrix_svg(records, readiness.formats or sorted({r.format for r in records})),
         charts=metric_svgs(records),
         failures=failures,
         failure_groups=_failure_groups(failures),

@@ -98,8 +98,6 @@ CHECKS = [
                )),
     FaultCheck(Fault.LIST_SHOWS_HIDDEN, ("search-list", "custom-endpoints"), ("personal_access_token",),
                ("header",), (
-                   Catch("search-list", "personal_access_token", "header",
-                         ("listed but must not be", "search-hidden")),
                    Catch("custom-endpoints", "personal_access_token", "header",
                          ("listed but must not be", "custom-hidden")),
                )),

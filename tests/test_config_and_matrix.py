@@ -53,10 +53,26 @@ def test_every_scenario_runs_for_every_credential_and_scheme() -> None:
     assert "small-push[generic-anonymous-none-http]" in ids
     assert "small-push[generic-job_token-basic-http]" in ids
     assert "small-push[generic-read_only_deploy_token-header-http]" in ids
-    assert len(cases) == 1 + 9 * 2  # anonymous once; every other credential over header and Basic
+    http_generic = [c for c in cases if c.format == "generic" and c.driver == "http"]
+    assert len(http_generic) == 1 + 9 * 2  # anonymous once; every other credential over header and Basic
+    curl = [c for c in cases if c.driver == "curl"]
+    assert len(curl) == 1 + 9 * 2 and all(c.format == "generic" for c in curl)  # the same matrix through curl
     narrowed = expand(ROOT / "scenarios/experiment/small-push.yaml", scenario,
-                      load_settings({"token_kinds": "job_token", "schemes": "basic"}, {}))
+                      load_settings({"token_kinds": "job_token", "schemes": "basic", "formats": "generic",
+                                     "drivers": "http"}, {}))
     assert [c.id for c in narrowed] == ["small-push[generic-job_token-basic-http]"]
+
+
+def test_clients_run_only_what_they_can_do() -> None:
+    settings = load_settings({"formats": "generic"}, {})
+    for name, has_curl in (("custom-endpoints", False), ("metadata-many", False), ("over-limit", False),
+                           ("small-push", True), ("pull-duplicates", True)):
+        scenario = load_scenario(ROOT / f"scenarios/experiment/{name}.yaml")
+        drivers = {c.driver for c in expand(ROOT / f"scenarios/experiment/{name}.yaml", scenario, settings)}
+        assert ("curl" in drivers) is has_curl, name
+    assert not [c for c in expand(ROOT / "scenarios/experiment/small-push.yaml",
+                                  load_scenario(ROOT / "scenarios/experiment/small-push.yaml"),
+                                  load_settings({"clients": "none"}, {})) if c.driver != "http"]
 
 
 def _answer(credential: CredentialCase, endpoint=UPLOAD, scheme=AuthScheme.HEADER):  # type: ignore[no-untyped-def]
