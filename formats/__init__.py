@@ -1,10 +1,12 @@
 """One module per package format: its rules, its endpoints and the requests that exercise them."""
 
-from formats import generic
+from formats import generic, maven, npm, pypi
 from formats.base import Endpoint, Format, FormatOperations, FormatRules, RequestSpec
 
 # Each format module defines its Format (rules and endpoints) and its FormatOperations (requests, artifacts).
-OPERATIONS: dict[str, FormatOperations] = {ops.format.name: ops for ops in (generic.OPERATIONS,)}
+OPERATIONS: dict[str, FormatOperations] = {
+    ops.format.name: ops for ops in (generic.OPERATIONS, maven.OPERATIONS, npm.OPERATIONS, pypi.OPERATIONS)
+}
 FORMATS: dict[str, Format] = {name: ops.format for name, ops in OPERATIONS.items()}
 
 

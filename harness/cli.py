@@ -63,6 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup.add_argument("--out-dir", default=os.environ.get("HARNESS_OUT_DIR", "reports/out"))
 
     commands.add_parser("schema", help="write scenarios/scenario.schema.json (the scenario JSON Schema)")
+
+    images = commands.add_parser("images", help="build or list the container images the real clients run in")
+    image_commands = images.add_subparsers(dest="images_command", required=True)
+    build = image_commands.add_parser("build", help="build the client images (reused while their recipe is unchanged)")
+    build.add_argument("--only", default=None, metavar="LIST", help="images to build, e.g. node,python (default: all)")
+    build.add_argument("--source", choices=["auto", "official", "fallback"], default="auto",
+                       help="official image + extras, Debian fallback on a local base, or auto (official when a "
+                            "registry answers)")
+    build.add_argument("--rebuild", action="store_true", help="build anew without the layer cache, the base too")
+    image_commands.add_parser("list", help="list the harness images: tag, size, source, client versions, up to date")
     return parser
 
 
@@ -75,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             return serve(args)
         if args.command == "cleanup":
             return cleanup(args)
+        if args.command == "images":
+            return images(args)
         if args.command == "schema":
             from harness.scenario import SCHEMA_PATH, json_schema
 
@@ -186,6 +198,54 @@ def cleanup(args: argparse.Namespace) -> int:
     for item in result.leftovers:
         console.print(f"  - {item}")
     return EXIT_READY if not result.leftovers else EXIT_FAILED
+
+
+def images(args: argparse.Namespace) -> int:
+    """`harness images build|list`: make the client images before a run (or in CI's cache step), or see them."""
+    from rich.table import Table
+
+    from harness.containers.build import BuildProgress, ensure_images, list_images
+    from harness.containers.engine import EngineUnavailable, connect, engine_version
+    from harness.containers.images import IMAGE_RECIPES, ImageBuildError
+
+    try:
+        client = connect()
+    except EngineUnavailable as exc:
+        console.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+        return EXIT_HARNESS
+    if args.images_command == "list":
+        table = Table("name", "tag", "id", "size", "source", "created", "clients", "recipe")
+        rows = list_images(client)
+        for row in rows:
+            table.add_row(row.name, row.tag, row.image_id.removeprefix("sha256:")[:12],
+                          f"{row.size_bytes / 1e6:.0f} MB", row.source, row.created,
+                          " ".join(f"{p} {v}" for p, v in row.client_versions.items()),
+                          "[green]up to date[/]" if row.up_to_date else "[yellow]stale[/]")
+        Console(width=None if sys.stdout.isatty() else 200).print(table)
+        stale = [row.image_id.removeprefix("sha256:")[:12] for row in rows if not row.up_to_date]
+        if stale:
+            console.print("stale images (made from an older recipe or base) can be removed: docker rmi "
+                          + " ".join(stale), soft_wrap=True)
+        return 0
+    names = [n.strip() for n in (args.only or ",".join(IMAGE_RECIPES)).split(",") if n.strip()]
+    unknown = [n for n in names if n not in IMAGE_RECIPES]
+    if unknown:
+        raise ConfigError(f"--only: unknown image {', '.join(unknown)}; known images: {', '.join(IMAGE_RECIPES)}")
+    console.print(f"Docker engine {engine_version(client)}; images: {', '.join(names)} (source {args.source})")
+    try:
+        with BuildProgress(console) as progress:
+            built = ensure_images(client, names, args.source, progress, rebuild=args.rebuild)
+    except ImageBuildError as exc:
+        console.print(str(exc), markup=False, highlight=False, soft_wrap=True, style="red")
+        return EXIT_HARNESS
+    notes: dict[str, list[str]] = {}
+    for info in built.values():
+        if info.note:
+            notes.setdefault(info.note.split(": ", 1)[-1], []).append(info.name)
+    for why, names in notes.items():
+        console.print(f"{', '.join(names)}: official image not pulled ({why}); built on the local Debian base",
+                      markup=False, highlight=False, soft_wrap=True, style="dim")
+    return 0
 
 
 if __name__ == "__main__":

@@ -156,9 +156,13 @@ def _provision(state: RunState, run_id: str) -> RunContext:
                                        log_path=state.run_dir / "reference-server.log")
         state.server.__enter__()
         url, owner, reference = state.server.url, state.server.admin_token, True
-    return provision_run(run_id, state.run_dir, url, str(owner), reference=reference,
-                         given_project=settings.project, token_file=token_file,
-                         settings=settings.as_dict(), size_limits=settings.size_limits)
+    ctx = provision_run(run_id, state.run_dir, url, str(owner), reference=reference,
+                        given_project=settings.project, token_file=token_file,
+                        settings=settings.as_dict(), size_limits=settings.size_limits)
+    from harness.clients.setup import prepare_clients
+
+    ctx.clients = prepare_clients(settings)
+    return ctx
 
 
 def pytest_configure_node(node: Any) -> None:

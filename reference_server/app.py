@@ -14,7 +14,10 @@ from reference_server import (
     provisioning_tokens,
     reference_jobs,
     routes_generic,
+    routes_maven,
+    routes_npm,
     routes_packages_api,
+    routes_pypi,
 )
 from reference_server.db import Database
 from reference_server.errors import ApiError, api_error_handler, http_exception_handler, server_error_handler
@@ -43,6 +46,9 @@ def create_app(settings: ServerSettings) -> Starlette:
     routes = [
         Route("/-/metrics", metrics_endpoint, methods=["GET"]),
         *routes_generic.ROUTES,
+        *routes_pypi.ROUTES,
+        *routes_maven.ROUTES,
+        *routes_npm.ROUTES,
         *routes_packages_api.ROUTES,
         *provisioning.ROUTES,
         *provisioning_tokens.ROUTES,

@@ -103,6 +103,11 @@ def authenticate(request: Request, db: Database, faults: Collection[str], *,
     credential = read_credential(request)
     if credential is None or credential.scheme not in accepted_schemes:
         return None
+    if credential.scheme is AuthScheme.BEARER:
+        # Routes that take deploy tokens (npm's `deploy_token_allowed`) read them from Bearer too: npm sends
+        # every `_authToken` that way. The Packages API takes no deploy tokens, so there Bearer stays as it was.
+        credential = Credential(credential.token, credential.scheme,
+                                credential.kinds | (DEPLOY_TOKEN_KINDS & frozenset(accepted_kinds)))
     row = db.token_by_hash(token_hash(credential.token)) if credential.token else None
     if row is None or not hmac.compare_digest(row["token_hash"], token_hash(credential.token)):
         raise unauthorized()

@@ -348,9 +348,12 @@ class Database:
 
     def list_packages(self, project_id: int, *, package_type: str | None, name_contains: str | None,
                       version: str | None, statuses: tuple[str, ...] | None, order_by: str, sort: str,
-                      limit: int, offset: int) -> tuple[int, list[Row]]:
-        """(total, one page) of a project's packages. `statuses` None means any status."""
+                      limit: int, offset: int, include_versionless: bool = False) -> tuple[int, list[Row]]:
+        """(total, one page) of a project's packages. `statuses` None means any status. Versionless packages
+        (Maven's artifact-level maven-metadata.xml) are left out unless asked for, as GitLab does."""
         where, args = ["project_id = ?"], [project_id]
+        if not include_versionless:
+            where.append("version != ''")
         if package_type:
             where.append("package_type = ?")
             args.append(package_type)

@@ -101,7 +101,8 @@ async def list_packages(request: Request) -> Response:
     total, rows = db.list_packages(
         project["id"], package_type=package_type, name_contains=request.query_params.get("package_name"),
         version=request.query_params.get("package_version"), statuses=statuses, order_by=order_by or "created_at",
-        sort=sort or "asc", limit=per_page, offset=(page - 1) * per_page)
+        sort=sort or "asc", limit=per_page, offset=(page - 1) * per_page,
+        include_versionless=request.query_params.get("include_versionless") == "true")
     return paginated(request, [package_json(request, project, row) for row in rows], total, page, per_page)
 
 

@@ -1,9 +1,10 @@
 """Every real-client recipe, by driver name. Each format's recipes live beside it in formats/<name>_clients.py."""
 
-from formats import generic_clients
+from formats import generic_clients, maven_clients, npm_clients, pypi_clients
 from harness.clients.recipe import ClientRecipe
 
-RECIPES: dict[str, ClientRecipe] = {r.name: r for module in (generic_clients,) for r in module.RECIPES}
+RECIPE_MODULES = (generic_clients, npm_clients, pypi_clients, maven_clients)
+RECIPES: dict[str, ClientRecipe] = {r.name: r for module in RECIPE_MODULES for r in module.RECIPES}
 
 
 def recipes_for(format_name: str) -> list[ClientRecipe]:

@@ -29,14 +29,22 @@ SOURCES_LIST = (f"deb {MIRROR} {SUITE} main\n"
                 f"deb {MIRROR} {SUITE}-updates main\n"
                 f"deb {SECURITY_MIRROR} {SUITE}-security main\n")
 DEBOOTSTRAP = ["debootstrap", "--variant=minbase", SUITE]
+# As in Debian's official images: apt keeps no downloaded packages, caches or translations in the image's layers.
+_CLEAN = '{ "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/*.bin || true"; };\n'
+APT_CONF = {
+    "docker-clean": f"DPkg::Post-Invoke {_CLEAN}APT::Update::Post-Invoke {_CLEAN}"
+                    'Dir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n',
+    "docker-no-languages": 'Acquire::Languages "none";\n',
+    "docker-no-recommends": 'APT::Install-Recommends "false";\n',
+}
 HASH_LABEL = f"{LABEL}.recipe-hash"
 
 Step = Callable[[str], None]
 
 
 def base_recipe_hash(cas: HostCAs) -> str:
-    content = {"debootstrap": DEBOOTSTRAP, "mirror": MIRROR, "sources": SOURCES_LIST, "env": CA_ENV,
-               "cas": cas.digest()}
+    content = {"debootstrap": DEBOOTSTRAP, "mirror": MIRROR, "sources": SOURCES_LIST, "apt": APT_CONF,
+               "env": CA_ENV, "cas": cas.digest()}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
@@ -111,11 +119,12 @@ def _debootstrap(rootfs: Path, say: Step) -> None:
 
 def _finish_rootfs(rootfs: Path, cas: HostCAs) -> None:
     """Drop the package caches, point apt at the archive and the security updates, trust the host's CAs."""
-    for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
-        for entry in (rootfs / cache).glob("*"):
-            if entry.is_file():
-                entry.unlink()
+    for pattern in ("var/cache/apt/archives/*.deb", "var/cache/apt/*.bin", "var/lib/apt/lists/*_*"):
+        for entry in rootfs.glob(pattern):
+            entry.unlink()
     (rootfs / "etc/apt/sources.list").write_text(SOURCES_LIST)
+    for name, content in APT_CONF.items():
+        (rootfs / "etc/apt/apt.conf.d" / name).write_text(content)
     if cas.local:
         local = rootfs / "usr/local/share/ca-certificates"
         local.mkdir(parents=True, exist_ok=True)

@@ -190,7 +190,7 @@ def _pull(client: docker.DockerClient, reference: str, again: bool, step: Step) 
             for event in client.api.pull(repository, tag=tag or "latest", stream=True, decode=True):
                 events.put(event)
             events.put(None)
-        except Exception as exc:  # noqa: BLE001 - handed to the waiting thread, which reports it
+        except Exception as exc:  # handed to the waiting thread, which reports it
             events.put(exc)
 
     step(f"pulling {reference}")
@@ -273,7 +273,8 @@ def client_versions(client: docker.DockerClient, recipe: ImageRecipe, tag: str, 
     if missing:
         raise ImageBuildError(f"the {recipe.name} image {tag} was built but does not provide {', '.join(missing)}: "
                               f"fix its recipe in harness/containers/images.py\n{output.decode(errors='replace')}")
-    _cache_file(tag).write_text(json.dumps({"tag": tag, "image_id": image_id, "client_versions": versions}, indent=1) + "\n")
+    record = {"tag": tag, "image_id": image_id, "client_versions": versions}
+    _cache_file(tag).write_text(json.dumps(record, indent=1) + "\n")
     return versions
 
 
@@ -301,9 +302,9 @@ def list_images(client: docker.DockerClient) -> list[ImageInfo]:
         name, source = labels.get(f"{LABEL}.image", "?"), labels.get(f"{LABEL}.source", "?")
         tag = next((t for t in image.tags if t.startswith(f"harness-{name}:")), (image.tags or ["<untagged>"])[0])
         current = _current_hash(client, name, source, cas)
+        made_now = current is not None and current == labels.get(f"{LABEL}.recipe-hash") and tag in image.tags
         rows.append(ImageInfo(name, tag, image.id, source, _cached_versions(tag, image.id) or {},
-                              image.attrs.get("Size", 0), _created(image.attrs),
-                              up_to_date=current is not None and current == labels.get(f"{LABEL}.recipe-hash")))
+                              image.attrs.get("Size", 0), _created(image.attrs), up_to_date=made_now))
     return sorted(rows, key=lambda row: (row.name != "base", row.name, row.created))
 
 

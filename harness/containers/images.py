@@ -32,7 +32,7 @@ HOST_LOCAL_CAS = Path("/usr/local/share/ca-certificates")
 
 def apt_install(*packages: str) -> str:
     return ("RUN apt-get update && apt-get install -y --no-install-recommends " + " ".join(packages)
-            + " && rm -rf /var/lib/apt/lists/*")
+            + " && apt-get clean && rm -rf /var/lib/apt/lists/*")
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,8 @@ JAVA_TRUST_LOCAL_CAS = ('RUN for f in /usr/local/share/ca-certificates/*.crt; do
                         'keytool -importcert -noprompt -cacerts -storepass changeit -alias "local-$(basename "$f")" '
                         '-file "$f" >/dev/null || exit 1; done')
 
+NPM_BOOTSTRAP = "https://registry.npmjs.org/npm/-/npm-10.9.2.tgz"
+
 IMAGE_RECIPES: dict[str, ImageRecipe] = {
     "node": ImageRecipe(
         name="node",
@@ -126,9 +128,12 @@ IMAGE_RECIPES: dict[str, ImageRecipe] = {
                   "yarn": "yarn --version"},
         # The official image already ships yarn 1 (and corepack); pnpm comes from the npm registry.
         official=Variant("node:20-bookworm-slim", ("RUN npm install -g pnpm@10 && npm cache clean --force",)),
+        # Debian's own npm package drags in ~300 node-* packages (36 s, 375 MB) and is npm 9: npm comes from the
+        # npm registry instead (15 s, 262 MB), bootstrapped by running its tarball once.
         fallback=Variant(BASE_IMAGE, (
-            apt_install("nodejs", "npm", "ca-certificates"),
-            "RUN npm install -g pnpm@10 yarn@1 && npm cache clean --force",
+            apt_install("nodejs", "curl", "ca-certificates"),
+            f"RUN curl -fsSL {NPM_BOOTSTRAP} | tar -xz -C /tmp && node /tmp/package/bin/npm-cli.js install -g "
+            "npm@10 pnpm@10 yarn@1 && rm -rf /tmp/package && npm cache clean --force",
         ), {"PATH": DEFAULT_PATH}),
     ),
     "python": ImageRecipe(
