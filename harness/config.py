@@ -112,6 +112,8 @@ OPTIONS: list[Option] = [
            ["header", "basic", "bearer"], "auth schemes to run (comma-separated)", "LIST"),
     Option("scenarios", _csv(str), [], "scenario names to run (comma-separated; default: all of the stage)", "LIST"),
     Option("large_size", parse_size, parse_size("256MiB"), "size of the large-push file", "SIZE"),
+    Option("client_large_size", parse_size, parse_size("64MiB"),
+           "size of the large-push file through real clients (npm alone takes about 50 s for 256 MiB)", "SIZE"),
     Option("metadata_packages", _whole_number, 200, "packages pushed for the metadata scenario", "N"),
     Option("size_limits", _size_limits, {}, "reference server: per-format file size limits, e.g. generic=5GiB",
            "F=SIZE,..."),
@@ -140,6 +142,7 @@ class Settings:
     schemes: list[str] = field(default_factory=lambda: ["header", "basic", "bearer"])
     scenarios: list[str] = field(default_factory=list)
     large_size: int = 256 << 20
+    client_large_size: int = 64 << 20
     metadata_packages: int = 200
     size_limits: dict[str, int] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)

@@ -19,10 +19,10 @@ import pytest
 
 from harness.clients.recipe import ClientCall
 from harness.clients.registry import RECIPES
-from harness.containers import engine
+from harness.containers import base_image, engine
 from harness.containers.base_image import current_base_image
 from harness.containers.build import ImageInfo, _cache_file, ensure_image, list_images, parse_versions
-from harness.containers.images import IMAGE_RECIPES, HostCAs, Variant
+from harness.containers.images import IMAGE_RECIPES, HostCAs, ImageBuildError, Variant
 from harness.containers.run import KILLED, ContainerRunner, HostRunner, write_files
 
 NO_CAS = HostCAs(bundle=None, local={})
@@ -81,6 +81,12 @@ def test_no_engine_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "tcp://127.0.0.1:1" in message and "apt-get install" in message and "docker.io" in message
     assert "dockerd --iptables=false --bridge=none" in message and ".ci/docker-engine" in message
     assert "--clients host" in message
+
+
+def test_no_debootstrap_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(base_image.shutil, "which", lambda _name: None)
+    with pytest.raises(ImageBuildError, match="apt-get install -y --no-install-recommends debootstrap"):
+        base_image._check_can_debootstrap()
 
 
 def test_host_runner_reports_a_missing_client_as_not_run(tmp_path: Path) -> None:

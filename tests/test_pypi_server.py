@@ -10,9 +10,11 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator
+import zipfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 import requests
 import test_reference_server as base
@@ -31,6 +33,8 @@ from harness.drivers.http import HttpDriver
 from harness.permissions import NotApplicable, expected_answer
 from harness.vocabulary import AuthScheme, CredentialCase, Operation
 from reference_server import Fault
+from reference_server.pypi_distributions import InvalidDistribution, inspect
+from reference_server.pypi_multipart import MultipartError, MultipartReader, boundary_of
 
 start = base.start
 registry = base.registry
@@ -396,3 +400,66 @@ def test_real_twine_pip_and_uv(world: World, monkeypatch: pytest.MonkeyPatch, tm
         installed = run("uv", "pull", CredentialCase.PROJECT_ACCESS_TOKEN, name="uv-pkg")
         assert installed.exit_code == 0 and installed.output_size, installed.output
         assert installed.statuses[:2] == [401, 200]  # uv sends its .netrc credentials after the Basic challenge
+
+
+# The server's building blocks
+
+
+def test_a_wheel_whose_metadata_names_another_package_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "rules_pkg-1.1-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("rules_pkg-1.1.dist-info/WHEEL", "Wheel-Version: 1.0\n")
+        archive.writestr("rules_pkg-1.1.dist-info/METADATA", "Metadata-Version: 2.1\nName: other\nVersion: 1.1\n")
+    with pytest.raises(InvalidDistribution, match="the file's metadata says other 1.1, the form says rules-pkg 1.1"):
+        inspect(path, path.name, "rules-pkg", "1.1")
+    found = inspect(WheelArtifact("Rules.Pkg", "1.1rc0", 2000).write_to(tmp_path), "rules_pkg-1.1rc0-py3-none-any.whl",
+                    "rules_pkg", "1.1-RC")
+    assert (found.name, found.version, found.requires_python) == ("Rules.Pkg", "1.1rc0", ">=3.8")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=300), min_size=1, max_size=40), st.binary(max_size=2000))
+def test_multipart_reader_is_indifferent_to_chunk_boundaries(cuts: list[int], payload: bytes) -> None:
+    """However the body is cut into chunks, fields and the file come out whole, even a file that holds CRLFs and
+    most of the boundary."""
+    boundary = "bnd-xyz"
+    payload = payload + b"\r\n--bnd-xy\r\n"
+    body = (b"preamble\r\n--bnd-xyz\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nmy-pkg\r\n"
+            b"--bnd-xyz\r\nContent-Disposition: form-data; name=\"content\"; filename=\"a.whl\"\r\n"
+            b"Content-Type: application/octet-stream\r\n\r\n" + payload + b"\r\n--bnd-xyz--\r\n")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        position = 0
+        for cut in itertools.cycle(cuts):
+            if position >= len(body):
+                return
+            yield body[position:position + cut]
+            position += cut
+
+    async def read() -> tuple[dict[str, str], bytes]:
+        reader, fields, data = MultipartReader(chunks(), boundary), {}, b""
+        while (part := await reader.next_part()) is not None:
+            if part.filename:
+                assert part.filename == "a.whl"
+                data = b"".join([chunk async for chunk in reader.data()])
+            else:
+                fields[part.name] = await reader.text()
+        return fields, data
+
+    assert anyio.run(read) == ({"name": "my-pkg"}, payload)
+    assert boundary_of('multipart/form-data; boundary="bnd-xyz"') == boundary
+    assert boundary_of("application/json") is None
+
+
+def test_multipart_reader_refuses_a_truncated_body() -> None:
+    async def read() -> None:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"--b\r\nContent-Disposition: form-data; name=\"content\"; filename=\"a\"\r\n\r\nsome bytes"
+
+        reader = MultipartReader(chunks(), "b")
+        assert await reader.next_part() is not None
+        async for _ in reader.data():
+            pass
+
+    with pytest.raises(MultipartError, match="ended inside a part"):
+        anyio.run(read)
