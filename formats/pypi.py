@@ -197,9 +197,10 @@ def core_metadata(name: str, version: str, requires_python: str, seed: int) -> b
 
 @dataclass(frozen=True)
 class WheelArtifact:
-    """A real, installable pure-Python wheel of exactly `size` bytes (when `size` is at least the smallest such
-    wheel), streamed: `<pkg>/__init__.py`, `<pkg>/payload.bin` (random bytes from `seed`, stored uncompressed so
-    the wheel's size is the one asked for), and the `.dist-info` METADATA, WHEEL and RECORD with hashes.
+    """A real, installable pure-Python wheel of exactly `requested_size` bytes (when that is at least the smallest
+    such wheel, about 1.4 KiB), streamed: `<pkg>/__init__.py`, `<pkg>/payload.bin` (random bytes from `seed`,
+    stored uncompressed so the wheel's size is the one asked for), and the `.dist-info` METADATA, WHEEL and RECORD
+    with hashes.
 
     The payload is generated chunk by chunk three times (its checksums, the whole file's, the bytes sent) and
     never held in memory whole.
@@ -207,14 +208,14 @@ class WheelArtifact:
 
     name: str
     version: str
-    size: int
+    requested_size: int  # `size` is the wheel's real size: this, or the smallest wheel when this is below it
     seed: int = 0
     requires_python: str = DEFAULT_REQUIRES_PYTHON
 
     def __post_init__(self) -> None:
-        if self.size > _ZIP_MAX:
-            raise ValueError(f"a wheel of {self.size} bytes needs ZIP64, which this builder does not write"
-                             f" (at most {_ZIP_MAX} bytes)")
+        if self.requested_size > _ZIP_MAX:
+            raise ValueError(f"a wheel of {self.requested_size} bytes needs ZIP64, which this builder does not"
+                             f" write (at most {_ZIP_MAX} bytes)")
 
     @property
     def file_name(self) -> str:
@@ -256,13 +257,14 @@ class WheelArtifact:
 
     @cached_property
     def _layout(self) -> tuple[int, int]:
-        """(payload size, archive comment length) that make the wheel exactly `size` bytes where possible."""
+        """(payload size, archive comment length) that make the wheel exactly `requested_size` bytes where
+        possible."""
         best = (0, 0)
         for digits in range(1, 12):
             low = 0 if digits == 1 else 10 ** (digits - 1)
-            payload = min(self.size - self._overhead(low), 10**digits - 1)
+            payload = min(self.requested_size - self._overhead(low), 10**digits - 1)
             if payload >= low:
-                best = (payload, self.size - self._overhead(payload) - payload)
+                best = (payload, self.requested_size - self._overhead(payload) - payload)
         return best
 
     @cached_property
@@ -309,8 +311,8 @@ class WheelArtifact:
             sha256.update(chunk)
         return md5.hexdigest(), sha256.hexdigest()
 
-    @property
-    def actual_size(self) -> int:
+    @cached_property
+    def size(self) -> int:
         payload, comment = self._layout
         return payload + comment + self._overhead(payload)
 
@@ -477,8 +479,16 @@ class PypiOperations(FormatOperations):
                              " carry the file's sha256)")
         return download(project_id, sha256, file_name)
 
+    def file_name(self, name: str, version: str, file_hint: str) -> str:
+        return sdist_file_name(name, version) if file_hint.endswith(".tar.gz") else wheel_file_name(name, version)
+
     def metadata(self, project_id: int | str, name: str) -> RequestSpec:
         return simple_package(project_id, name)
+
+    def duplicate_checked_before_body(self) -> bool:
+        """False: the name, version and file name travel inside the multipart body, so a duplicate can only be
+        told (by GitLab too) once the body is read. Credentials and the declared size are checked before it."""
+        return False
 
 
 OPERATIONS = PypiOperations()

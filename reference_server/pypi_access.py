@@ -70,21 +70,22 @@ def _readable(request: Request, endpoint: Endpoint, project: Row, principal: Pri
 
 
 def authorize_group(request: Request, endpoint: Endpoint) -> GroupAccess:
-    """The `group_id` route parameter's group and the projects in it the caller can read. A group the caller cannot
-    see at all answers as GitLab's `find_authorized_group!` does: 401 with the Basic challenge when anonymous,
-    404 Group Not Found otherwise."""
+    """The `group_id` route parameter's group and the projects in it the caller can read. An unknown group is 404; a
+    group the caller cannot see at all answers as GitLab's `find_authorized_group!` does: 401 with the Basic
+    challenge when anonymous, 404 Group Not Found otherwise."""
     settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
     principal = principal_for(request, endpoint)
     group = db.group_by_ref(unquote(request.path_params["group_id"]))
+    if group is None:  # GitLab's `ensure_group!` answers 404 before it looks at the caller
+        raise not_found("Group")
     public = settings.has(Fault.GROUP_SIMPLE_INDEX_PUBLIC) and principal is None
     projects: list[Row] = []
-    if group is not None:
-        for project_id in db.projects_under_group(group["id"]):
-            project = db.project(project_id)
-            if project is not None and (public or _readable(request, endpoint, project, principal)):
-                projects.append(project)
-    if group is None or not (projects or public or _group_visible(db, group, principal)):
+    for project_id in db.projects_under_group(group["id"]):
+        project = db.project(project_id)
+        if project is not None and (public or _readable(request, endpoint, project, principal)):
+            projects.append(project)
+    if not (projects or public or _group_visible(db, group, principal)):
         if principal is not None or settings.has(Fault.ANONYMOUS_404):
             raise not_found("Group")
         raise unauthorized(endpoint.anonymous_status == UNAUTHENTICATED)

@@ -18,7 +18,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 # Small enough that a narrow run takes a few seconds.
-QUICK = ["--workers", "0", "--large-size", "4MiB", "--metadata-packages", "10"]
+# Generic over HTTP unless a test asks for more: the harness's own tests check the harness, not every format.
+QUICK = ["--workers", "0", "--large-size", "4MiB", "--metadata-packages", "10", "--formats", "generic",
+         "--clients", "none"]
 
 # Variables that would change what a run does if the developer's shell (or an outer pytest) has them set.
 _SCRUBBED_PREFIXES = ("HARNESS_", "PYTEST_")
@@ -52,11 +54,12 @@ class Run:
         lines += ["stderr (end):", self.stderr[-3000:]]
         return "\n".join(lines)
 
-    def case(self, scenario: str, credential: str, scheme: str) -> dict[str, Any]:
+    def case(self, scenario: str, credential: str, scheme: str, format: str = "generic") -> dict[str, Any]:
         for record in self.records:
-            if (record["scenario"], record["credential"], record["scheme"]) == (scenario, credential, scheme):
+            if (record["scenario"], record["credential"], record["scheme"], record["format"]) == (
+                    scenario, credential, scheme, format):
                 return record
-        raise AssertionError(f"no case {scenario}[{credential}-{scheme}] in the run\n{self.explain()}")
+        raise AssertionError(f"no case {scenario}[{format}-{credential}-{scheme}] in the run\n{self.explain()}")
 
     def with_outcome(self, outcome: str) -> list[dict[str, Any]]:
         return [r for r in self.records if r["outcome"] == outcome]

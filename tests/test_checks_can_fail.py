@@ -35,10 +35,11 @@ class Catch:
     credential: str
     scheme: str
     words: tuple[str, ...]
+    format: str = "generic"
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return self.scenario, self.credential, self.scheme
+    def key(self) -> tuple[str, str, str, str]:
+        return self.scenario, self.credential, self.scheme, self.format
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,11 @@ class FaultCheck:
     catches: tuple[Catch, ...]
     exit_code: int = 1  # 3: the only failures are thresholds
     extra: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ("generic",)
 
     def args(self, *, with_fault: bool = True) -> list[str]:
         args = [*QUICK, "--scenarios", ",".join(self.scenarios), "--token-kinds", ",".join(self.token_kinds),
-                "--schemes", ",".join(self.schemes), *self.extra]
+                "--schemes", ",".join(self.schemes), "--formats", ",".join(self.formats), *self.extra]
         return args + ["--faults", self.fault.value] if with_fault else args
 
 
@@ -108,9 +110,19 @@ CHECKS = [
         Catch("large-push", "anonymous", "none", ("refused with 401", "after the whole body was sent")),
         Catch("large-push", "revoked_token", "header", ("refused with 401", "after the whole body was sent")),
     )),
-    FaultCheck(Fault.DUPLICATE_RACE, ("parallel-push",), ("personal_access_token",), ("header",), (
+    # Uploads racing to create one name and version: Generic and Maven take them all into one package, npm takes
+    # one and refuses the rest as duplicates; under the race, some answer 500 instead.
+    FaultCheck(Fault.DUPLICATE_RACE, ("parallel-push",), ("personal_access_token",), ("header", "bearer"), (
         Catch("parallel-push", "personal_access_token", "header", ("uploads failed", "500")),
-    )),
+        Catch("parallel-push", "personal_access_token", "header", ("uploads failed", "500"), "maven"),
+        *(Catch("parallel-push", "personal_access_token", scheme, ("neither success nor the duplicate refusal",
+                                                                    "500"), "npm") for scheme in ("header", "bearer")),
+    ), formats=("generic", "maven", "npm")),
+    FaultCheck(Fault.MAVEN_DEPLOY_TOKEN_REFUSED, ("small-push",),
+               ("project_deploy_token", "group_deploy_token", "personal_access_token"), ("header",), (
+        Catch("small-push", "project_deploy_token", "header", ("expected 200", "got 401"), "maven"),
+        Catch("small-push", "group_deploy_token", "header", ("expected 200", "got 401"), "maven"),
+    ), formats=("maven",)),
     FaultCheck(Fault.JOB_TOKEN_BASIC_REFUSED, ("small-push",), ("job_token",), ("header", "basic"), (
         Catch("small-push", "job_token", "basic", ("expected 201", "got 401")),
     )),
@@ -142,7 +154,7 @@ def test_the_fault_is_caught(check: FaultCheck, tmp_path: Path) -> None:
     assert run.returncode == check.exit_code, why
     assert run.verdict["verdict"] == "not_ready" and run.verdict["exit_code"] == check.exit_code, why
     assert not run.with_outcome("error"), why  # the target broke, not the harness
-    failed = {(r["scenario"], r["credential"], r["scheme"]) for r in run.with_outcome("failed")}
+    failed = {(r["scenario"], r["credential"], r["scheme"], r["format"]) for r in run.with_outcome("failed")}
     assert failed == {c.key for c in check.catches}, why
 
     junit_failures = _failed_testcases(run)
@@ -164,8 +176,9 @@ def test_without_faults_the_same_cases_pass(tmp_path: Path) -> None:
     scenarios = sorted({s for c in CHECKS for s in c.scenarios})
     kinds = sorted({k for c in CHECKS for k in c.token_kinds})
     schemes = sorted({s for c in CHECKS for s in c.schemes})
+    formats = sorted({f for c in CHECKS for f in c.formats})
     run = harness_run(tmp_path, *QUICK, "--scenarios", ",".join(scenarios), "--token-kinds", ",".join(kinds),
-                      "--schemes", ",".join(schemes), "--size-limits", SIZE_LIMIT,
+                      "--schemes", ",".join(schemes), "--formats", ",".join(formats), "--size-limits", SIZE_LIMIT,
                       "--signoff-file", str(sign_off_everything(tmp_path)), run_id="control")
     why = run.explain()
 

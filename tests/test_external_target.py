@@ -43,7 +43,8 @@ def test_external_target_runs_cleans_up_and_reports_job_tokens_as_not_run(target
     token_file.write_text(f"owner: {target.admin_token}\n")
     out = tmp_path / "out"
     result = _harness("run", "--target", target.url, "--token-file", str(token_file), "--out-dir", str(out),
-                      "--run-id", "ext", "--scenarios", "small-push,duplicate-rejected", "--workers", "0",
+                      "--run-id", "ext", "--scenarios", "small-push,duplicate-rejected",
+                      "--formats", "generic", "--clients", "none", "--workers", "0",
                       "--token-kinds", "project_deploy_token,job_token,revoked_token", cwd=tmp_path)
     run_dir = out / "ext"
     records = _records(run_dir)
@@ -79,6 +80,7 @@ def test_given_project_mode_shares_the_project_and_deletes_its_packages(target: 
     out = tmp_path / "out"
     _harness("run", "--target", target.url, "--token-file", str(token_file), "--project", str(project["id"]),
              "--out-dir", str(out), "--run-id", "given", "--scenarios", "small-push,duplicate-rejected",
+             "--formats", "generic", "--clients", "none",
              "--workers", "0", "--token-kinds", "personal_access_token,project_deploy_token", cwd=tmp_path)
     records = {(r["scenario"], r["credential"], r["scheme"]): r for r in _records(out / "given")}
     assert records[("small-push", "personal_access_token", "header")]["outcome"] == "passed"

@@ -272,8 +272,9 @@ def test_group_simple_index_merges_the_readable_projects(world: World, http: Htt
     assert hidden.status == 404 and message(hidden) == "404 Package Not Found"
     anonymous = send(http, world, pypi.group_simple_index(group_id), CredentialCase.ANONYMOUS)
     assert anonymous.status == 401 and "basic" in anonymous.headers["www-authenticate"].lower()
-    unknown = send(http, world, pypi.group_simple_index(999_999), OWNER)
-    assert unknown.status == 404 and message(unknown) == "404 Group Not Found"
+    for case in (OWNER, CredentialCase.ANONYMOUS):
+        unknown = send(http, world, pypi.group_simple_index(999_999), case)
+        assert unknown.status == 404 and message(unknown) == "404 Group Not Found"
     revoked = send(http, world, pypi.group_simple_index(group_id), CredentialCase.REVOKED_TOKEN)
     assert revoked.status == 401
 

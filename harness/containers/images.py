@@ -153,7 +153,8 @@ IMAGE_RECIPES: dict[str, ImageRecipe] = {
         official=Variant("maven:3.9-eclipse-temurin-21", (JAVA_TRUST_LOCAL_CAS,)),
         # Debian's maven-repo holds the deploy and dependency plugins, so no plugin has to come from Maven Central.
         fallback=Variant(BASE_IMAGE, (
-            apt_install("maven", "libmaven-deploy-plugin-java", "libmaven-dependency-plugin-java", "ca-certificates"),
+            apt_install("maven", "libmaven-deploy-plugin-java", "libmaven-dependency-plugin-java", "junit4",
+                        "ca-certificates"),
         ), {"PATH": DEFAULT_PATH}),
     ),
     "curl": ImageRecipe(
