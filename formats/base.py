@@ -203,6 +203,11 @@ class FormatOperations(ABC):
 
         return packages_api.list_packages(project_id, package_type=self.package_type, package_name=term, page=page)
 
+    def duplicate_checked_before_body(self) -> bool:
+        """True when the URL names the package and file, so a duplicate is refused before the body is read;
+        False when they travel inside the body (PyPI's multipart form)."""
+        return True
+
     def size_checked_before_body(self) -> bool:
         """True when the upload's declared length tells the file's size, so over-limit files are refused before
         their body is read (Generic, Maven, PyPI); False when the file is wrapped (npm's base64 JSON)."""

@@ -282,7 +282,7 @@ def _push(state: CaseState, step: Step, record: StepRecord) -> None:
     _observe(record, obs)
     record.observed.update({"sent_bytes": obs.sent_size, "body_sent": obs.body_sent})
     if not expected.permitted:
-        _check_refusal(record, obs, expected, uploads=state.ops.size_checked_before_body())
+        _check_refusal(record, obs, expected, uploads=True)
     record.expected.update({"status": want, "size": size})
     if step.expect.refusal:
         record.expected["refusal"] = step.expect.refusal
@@ -295,6 +295,10 @@ def _push(state: CaseState, step: Step, record: StepRecord) -> None:
                              f"refused with {want}, got {obs.status}: {_body_hint(obs)}")
         raise StepFailed(f"expected {want} ({expected.reason}), got {obs.status}: {_body_hint(obs)}")
     if step.expect.body_sent is False:
+        if step.expect.refusal == "duplicate" and not state.ops.duplicate_checked_before_body():
+            record.message = (f"refused with {obs.status}; {state.format_name} names the package inside the body, "
+                              "so a duplicate is only known once the body is read")
+            return
         if not state.ops.size_checked_before_body():
             record.message = (f"refused with {obs.status}; {state.format_name} wraps the file in the request, so "
                               "its size is only known once the body is read")
