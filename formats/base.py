@@ -203,6 +203,15 @@ class FormatOperations(ABC):
 
         return packages_api.list_packages(project_id, package_type=self.package_type, package_name=term, page=page)
 
+    def group_pull(self, group_id: int | str, project_id: int | str, name: str, version: str,
+                   file_name: str) -> RequestSpec | None:
+        """Download through the group-level endpoint (GitLab's own aggregation), where the format has one."""
+        return None
+
+    def group_metadata(self, group_id: int | str, name: str) -> RequestSpec | None:
+        """The metadata document through the group-level endpoint, where the format has one."""
+        return None
+
     def duplicate_checked_before_body(self) -> bool:
         """True when the URL names the package and file, so a duplicate is refused before the body is read;
         False when they travel inside the body (PyPI's multipart form)."""

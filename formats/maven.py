@@ -539,5 +539,12 @@ class MavenOperations(FormatOperations):
         """The artifact-level maven-metadata.xml: every version of the package."""
         return download(project_id, artifact_segments(coordinates(name, "0")), METADATA_FILE)
 
+    def group_pull(self, group_id: int | str, project_id: int | str, name: str, version: str,
+                   file_name: str) -> RequestSpec:
+        return group_download(group_id, version_segments(coordinates(name, version)), file_name)
+
+    def group_metadata(self, group_id: int | str, name: str) -> RequestSpec:
+        return group_download(group_id, artifact_segments(coordinates(name, "0")), METADATA_FILE)
+
 
 OPERATIONS = MavenOperations()

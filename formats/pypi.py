@@ -479,6 +479,15 @@ class PypiOperations(FormatOperations):
                              " carry the file's sha256)")
         return download(project_id, sha256, file_name)
 
+    def group_pull(self, group_id: int | str, project_id: int | str, name: str, version: str,
+                   file_name: str) -> RequestSpec:
+        project_download = self.pull(project_id, name, version, file_name)
+        sha256, file_name = project_download.path.rsplit("/", 2)[-2:]
+        return group_download(group_id, sha256, file_name)
+
+    def group_metadata(self, group_id: int | str, name: str) -> RequestSpec:
+        return group_simple_package(group_id, name)
+
     def file_name(self, name: str, version: str, file_hint: str) -> str:
         return sdist_file_name(name, version) if file_hint.endswith(".tar.gz") else wheel_file_name(name, version)
 

@@ -404,7 +404,9 @@ def _client_push(state: CaseState, step: Step, record: StepRecord, artifact: Art
         _check_client_refusal(record, obs, expected.status, expected.reason, expected.challenge)
         raise CaseRefused()
     record.expected.update({"status": want, "size": artifact.size})
-    if want != state.ops.push(state.env.project_id, "x", "1", artifact)[0].endpoint.success_status:
+    # What the client published, as the format's own requests define it (PyPI remembers the file's sha256 here).
+    published = state.ops.push(state.env.project_id, state.name(step.package.name), step.package.version, artifact)
+    if want != published[0].endpoint.success_status:
         _check_client_refusal(record, obs, want, f"refused as a {step.expect.refusal or 'rule'}")
         return
     if obs.exit_code != 0:
@@ -461,7 +463,18 @@ def _pull_request(state: CaseState, step: Step) -> tuple[RequestSpec, str]:
     assert step.package is not None
     name = state.name(step.package.name)
     file_name = state.ops.file_name(name, step.package.version, step.package.file)
+    if step.level == "group":
+        spec = state.ops.group_pull(_group_id(state), state.env.project_id, name, step.package.version, file_name)
+        if spec is None:
+            raise CaseNotApplicable(f"{state.format_name} has no group-level download")
+        return spec, file_name
     return state.ops.pull(state.env.project_id, name, step.package.version, file_name), file_name
+
+
+def _group_id(state: CaseState) -> int:
+    if state.env.group_id is None:
+        raise CaseNotRun("group-level endpoints need the case's own group: run without --project")
+    return int(state.env.group_id)
 
 
 def _pull(state: CaseState, step: Step, record: StepRecord) -> None:
@@ -478,9 +491,10 @@ def _metadata(state: CaseState, step: Step, record: StepRecord) -> None:
     assert step.package is not None
     credential, scheme = _actor(state, step)
     name = state.name(step.package.name)
-    spec = state.ops.metadata(state.env.project_id, name)
+    spec = (state.ops.group_metadata(_group_id(state), name) if step.level == "group"
+            else state.ops.metadata(state.env.project_id, name))
     if spec is None:
-        raise CaseNotApplicable(f"{state.format_name} has no metadata endpoint")
+        raise CaseNotApplicable(f"{state.format_name} has no {step.level}-level metadata endpoint")
     if state.uses_client(step):
         expected = _expected(state, step, spec.endpoint, credential, scheme)
         obs = _client_run(state, record, "metadata", name, step.package.version)

@@ -63,7 +63,7 @@ def client_can_run(recipe: ClientRecipe, scenario: Scenario) -> bool:
 def _client_step(recipe: ClientRecipe, step: Step) -> bool:
     if step.op not in recipe.operations:
         return False
-    return step.status is None and step.select is None and not step.expect.json_fields
+    return step.status is None and step.select is None and not step.expect.json_fields and step.level == "project"
 
 
 def expand(path: Path, scenario: Scenario, settings: Settings) -> list[Case]:

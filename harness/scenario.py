@@ -75,6 +75,8 @@ class Step(_Strict):
     count: int | Literal["metadata_packages"] = Field(
         1, description="push_many: how many packages ('metadata_packages' = the run's --metadata-packages)")
     parallel: int = Field(8, ge=1, le=64, description="push_many: concurrent uploads")
+    level: Literal["project", "group"] = Field(
+        "project", description="pull and metadata: through the project's endpoint, or GitLab's group-level one")
     repeat: int = Field(1, ge=1, le=1000, description="metadata: how many times the document is fetched "
                                                       "(the latency thresholds apply to all of them)")
     one_package: bool = Field(False, description="push_many: every upload goes to the same new name and version "

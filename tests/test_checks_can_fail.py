@@ -118,6 +118,17 @@ CHECKS = [
         *(Catch("parallel-push", "personal_access_token", scheme, ("neither success nor the duplicate refusal",
                                                                     "500"), "npm") for scheme in ("header", "bearer")),
     ), formats=("generic", "maven", "npm")),
+    # A private package's file reachable without credentials: PyPI's file links, the group-level simple index.
+    FaultCheck(Fault.PYPI_FILE_LINKS_PUBLIC, ("pull",), ("anonymous", "personal_access_token"), ("basic",), (
+        Catch("pull", "anonymous", "none", ("expected 401", "got 200"), "pypi"),
+    ), formats=("pypi",)),
+    FaultCheck(Fault.GROUP_SIMPLE_INDEX_PUBLIC, ("group-level",), ("anonymous", "personal_access_token"),
+               ("basic",), (
+        Catch("group-level", "anonymous", "none", ("expected 401", "got 200"), "pypi"),
+    ), formats=("pypi", "maven")),
+    FaultCheck(Fault.PYPI_JOB_TOKEN_REFUSED, ("small-push",), ("job_token", "personal_access_token"), ("basic",), (
+        Catch("small-push", "job_token", "basic", ("expected 201", "got 401"), "pypi"),
+    ), formats=("pypi",)),
     FaultCheck(Fault.MAVEN_DEPLOY_TOKEN_REFUSED, ("small-push",),
                ("project_deploy_token", "group_deploy_token", "personal_access_token"), ("header",), (
         Catch("small-push", "project_deploy_token", "header", ("expected 200", "got 401"), "maven"),
