@@ -212,6 +212,10 @@ class FormatOperations(ABC):
         """The metadata document through the group-level endpoint, where the format has one."""
         return None
 
+    def instance_metadata(self, name: str) -> RequestSpec | None:
+        """The metadata document through the instance-level endpoint, where the format has one."""
+        return None
+
     def duplicate_checked_before_body(self) -> bool:
         """True when the URL names the package and file, so a duplicate is refused before the body is read;
         False when they travel inside the body (PyPI's multipart form)."""

@@ -83,6 +83,11 @@ def settings_xml(target: ClientTarget) -> str:
 """
 
 
+# A one-shot command line: the JVM's quick start (no optimizing JIT, serial GC) saves about a third of a short
+# mvn run, and changes nothing the registry sees.
+FAST_START = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
 class Mvn(ClientRecipe):
     name = "mvn"
     format = "maven"
@@ -95,15 +100,16 @@ class Mvn(ClientRecipe):
     def call(self, op: ClientOp, target: ClientTarget, name: str, version: str, file_name: str) -> ClientCall:
         common = ["mvn", "--batch-mode", "--no-transfer-progress", "--settings", SETTINGS]
         files = {SETTINGS: settings_xml(target)}
+        env = {"MAVEN_OPTS": FAST_START}
         coords = coordinates(name, version)
         if op == "push":
             pom = file_name.removesuffix(".jar") + ".pom"  # the jar's companion (formats.maven.MavenJar)
             return ClientCall([*common, "deploy:deploy-file", f"-Dfile={file_name}", f"-DpomFile={pom}",
-                               f"-DrepositoryId={REPOSITORY_ID}", f"-Durl={repository_url(target)}"], files)
+                               f"-DrepositoryId={REPOSITORY_ID}", f"-Durl={repository_url(target)}"], files, env)
         if op == "pull":
             # stripVersion: the copy is `<artifactId>.jar` whatever timestamp a SNAPSHOT was deployed with.
             return ClientCall([*common, "dependency:copy", f"-Dartifact={coords.gav}", f"-DoutputDirectory={PULLED}",
-                               "-Dmdep.stripVersion=true", "-Dmdep.overWriteReleases=true"], files,
+                               "-Dmdep.stripVersion=true", "-Dmdep.overWriteReleases=true"], files, env,
                               output=f"{PULLED}/{coords.artifact_id}.jar")
         raise ValueError(f"mvn does not do {op} for Maven packages")
 

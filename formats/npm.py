@@ -328,6 +328,9 @@ class NpmOperations(FormatOperations):
     def size_checked_before_body(self) -> bool:
         return False  # the tarball is base64 inside the JSON document: its size is known once the body is read
 
+    def instance_metadata(self, name: str) -> RequestSpec:
+        return instance_packument(name)
+
     def duplicate_checked_before_body(self) -> bool:
         return False  # the version is named inside the JSON document, not in the URL
 

@@ -30,7 +30,7 @@ from harness.matrix import Case
 from harness.permissions import Expected, NotApplicable, expected_answer
 from harness.provisioning import CaseEnv, RunContext, provision_case
 from harness.results import CaseRecord, StepRecord
-from harness.scenario import Step
+from harness.scenario import PackageRef, Step
 from harness.vocabulary import AuthScheme, CredentialCase, Outcome
 
 MAX_LIST_PAGES = 50
@@ -76,6 +76,20 @@ class CaseState:
 
     def name(self, logical: str) -> str:
         return self.env.name_prefix + logical
+
+    def package(self, ref: PackageRef) -> str:
+        """The package's name on the target: the run's prefix, and for a scoped package (npm's instance-level
+        naming convention) the case's top-level group as its scope."""
+        name = self.name(ref.name)
+        if ref.scoped:
+            path = (self.env.group_path or "").split("/")
+            if len(path) < 2:
+                raise CaseNotRun("a scoped package needs the case's own group under the run's top-level group: "
+                                 "run without --project")
+            # Every case shares the top-level group, and the instance level serves the newest package of a name
+            # in it: the case's own group in the name keeps the cases apart.
+            name = f"@{path[0].lower()}/{path[-1].lower()}-{name}"
+        return name
 
     def size_limit(self) -> int:
         return self.ctx.size_limits.get(self.format_name, FORMATS[self.format_name].rules.size_limit)
@@ -254,7 +268,7 @@ def _resolve_size(state: CaseState, step: Step) -> int:
 
 def _artifact(state: CaseState, step: Step, size: int) -> Artifact:
     assert step.package is not None
-    return _build_artifact(state.format_name, state.name(step.package.name), step.package.version, step.package.file,
+    return _build_artifact(state.format_name, state.package(step.package), step.package.version, step.package.file,
                            size, step.seed)
 
 
@@ -269,7 +283,7 @@ def _push(state: CaseState, step: Step, record: StepRecord) -> None:
     credential, scheme = _actor(state, step)
     size = _resolve_size(state, step)
     artifact = _artifact(state, step, size)
-    specs = state.ops.push(state.env.project_id, state.name(step.package.name), step.package.version, artifact,
+    specs = state.ops.push(state.env.project_id, state.package(step.package), step.package.version, artifact,
                            status=step.status, select=step.select)
     expected = _expected(state, step, specs[0].endpoint, credential, scheme)
     rules = FORMATS[state.format_name].rules
@@ -398,14 +412,14 @@ def _check_client_refusal(record: StepRecord, obs: ClientObservation, status: in
 def _client_push(state: CaseState, step: Step, record: StepRecord, artifact: Artifact, expected: Expected,
                  want: int) -> None:
     assert step.package is not None
-    obs = _client_run(state, record, "push", state.name(step.package.name), step.package.version, artifact)
+    obs = _client_run(state, record, "push", state.package(step.package), step.package.version, artifact)
     if not expected.permitted:
         assert expected.status is not None
         _check_client_refusal(record, obs, expected.status, expected.reason, expected.challenge)
         raise CaseRefused()
     record.expected.update({"status": want, "size": artifact.size})
     # What the client published, as the format's own requests define it (PyPI remembers the file's sha256 here).
-    published = state.ops.push(state.env.project_id, state.name(step.package.name), step.package.version, artifact)
+    published = state.ops.push(state.env.project_id, state.package(step.package), step.package.version, artifact)
     if want != published[0].endpoint.success_status:
         _check_client_refusal(record, obs, want, f"refused as a {step.expect.refusal or 'rule'}")
         return
@@ -418,7 +432,7 @@ def _client_push(state: CaseState, step: Step, record: StepRecord, artifact: Art
 
 def _client_pull(state: CaseState, step: Step, record: StepRecord, expected: Expected, file_name: str) -> None:
     assert step.package is not None
-    name = state.name(step.package.name)
+    name = state.package(step.package)
     obs = _client_run(state, record, "pull", name, step.package.version, file_name=file_name)
     if not expected.permitted:
         assert expected.status is not None
@@ -461,13 +475,15 @@ def _check_json_fields(obs: Observation, fields: list[str], record: StepRecord) 
 
 def _pull_request(state: CaseState, step: Step) -> tuple[RequestSpec, str]:
     assert step.package is not None
-    name = state.name(step.package.name)
+    name = state.package(step.package)
     file_name = state.ops.file_name(name, step.package.version, step.package.file)
     if step.level == "group":
         spec = state.ops.group_pull(_group_id(state), state.env.project_id, name, step.package.version, file_name)
         if spec is None:
             raise CaseNotApplicable(f"{state.format_name} has no group-level download")
         return spec, file_name
+    if step.level == "instance":
+        raise CaseNotApplicable(f"{state.format_name} has no instance-level download")
     return state.ops.pull(state.env.project_id, name, step.package.version, file_name), file_name
 
 
@@ -490,9 +506,13 @@ def _metadata(state: CaseState, step: Step, record: StepRecord) -> None:
     """The format's metadata document for a package (npm packument, PyPI simple page, maven-metadata.xml)."""
     assert step.package is not None
     credential, scheme = _actor(state, step)
-    name = state.name(step.package.name)
-    spec = (state.ops.group_metadata(_group_id(state), name) if step.level == "group"
-            else state.ops.metadata(state.env.project_id, name))
+    name = state.package(step.package)
+    if step.level == "group":
+        spec = state.ops.group_metadata(_group_id(state), name)
+    elif step.level == "instance":
+        spec = state.ops.instance_metadata(name)
+    else:
+        spec = state.ops.metadata(state.env.project_id, name)
     if spec is None:
         raise CaseNotApplicable(f"{state.format_name} has no {step.level}-level metadata endpoint")
     if state.uses_client(step):
@@ -587,7 +607,7 @@ def _list(state: CaseState, step: Step, record: StepRecord) -> None:
     term = None
     if step.op == "search":
         assert step.package is not None
-        term = state.name(step.package.name) if not state.env.name_prefix else step.package.name
+        term = state.package(step.package) if not state.env.name_prefix else step.package.name
     result = _list_pages(state, step, record, credential, scheme, term)
     assert result is not None
     items, latencies = result
@@ -644,7 +664,7 @@ def _find_package_id(state: CaseState, name: str, version: str) -> int:
 def _delete(state: CaseState, step: Step, record: StepRecord) -> None:
     assert step.package is not None
     credential, scheme = _actor(state, step)
-    package_id = _find_package_id(state, state.ops.package_name(state.name(step.package.name)), step.package.version)
+    package_id = _find_package_id(state, state.ops.package_name(state.package(step.package)), step.package.version)
     _send_checked(state, step, record, packages_api.delete_package(state.env.project_id, package_id),
                   credential, scheme)
     record.message = f"deleted package {package_id}"

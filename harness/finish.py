@@ -95,6 +95,8 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
                    FORMATS[name].custom_endpoints()]
             for name in settings.formats
         },
+        # The real clients: where they ran, the exact image, their version; or why they did not run.
+        "clients": state.ctx.clients if state.ctx is not None else {},
     }
     why = readiness.overall.why + (" (interrupted: only part of the run took place)" if interrupted else "")
     try:

@@ -32,6 +32,8 @@ class PackageRef(_Strict):
     name: str = Field(description="logical package name; the run may add a prefix to keep cases apart")
     version: str = "1.0.0"
     file: str = Field("package.bin", description="file name inside the package")
+    scoped: bool = Field(False, description="npm: name the package @<top-level group>/<name>, the naming convention "
+                                            "GitLab's instance-level npm endpoints find packages by")
 
 
 class Expect(_Strict):
@@ -75,8 +77,9 @@ class Step(_Strict):
     count: int | Literal["metadata_packages"] = Field(
         1, description="push_many: how many packages ('metadata_packages' = the run's --metadata-packages)")
     parallel: int = Field(8, ge=1, le=64, description="push_many: concurrent uploads")
-    level: Literal["project", "group"] = Field(
-        "project", description="pull and metadata: through the project's endpoint, or GitLab's group-level one")
+    level: Literal["project", "group", "instance"] = Field(
+        "project", description="pull and metadata: through the project's endpoint, or GitLab's group-level one; "
+                               "metadata also through the instance-level one (npm)")
     repeat: int = Field(1, ge=1, le=1000, description="metadata: how many times the document is fetched "
                                                       "(the latency thresholds apply to all of them)")
     one_package: bool = Field(False, description="push_many: every upload goes to the same new name and version "

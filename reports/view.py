@@ -282,6 +282,14 @@ def _metrics(records: list[CaseRecord]) -> list[MetricSummary]:
     ]
 
 
+def _client_text(info: dict[str, Any]) -> str:
+    if info.get("not_run"):
+        return f"not run: {info['not_run']}"
+    where = f"{info.get('image')} ({str(info.get('image_id', ''))[:19]}, {info.get('image_source')})" \
+        if info.get("mode") == "container" else f"host: {info.get('program')}"
+    return f"{info.get('version') or '?'} — {where}"
+
+
 def _meta(run: dict[str, Any]) -> list[tuple[str, str]]:
     duration = run.get("duration_s")
     target = str(run.get("target", ""))
@@ -299,6 +307,7 @@ def _meta(run: dict[str, Any]) -> list[tuple[str, str]]:
         ("Python", run.get("python_version")),
         ("Command", run.get("command")),
         ("Sign-off file", run.get("signoff_file") or "none"),
+        *((f"Client {name}", _client_text(info)) for name, info in sorted((run.get("clients") or {}).items())),
         ("Interrupted", "yes: only part of the run took place" if run.get("interrupted") else None),
     ]
     return [(label, str(value)) for label, value in rows if value not in (None, "")]
