@@ -212,6 +212,15 @@ class FormatOperations(ABC):
         """The metadata document through the group-level endpoint, where the format has one."""
         return None
 
+    def tag(self, project_id: int | str, name: str, tag: str, version: str | None) -> RequestSpec | None:
+        """Point a tag at a version (npm's dist-tags), or remove the tag when `version` is None; None when the
+        format has no tags."""
+        return None
+
+    def tags(self, project_id: int | str, name: str) -> RequestSpec | None:
+        """The package's tags as a JSON object, tag → version; None when the format has no tags."""
+        return None
+
     def instance_metadata(self, name: str) -> RequestSpec | None:
         """The metadata document through the instance-level endpoint, where the format has one."""
         return None

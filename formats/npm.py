@@ -331,6 +331,14 @@ class NpmOperations(FormatOperations):
     def instance_metadata(self, name: str) -> RequestSpec:
         return instance_packument(name)
 
+    def tag(self, project_id: int | str, name: str, tag: str, version: str | None) -> RequestSpec:
+        if version is None:
+            return remove_dist_tag(project_id, name, tag)
+        return add_dist_tag(project_id, name, tag, version)
+
+    def tags(self, project_id: int | str, name: str) -> RequestSpec:
+        return dist_tags(project_id, name)
+
     def duplicate_checked_before_body(self) -> bool:
         return False  # the version is named inside the JSON document, not in the URL
 

@@ -212,7 +212,8 @@ def _expected(state: CaseState, step: Step, endpoint: Endpoint, credential: Cred
 
 def _run_step(state: CaseState, step: Step, index: int) -> None:
     handler = {"push": _push, "pull": _pull, "metadata": _metadata, "list": _list, "search": _list,
-               "delete": _delete, "push_many": _push_many, "challenge": _challenge}[step.op]
+               "delete": _delete, "push_many": _push_many, "challenge": _challenge, "tag": _tag, "untag": _tag,
+               "tags": _tags}[step.op]
     record = StepRecord(name=step.name or f"{index + 1}-{step.op}", op=step.op, actor=step.actor,
                         outcome=Outcome.PASSED.value, message="")
     state.steps.append(record)
@@ -721,6 +722,42 @@ def _push_many(state: CaseState, step: Step, record: StepRecord) -> None:
         raise StepFailed(f"{len(bad)} of {count} uploads failed; first: {bad[0].status} {_body_hint(bad[0])}")
     record.exchanges.append(observations[-1].exchange)
     record.message = f"pushed {count} packages in {record.observed['seconds']} s"
+
+
+def _tag(state: CaseState, step: Step, record: StepRecord) -> None:
+    """Point a tag at the package's version (`tag`), or remove it (`untag`): npm's dist-tags."""
+    assert step.package is not None and step.tag is not None
+    credential, scheme = _actor(state, step)
+    version = step.package.version if step.op == "tag" else None
+    spec = state.ops.tag(state.env.project_id, state.package(step.package), step.tag, version)
+    if spec is None:
+        raise CaseNotApplicable(f"{state.format_name} has no tags")
+    _send_checked(state, step, record, spec, credential, scheme)
+    record.message = (f"tagged {step.package.version} as {step.tag}" if version else f"removed the tag {step.tag}")
+
+
+def _tags(state: CaseState, step: Step, record: StepRecord) -> None:
+    assert step.package is not None
+    credential, scheme = _actor(state, step)
+    spec = state.ops.tags(state.env.project_id, state.package(step.package))
+    if spec is None:
+        raise CaseNotApplicable(f"{state.format_name} has no tags")
+    obs = _send_checked(state, step, record, spec, credential, scheme)
+    try:
+        found = obs.json()
+    except ValueError as exc:
+        raise StepFailed(f"the tags are not JSON: {exc}") from None
+    if not isinstance(found, dict):
+        raise StepFailed("the tags are not a JSON object of tag → version")
+    record.observed["tags"] = found
+    record.expected.update({"tags": step.expect.tags, "no_tags": step.expect.no_tags})
+    wrong = {t: found.get(t) for t, v in step.expect.tags.items() if found.get(t) != v}
+    if wrong:
+        raise StepFailed(f"tags point elsewhere: {wrong}, expected {step.expect.tags}")
+    present = [t for t in step.expect.no_tags if t in found]
+    if present:
+        raise StepFailed(f"tags still present: {', '.join(present)}")
+    record.message = f"tags {found}"
 
 
 def _one_wins(record: StepRecord, observations: list[Observation], refused_status: int, seconds: float) -> None:

@@ -54,6 +54,8 @@ class Expect(_Strict):
     count_of: dict[str, int] = Field(default_factory=dict,
                                      description="package name → how many packages of that name the list holds")
     versions: list[str] = Field(default_factory=list, description="metadata: versions the document must mention")
+    tags: dict[str, str] = Field(default_factory=dict, description="tags: tag → the version it must point at")
+    no_tags: list[str] = Field(default_factory=list, description="tags: tags that must not exist")
     max_ms: float | None = Field(None, description="threshold: slowest request of the step, in milliseconds")
     p95_ms: float | None = Field(None, description="threshold: 95th percentile of the step's requests, in ms")
 
@@ -63,7 +65,8 @@ SizeSpec = int | str
 
 class Step(_Strict):
     name: str | None = Field(None, description="a name later steps can refer to")
-    op: Literal["push", "pull", "metadata", "list", "search", "delete", "push_many", "challenge"]
+    op: Literal["push", "pull", "metadata", "list", "search", "delete", "push_many", "challenge", "tag", "untag",
+                "tags"]
     actor: Literal["subject", "owner"] = Field(
         "subject", alias="as",
         description="subject: the case's credential (its answer comes from the permission table); "
@@ -77,6 +80,8 @@ class Step(_Strict):
     count: int | Literal["metadata_packages"] = Field(
         1, description="push_many: how many packages ('metadata_packages' = the run's --metadata-packages)")
     parallel: int = Field(8, ge=1, le=64, description="push_many: concurrent uploads")
+    tag: str | None = Field(None, description="tag and untag: the tag (npm dist-tag) to point at the package's "
+                                               "version, or to remove")
     level: Literal["project", "group", "instance"] = Field(
         "project", description="pull and metadata: through the project's endpoint, or GitLab's group-level one; "
                                "metadata also through the instance-level one (npm)")

@@ -93,7 +93,7 @@ class ContainerRunner:
         workdir = workdir.resolve()
         write_files(workdir, call.files)
         env = {"HOME": "/work", **call.env}
-        reproduce = (f'docker run --rm --network host -v "$PWD":/work -w /work {_env_flags(env)} {image.tag} '
+        reproduce = (f'docker run --rm --network host -v "$PWD":/work -w /work {_env_flags(env)} {image.image_id} '
                      f"{shlex.join(call.argv)}")
         api = self.client.api
         started = time.monotonic()
