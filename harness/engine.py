@@ -526,7 +526,13 @@ def _metadata(state: CaseState, step: Step, record: StepRecord) -> None:
         if obs.exit_code != 0:
             raise StepFailed(f"{obs.client} metadata exited with {obs.exit_code} (answers {obs.statuses}): "
                              f"{_client_tail(obs)}")
-        record.message = f"{obs.client} read the metadata of {name}"
+        missing = [v for v in step.expect.versions if v not in obs.output]
+        record.expected["versions"] = step.expect.versions
+        if missing:
+            raise StepFailed(f"{obs.client} did not list version(s) {', '.join(missing)} of {name}: "
+                             f"{_client_tail(obs)}")
+        record.message = f"{obs.client} read the metadata of {name}" + (
+            f": versions {', '.join(step.expect.versions)} listed" if step.expect.versions else "")
         return
     latencies = []
     for _ in range(max(1, step.repeat)):
