@@ -197,8 +197,9 @@ def test_container_runner_runs_a_client_call(docker_client: Any, curl_image: Ima
     assert (tmp_path / "pulled/file.txt").read_text() == "package bytes\n"
     assert seen[-1]["X-Harness"] == "from-config"  # the config file written into the working directory was read
     assert result.image_id == curl_image.image_id and 0 < result.duration_s < 30
+    # The image by its id: the reproduction runs the very image, even after the tag moves to a new recipe.
     assert result.reproduce.startswith('docker run --rm --network host -v "$PWD":/work -w /work -e HOME=/work '
-                                       f"{curl_image.tag} curl --silent")
+                                       f"{curl_image.image_id} curl --silent")
 
     missing = runner.run(recipe, ClientCall(["curl", "--silent", "--show-error", "--fail", f"{url}/gone"]), tmp_path)
     assert missing.exit_code == 22 and "404" in missing.output
