@@ -6,7 +6,6 @@ the project and authorize first.
 """
 
 import hashlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -23,6 +22,7 @@ from reference_server.faults import Fault
 from reference_server.metrics import Metrics
 from reference_server.settings import ServerSettings
 from reference_server.storage import FileStore
+from reference_server.transfers import flipped
 
 FORMAT = "maven"
 VERSIONLESS = ""  # GitLab's nil version: the package that holds the artifact-level maven-metadata.xml
@@ -69,16 +69,6 @@ def find_file(db: Database, project: Row, ref: FileRef, newest: bool = True) -> 
     return None if package is None else db.file_named(package["id"], ref.file_name, newest=newest)
 
 
-async def _flipped(path: Path) -> AsyncIterator[bytes]:
-    """The file with its first byte flipped (the corrupt_download fault)."""
-    first = True
-    async with await anyio.open_file(path, "rb") as file:
-        while chunk := await file.read(1 << 16):
-            if first:
-                chunk = bytes([chunk[0] ^ 0xFF]) + chunk[1:]
-                first = False
-            yield chunk
-
 
 async def serve(request: Request, project: Row, ref: FileRef, principal: Principal | None) -> Response:
     """Answer a GET (or HEAD) for `ref` in `project`, which the caller may read."""
@@ -105,6 +95,6 @@ async def serve(request: Request, project: Row, ref: FileRef, principal: Princip
     path = store.file_path(project["id"], row["package_id"], row["id"], row["file_name"])
     headers = {"X-Checksum-SHA1": row["file_sha1"], "X-Checksum-MD5": row["file_md5"]}
     if settings.has(Fault.CORRUPT_DOWNLOAD) and row["size"] > 0:
-        return StreamingResponse(_flipped(path), media_type="application/octet-stream",
+        return StreamingResponse(flipped(path), media_type="application/octet-stream",
                                  headers={**headers, "Content-Length": str(row["size"])})
     return FileResponse(path, media_type="application/octet-stream", headers=headers)

@@ -7,11 +7,9 @@ Guesses where seed 003 is silent: an upload with `status` also sets the status o
 """
 
 import sqlite3
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import anyio
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
@@ -24,7 +22,8 @@ from reference_server.errors import ApiError, bad_request, not_found, refused
 from reference_server.faults import Fault
 from reference_server.metrics import Metrics
 from reference_server.settings import ServerSettings
-from reference_server.storage import FileStore, ReceivedFile, TooLarge
+from reference_server.storage import FileStore, ReceivedFile
+from reference_server.transfers import flipped, receive_body
 
 FORMAT = "generic"
 STATUSES = ("default", "hidden")
@@ -116,13 +115,7 @@ async def upload(request: Request) -> Response:
         if duplicate_refused(db, project, package, file_name) and not settings.has(Fault.IGNORE_REJECT_DUPLICATES):
             raise duplicate()
         if received is None:
-            try:
-                received = await store.receive(request.stream(), limit)
-            except TooLarge:
-                assert limit is not None
-                raise too_large(limit) from None
-            except ClientDisconnect:
-                raise bad_request("the client disconnected before the body was complete") from None
+            received = await receive_body(request, store, limit, too_large)
         try:
             row = await save(request, project, name, version, file_name, status, received)
         except sqlite3.IntegrityError:
@@ -135,16 +128,6 @@ async def upload(request: Request) -> Response:
         return JSONResponse(package_file_json(store, project, row), status_code=200)
     return JSONResponse({"message": "201 Created"}, status_code=201)
 
-
-async def _flipped(path: Path) -> AsyncIterator[bytes]:
-    """The file with its first byte flipped (the corrupt_download fault)."""
-    first = True
-    async with await anyio.open_file(path, "rb") as file:
-        while chunk := await file.read(1 << 16):
-            if first:
-                chunk = bytes([chunk[0] ^ 0xFF]) + chunk[1:]
-                first = False
-            yield chunk
 
 
 async def download(request: Request) -> Response:
@@ -166,7 +149,7 @@ async def download(request: Request) -> Response:
         metrics.count(FORMAT, Operation.PULL.value, granted.principal)
     headers = {"X-Checksum-SHA256": row["file_sha256"]}
     if settings.has(Fault.CORRUPT_DOWNLOAD) and row["size"] > 0:
-        return StreamingResponse(_flipped(path), media_type="application/octet-stream",
+        return StreamingResponse(flipped(path), media_type="application/octet-stream",
                                  headers={**headers, "Content-Length": str(row["size"])})
     return FileResponse(path, media_type="application/octet-stream", filename=row["file_name"], headers=headers)
 

@@ -27,7 +27,7 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote
 
 import anyio
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -53,7 +53,8 @@ from reference_server.faults import Fault
 from reference_server.maven_files import FORMAT, find_file, serve, stored_checksum, stored_version
 from reference_server.metrics import Metrics
 from reference_server.settings import ServerSettings
-from reference_server.storage import FileStore, ReceivedFile, TooLarge
+from reference_server.storage import FileStore, ReceivedFile
+from reference_server.transfers import receive_body
 
 DEPLOY_KINDS = frozenset({TokenKind.PROJECT_DEPLOY_TOKEN, TokenKind.GROUP_DEPLOY_TOKEN})
 RACE_WINDOW = 0.25  # seconds between "is there a package?" and "create it" under the duplicate_race fault
@@ -186,13 +187,7 @@ async def upload(request: Request) -> Response:
         if is_duplicate(db, project, package, ref) and not settings.has(Fault.IGNORE_REJECT_DUPLICATES):
             raise duplicate()
         if received is None:
-            try:
-                received = await store.receive(request.stream(), limit)
-            except TooLarge:
-                assert limit is not None
-                raise too_large(limit) from None
-            except ClientDisconnect:
-                raise bad_request("the client disconnected before the body was complete") from None
+            received = await receive_body(request, store, limit, too_large)
         try:
             row = await save(request, project, ref, received)
         except sqlite3.IntegrityError:

@@ -8,9 +8,8 @@ memory: a JSON body of a few hundred MiB is acceptable) and parsed, decoded and 
 
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -62,6 +61,7 @@ from reference_server.npm_publish import (
 )
 from reference_server.settings import ServerSettings
 from reference_server.storage import FileStore, ReceivedFile
+from reference_server.transfers import flipped
 
 JSON_ALLOWANCE = 32 << 20  # bytes of JSON around the base64 tarball a publish body may carry
 RACE_WINDOW = 0.25  # seconds between "is there a package?" and "create it" under the duplicate_race fault
@@ -206,16 +206,6 @@ async def read_packument(request: Request, endpoint: Endpoint, locate: Locate) -
     return JSONResponse(document)
 
 
-async def _flipped(path: Path) -> AsyncIterator[bytes]:
-    """The file with its first byte flipped (the corrupt_download fault)."""
-    first = True
-    async with await anyio.open_file(path, "rb") as file:
-        while chunk := await file.read(1 << 16):
-            if first:
-                chunk = bytes([chunk[0] ^ 0xFF]) + chunk[1:]
-                first = False
-            yield chunk
-
 
 def version_in(name: str, file_name: str) -> str | None:
     """`1.0.0` from `<name>-1.0.0.tgz`, or None when the file name is not one of this package's."""
@@ -245,7 +235,7 @@ async def download(request: Request) -> Response:
         metrics.count(FORMAT, Operation.PULL.value, granted.principal)
     headers = {"X-Checksum-SHA256": row["file_sha256"]}
     if settings.has(Fault.CORRUPT_DOWNLOAD) and row["size"] > 0:
-        return StreamingResponse(_flipped(path), media_type="application/octet-stream",
+        return StreamingResponse(flipped(path), media_type="application/octet-stream",
                                  headers={**headers, "Content-Length": str(row["size"])})
     return FileResponse(path, media_type="application/octet-stream", headers=headers)
 
