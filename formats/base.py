@@ -12,6 +12,11 @@ from urllib.parse import quote
 from harness.vocabulary import AuthScheme, Operation, TokenKind
 
 ALL_KINDS = frozenset(TokenKind)
+# GitLab's package rate-limit prefixes (seed 001, "Rate Limits on GitLab.com"): paths under them get the higher
+# package rate limit. `/projects/:id/packages` itself (the Packages API list) counts, as GitLab routes it.
+RATE_LIMITED_PREFIXES = ("/api/v4/packages/", "/api/v4/projects/:project_id/packages/",
+                         "/api/v4/groups/:group_id/-/packages/")
+RATE_LIMITED_PATH = re.compile(r"^/api/v4/(packages/|projects/[^/]+/packages(/|$)|groups/[^/]+/-/packages/)")
 HEADER_AND_BASIC = frozenset({AuthScheme.HEADER, AuthScheme.BASIC})
 
 
@@ -27,8 +32,12 @@ class Endpoint:
     accepted_kinds: frozenset[TokenKind] = ALL_KINDS
     accepted_schemes: frozenset[AuthScheme] = HEADER_AND_BASIC
     anonymous_status: int = 401  # 401 + WWW-Authenticate, or 404 where GitLab hides private projects
-    rate_limited: bool = True  # under one of GitLab's package rate-limit prefixes
     custom_reason: str | None = None  # why GitLab adds this where no upstream registry has it
+
+    @property
+    def rate_limited(self) -> bool:
+        """Under one of GitLab's package rate-limit prefixes (the reference server throttles exactly these)."""
+        return bool(RATE_LIMITED_PATH.match(self.path))
 
     def url_path(self, **params: object) -> str:
         """The path with every `{param}` filled in, each URL-encoded as one path segment."""
@@ -64,6 +73,7 @@ class FormatRules:
     version_rule: str
     file_name_rule: str
     too_large_status: int = 413  # a file over the size limit, refused before its body is read
+    invalid_status: int = 400  # a file that is not a valid package of the format
 
     def name_error(self, name: str) -> str | None:
         return None if self.name_pattern.fullmatch(name) else f"package_name is invalid: {self.name_rule}"
@@ -185,6 +195,13 @@ class FormatOperations(ABC):
     def pull(self, project_id: int | str, name: str, version: str, file_name: str) -> RequestSpec:
         """Download one file of a package, as a client installing it would."""
 
+    def invalid_artifact(self, name: str, version: str) -> Artifact | None:
+        """A file named as the format's package would be, whose content is not a valid package (the format guard
+        must refuse it); None when the format takes any file (`no_format_guard` says why)."""
+        return None
+
+    no_format_guard = "the format takes any file"
+
     def file_name(self, name: str, version: str, file_hint: str) -> str:
         """The file a push of this name and version stores (what a pull asks for)."""
         return self.artifact(name, version, file_hint, 0, 0).file_name
@@ -224,6 +241,12 @@ class FormatOperations(ABC):
     def instance_metadata(self, name: str) -> RequestSpec | None:
         """The metadata document through the instance-level endpoint, where the format has one."""
         return None
+
+    def versions_push_concurrently(self) -> bool:
+        """True when versions of one package can be published at the same time; False when each publish rewrites a
+        file the package's versions share (Maven's artifact-level maven-metadata.xml and its checksums), so that
+        concurrent publishes race, as concurrent `mvn deploy`s of one artifact do."""
+        return True
 
     def duplicate_checked_before_body(self) -> bool:
         """True when the URL names the package and file, so a duplicate is refused before the body is read;

@@ -131,6 +131,8 @@ def search(project_id: int | str, package_name: str) -> RequestSpec:
 
 
 class GenericOperations(FormatOperations):
+    no_format_guard = "the Generic registry takes any file by design: there is no package format to guard"
+
     format = GENERIC
     package_type = "generic"
 

@@ -532,6 +532,12 @@ class MavenOperations(FormatOperations):
         pom = companions[0].data if companions else pom_xml(coords)
         return deploy(project_id, coords, artifact, pom)
 
+    no_format_guard = ("GitLab stores Maven files as `mvn deploy` sends them: no content check; the file-name rule "
+                       "(name and version validation) is its guard")
+
+    def versions_push_concurrently(self) -> bool:
+        return False  # every deploy rewrites the artifact's maven-metadata.xml and its .sha1
+
     def pull(self, project_id: int | str, name: str, version: str, file_name: str) -> RequestSpec:
         return download(project_id, version_segments(coordinates(name, version)), file_name)
 

@@ -176,13 +176,14 @@ def _tar_padding(size: int) -> bytes:
     return tarfile.NUL * (-size % tarfile.BLOCKSIZE)
 
 
-def _tgz(name: str, version: str, payload: Iterable[bytes], payload_size: int) -> bytes:
+def _tgz(name: str, version: str, payload: Iterable[bytes], payload_size: int, header_name: str = "") -> bytes:
     """The tar written by hand straight into gzip level 0 (stored): random bytes do not compress, so big
     tarballs build at memory speed, held once. Two zero blocks end the archive (no record padding, which would
     make small tarballs 10 KiB)."""
     manifest = json.dumps(package_json(name, version), indent=2).encode()
     buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=0, mtime=0) as gz:
+    # `header_name` goes into the gzip header's FNAME field: a byte-exact filler that changes nothing inside
+    with gzip.GzipFile(filename=header_name, fileobj=buffer, mode="wb", compresslevel=0, mtime=0) as gz:
         gz.write(_tar_header("package/package.json", len(manifest)) + manifest + _tar_padding(len(manifest)))
         gz.write(_tar_header(PAYLOAD, payload_size))
         for chunk in payload:
@@ -192,11 +193,22 @@ def _tgz(name: str, version: str, payload: Iterable[bytes], payload_size: int) -
 
 
 def tarball(name: str, version: str, size: int, seed: int) -> bytes:
-    """A valid npm tarball of about `size` bytes (never smaller than the tarball with an empty payload); the
-    payload is Generic's GeneratedFile, so any size builds without drawing that many random bytes."""
+    """A valid npm tarball of exactly `size` bytes when that is above the tarball with an empty payload (else that
+    smallest one): a size limit is then tested at the limit itself. The payload is Generic's GeneratedFile, so any
+    size builds without drawing that many random bytes; the last bytes are made up in the gzip header's file name."""
     overhead = len(_tgz(name, version, (), 0))
-    payload_size = max(0, (size - overhead) * 65535 // 65540)  # stored deflate blocks add 5 bytes per 64 KiB
-    return _tgz(name, version, GeneratedFile(payload_size, seed).chunks(), payload_size)
+    payload_size = max(0, (size - overhead) * 65535 // 65540 // tarfile.BLOCKSIZE * tarfile.BLOCKSIZE)
+    for _ in range(8):
+        data = _tgz(name, version, GeneratedFile(payload_size, seed).chunks(), payload_size)
+        gap = size - len(data)
+        if gap == 0 or (gap < 0 and payload_size == 0):
+            return data
+        if gap >= 2:  # FNAME adds its characters and a NUL
+            exact = _tgz(name, version, GeneratedFile(payload_size, seed).chunks(), payload_size, "p" * (gap - 1))
+            if len(exact) == size:
+                return exact
+        payload_size = max(0, payload_size - tarfile.BLOCKSIZE * max(1, -(-(2 - gap) // tarfile.BLOCKSIZE)))
+    return data
 
 
 # --- requests --------------------------------------------------------------------------------------------------
@@ -324,6 +336,10 @@ class NpmOperations(FormatOperations):
 
     def metadata(self, project_id: int | str, name: str) -> RequestSpec:
         return packument(project_id, name)
+
+    def invalid_artifact(self, name: str, version: str) -> Artifact:
+        """Named as the version's tarball, but not a gzip'd tar with a package.json (GitLab refuses it with 400)."""
+        return BytesArtifact(tarball_file_name(name, version), b"this is not a gzip tarball\n" * 8)
 
     def size_checked_before_body(self) -> bool:
         return False  # the tarball is base64 inside the JSON document: its size is known once the body is read

@@ -103,8 +103,9 @@ def normalize_version(version: str) -> str:
         text += f".post{int(g['post_n1'] or g['post_n2'] or 0)}"
     if g["dev_l"]:
         text += f".dev{int(g['dev_n'] or 0)}"
-    if g["local"]:
-        text += "+" + re.sub(r"[-_.]", ".", g["local"]).lower()
+    if g["local"]:  # numeric segments compare as numbers, so PEP 440 writes them without leading zeros
+        text += "+" + ".".join(str(int(part)) if part.isdigit() else part.lower()
+                               for part in re.split(r"[-_.]", g["local"]))
     return text
 
 
@@ -464,6 +465,10 @@ class PypiOperations(FormatOperations):
         with self._lock:
             self._pushed.setdefault((str(project_id), artifact.file_name), artifact.sha256())
         return [upload(project_id, name, version, artifact)]
+
+    def invalid_artifact(self, name: str, version: str) -> Artifact:
+        """Named as the version's wheel, but not a zip with a METADATA file: not a distribution."""
+        return BytesArtifact(wheel_file_name(name, version), b"this is not a wheel\n" * 8)
 
     def pull(self, project_id: int | str, name: str, version: str, file_name: str,
              sha256: str | None = None) -> RequestSpec:

@@ -62,6 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup.add_argument("--token-file", default=os.environ.get("HARNESS_TOKEN_FILE"))
     cleanup.add_argument("--out-dir", default=os.environ.get("HARNESS_OUT_DIR", "reports/out"))
 
+    from harness.load.command import add_parsers
+
+    add_parsers(commands)
+
+    from reports.command import add_parsers as add_report_parsers
+
+    add_report_parsers(commands)
+
     commands.add_parser("schema", help="write scenarios/scenario.schema.json (the scenario JSON Schema)")
 
     images = commands.add_parser("images", help="build or list the container images the real clients run in")
@@ -87,6 +95,14 @@ def main(argv: list[str] | None = None) -> int:
             return cleanup(args)
         if args.command == "images":
             return images(args)
+        if args.command in ("load", "load-worker"):
+            from harness.load.command import load, load_worker
+
+            return load(args) if args.command == "load" else load_worker(args)
+        if args.command == "report":
+            from reports.command import report
+
+            return report(args)
         if args.command == "schema":
             from harness.scenario import SCHEMA_PATH, json_schema
 

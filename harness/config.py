@@ -115,11 +115,15 @@ OPTIONS: list[Option] = [
     Option("client_large_size", parse_size, parse_size("64MiB"),
            "size of the large-push file through real clients (npm alone takes about 50 s for 256 MiB)", "SIZE"),
     Option("metadata_packages", _whole_number, 200, "packages pushed for the metadata scenario", "N"),
+    Option("size_budget", parse_size, parse_size("8GiB"),
+           "largest file a run may push (a push at a format's size limit above it is not run, and says so)", "SIZE"),
     Option("size_limits", _size_limits, {}, "reference server: per-format file size limits, e.g. generic=5GiB",
            "F=SIZE,..."),
     Option("faults", _csv(_one_of(FAULT_NAMES)), [],
            "reference server: inject faults (see reference_server/faults.py)", "LIST"),
     Option("signoff_file", str, None, "YAML file of sign-offs for criteria no command can check", "FILE"),
+    Option("known_failures", str, None, "YAML file of the target's known failures (case, issue, expiry; "
+           "docs/known-failures.md)", "FILE"),
     Option("out_dir", str, "reports/out", "where run folders are written", "DIR"),
     Option("run_id", str, None, "name of the run folder (default: date, time and a random suffix)", "ID"),
     Option("drivers", _csv(str), ["all"], "drivers to run: http and real clients (npm, pnpm, pip, twine, uv, mvn, "
@@ -144,9 +148,11 @@ class Settings:
     large_size: int = 256 << 20
     client_large_size: int = 64 << 20
     metadata_packages: int = 200
+    size_budget: int = 8 << 30
     size_limits: dict[str, int] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
     signoff_file: str | None = None
+    known_failures: str | None = None
     out_dir: str = "reports/out"
     run_id: str | None = None
     drivers: list[str] = field(default_factory=lambda: ["all"])

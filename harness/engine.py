@@ -28,7 +28,7 @@ from harness.drivers.http import HttpDriver
 from harness.gitlab_api import ProvisioningError
 from harness.matrix import Case
 from harness.permissions import Expected, NotApplicable, expected_answer
-from harness.provisioning import CaseEnv, RunContext, provision_case
+from harness.provisioning import CaseEnv, RunContext, provision_case, subject_credential
 from harness.results import CaseRecord, StepRecord
 from harness.scenario import PackageRef, Step
 from harness.vocabulary import AuthScheme, CredentialCase, Outcome
@@ -62,6 +62,7 @@ class CaseState:
     pushed: dict[str, tuple[str, int]] = field(default_factory=dict)  # step name → (sha256, size)
     steps: list[StepRecord] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
+    events_before: dict[tuple[str, str, str], float] | None = None  # usage counters as the case began
 
     @property
     def format_name(self) -> str:
@@ -119,6 +120,8 @@ def run_case(case: Case, ctx: RunContext, index: int) -> CaseRecord:
             settings = case.scenario.group_settings
             ctx.client().set_duplicate_settings(env.group_path, case.format, settings.duplicates == "allowed",
                                                 settings.exception_regex)
+        if any(step.op == "events" for step in case.scenario.steps):
+            state.events_before = _read_events(state)
         try:
             for index_in_case, step in enumerate(case.scenario.steps):
                 _run_step(state, step, index_in_case)
@@ -213,7 +216,7 @@ def _expected(state: CaseState, step: Step, endpoint: Endpoint, credential: Cred
 def _run_step(state: CaseState, step: Step, index: int) -> None:
     handler = {"push": _push, "pull": _pull, "metadata": _metadata, "list": _list, "search": _list,
                "delete": _delete, "push_many": _push_many, "challenge": _challenge, "tag": _tag, "untag": _tag,
-               "tags": _tags}[step.op]
+               "tags": _tags, "load": _load, "events": _events, "validate": _validate, "prefixes": _prefixes}[step.op]
     record = StepRecord(name=step.name or f"{index + 1}-{step.op}", op=step.op, actor=step.actor,
                         outcome=Outcome.PASSED.value, message="")
     state.steps.append(record)
@@ -261,9 +264,15 @@ def _resolve_size(state: CaseState, step: Step) -> int:
             return int(state.ctx.settings.get("client_large_size") or 64 << 20)
         return int(state.ctx.settings.get("large_size") or 256 << 20)
     if step.size == "limit":
-        return state.size_limit()
+        size = state.size_limit()
+        budget = int(state.ctx.settings.get("size_budget") or 8 << 30)
+        if size > budget:
+            raise CaseNotRun(f"a file at the {state.format_name} size limit ({size} bytes) is over the run's size "
+                             f"budget ({budget} bytes): raise --size-budget, or lower the limit (the reference "
+                             "server's --size-limits, your instance's setting)")
+        return size
     if step.size == "limit+1":
-        return state.size_limit() + 1
+        return state.size_limit() + 1  # refused from its declared length: only a few bytes are ever sent
     return parse_size(step.size)
 
 
@@ -284,11 +293,17 @@ def _push(state: CaseState, step: Step, record: StepRecord) -> None:
     credential, scheme = _actor(state, step)
     size = _resolve_size(state, step)
     artifact = _artifact(state, step, size)
+    if step.invalid:
+        invalid = state.ops.invalid_artifact(state.package(step.package), step.package.version)
+        if invalid is None:
+            raise CaseNotApplicable(state.ops.no_format_guard)
+        artifact, size = invalid, invalid.size
     specs = state.ops.push(state.env.project_id, state.package(step.package), step.package.version, artifact,
                            status=step.status, select=step.select)
     expected = _expected(state, step, specs[0].endpoint, credential, scheme)
     rules = FORMATS[state.format_name].rules
-    refusal_status = {"duplicate": rules.duplicates.refused_status, "too_large": rules.too_large_status}
+    refusal_status = {"duplicate": rules.duplicates.refused_status, "too_large": rules.too_large_status,
+                      "invalid": rules.invalid_status}
     want = step.expect.status or refusal_status.get(step.expect.refusal or "") or specs[0].endpoint.success_status
     if state.uses_client(step):
         _client_push(state, step, record, artifact, expected, want)
@@ -305,6 +320,9 @@ def _push(state: CaseState, step: Step, record: StepRecord) -> None:
         if step.expect.refusal == "duplicate":
             raise StepFailed(f"expected the duplicate to be refused with {want} (the format's rules or the group's "
                              f"setting refuse duplicates), got {obs.status}: {_body_hint(obs)}")
+        if step.expect.refusal == "invalid":
+            raise StepFailed(f"expected {artifact.file_name}, which is not a valid {state.format_name} package, to be "
+                             f"refused with {want} (the format guard), got {obs.status}: {_body_hint(obs)}")
         if step.expect.refusal == "too_large":
             raise StepFailed(f"expected {size} bytes, one over the size limit of {state.size_limit()}, to be "
                              f"refused with {want}, got {obs.status}: {_body_hint(obs)}")
@@ -497,6 +515,8 @@ def _group_id(state: CaseState) -> int:
 def _pull(state: CaseState, step: Step, record: StepRecord) -> None:
     credential, scheme = _actor(state, step)
     spec, file_name = _pull_request(state, step)
+    if step.wait_s is not None and not state.uses_client(step):
+        _wait_installable(state, step, record, spec, credential, scheme)
     if state.uses_client(step):
         _client_pull(state, step, record, _expected(state, step, spec.endpoint, credential, scheme), file_name)
         return
@@ -694,15 +714,7 @@ def _push_many(state: CaseState, step: Step, record: StepRecord) -> None:
         seed = 0 if step.one_package else i  # racing uploads of one version carry the same bytes, as a retry does
         specs = ops.push(state.env.project_id, name, package.version,
                          ops.artifact(name, package.version, hint, 256, seed))
-        driver = HttpDriver(state.ctx.target_url)
-        obs = driver.send(specs[0], credential, scheme)
-        for extra in specs[1:]:
-            if obs.status != specs[0].endpoint.success_status:
-                break
-            follow = driver.send(extra, credential, scheme)
-            if follow.status != extra.endpoint.success_status:
-                return follow
-        return obs
+        return HttpDriver(state.ctx.target_url).send_all(specs, credential, scheme)
 
     if step.actor == "subject":  # the subject's answer comes from the permission table, like a single push
         probe = ops.push(state.env.project_id, "probe", "0", ops.artifact("probe", "0", "probe", 0, 0))[0]
@@ -809,3 +821,194 @@ def _challenge(state: CaseState, step: Step, record: StepRecord) -> None:
 def _body_hint(obs: Observation) -> str:
     text = obs.body_excerpt[:300].decode("utf-8", "replace").strip()
     return REDACTOR(text) or "(empty body)"
+
+
+def _load(state: CaseState, step: Step, record: StepRecord) -> None:
+    """A metadata load with the scenario's `in_run` numbers: the case's project is seeded and read by Locust users
+    carrying every token kind the run has (each endpoint takes those the permission table lets through)."""
+    from harness.load.command import LOAD_CREDENTIALS, LOAD_SCHEMES
+    from harness.load.job import LoadRequest, run_load
+    from harness.load.locust_run import LoadRunError
+
+    assert step.load is not None and state.env.subject is not None
+    client = state.ctx.client()
+    credentials, not_carried = [state.env.subject], {}
+    for case in LOAD_CREDENTIALS:
+        if case is state.env.subject.case or case.value not in state.ctx.settings.get("token_kinds", [case.value]):
+            continue
+        credential, why = subject_credential(state.ctx, client, state.env, case, f"{state.case.id}-{case.value}")
+        if credential is None:
+            not_carried[case.value] = why or "unavailable"
+        else:
+            credentials.append(credential)
+    out_dir = Path(state.ctx.run_dir) / "load" / f"{state.case.scenario.name}-{state.format_name}"
+    request = LoadRequest(scenario=state.case.scenario.name, format_name=state.format_name,
+                          target_url=state.ctx.target_url, owner=state.ctx.owner, project_id=state.env.project_id,
+                          group_id=state.env.group_id, credentials=credentials,
+                          schemes=[s for s in LOAD_SCHEMES if s.value in state.ctx.settings.get("schemes", [s.value])],
+                          spec=step.load.for_run(), out_dir=out_dir, name_prefix=state.env.name_prefix,
+                          not_carried=not_carried)
+    try:
+        outcome = run_load(request)
+    except LoadRunError as exc:
+        raise RuntimeError(str(exc)) from None
+    result = outcome.result
+    for task, stats in result["endpoints"].items():
+        for key in ("p50_ms", "p95_ms", "p99_ms"):
+            if stats.get(key) is not None and task != "all":
+                state.metrics[f"load_{task}_{key}"] = stats[key]
+    state.metrics["load_rps"] = result["endpoints"]["all"]["rps"]
+    growth = result.get("growth")
+    if growth and growth.get("exponent_first") is not None:
+        state.metrics["load_growth_exponent"] = growth["exponent_first"]
+    record.observed.update({"endpoints": result["endpoints"], "growth": growth,
+                            "report": str(out_dir.relative_to(state.ctx.run_dir) / "load.html")})
+    record.expected.update({"thresholds": result["thresholds"],
+                            "max_growth_exponent": step.load.growth.max_exponent if step.load.growth else None})
+    if not outcome.passed:
+        raise StepFailed("; ".join(outcome.breaches + outcome.findings) + f" (load report: {out_dir / 'load.html'})",
+                         threshold=True)
+    record.message = f"{outcome.summary()}; load report {out_dir / 'load.html'}"
+
+
+# --- beta: the MVC checklist's checks -------------------------------------------------------------------------
+
+POLL_S = 0.25
+
+
+def _wait_installable(state: CaseState, step: Step, record: StepRecord, spec: RequestSpec, credential: Credential,
+                      scheme: AuthScheme) -> None:
+    """Poll until the package is installable: its metadata document lists the version (formats that have one) and
+    its file downloads. GitLab extracts metadata in a background worker; a client must not wait forever."""
+    assert step.package is not None and step.wait_s is not None
+    expected = _expected(state, step, spec.endpoint, credential, scheme)
+    if not expected.permitted:
+        return  # the refusal is what the pull itself checks
+    name, version = state.package(step.package), step.package.version
+    metadata = state.ops.metadata(state.env.project_id, name)
+    started = time.monotonic()
+    deadline = started + step.wait_s
+    waits = [(metadata, lambda obs: obs.status == 200 and version.encode() in obs.body_excerpt)] if metadata else []
+    waits.append((spec, lambda obs: obs.status == spec.endpoint.success_status))
+    for request, ready in waits:
+        while True:
+            obs = state.driver.send(request, credential, scheme)
+            if ready(obs):
+                break
+            if time.monotonic() > deadline:
+                _observe(record, obs)
+                what = "its metadata does not list the version" if request is metadata else "its file answers " \
+                    f"{obs.status}"
+                raise StepFailed(f"{name} {version} was not installable {step.wait_s:g} s after the push: {what} "
+                                 "(background metadata extraction stuck or slow?)")
+            time.sleep(POLL_S)
+    seconds = round(time.monotonic() - started, 2)
+    record.observed["installable_after_s"] = seconds
+    record.expected["installable_within_s"] = step.wait_s
+    state.metrics["installable_s"] = seconds
+
+
+def _read_events(state: CaseState) -> dict[tuple[str, str, str], float]:
+    from harness import events
+
+    obs = state.driver.send(events.request(), state.ctx.owner, AuthScheme.HEADER)
+    counts = events.parse(obs.body_excerpt.decode("utf-8", "replace")) if obs.status == 200 else None
+    if counts is None:
+        raise CaseNotRun(f"the target exposes no {events.EVENTS_METRIC} counters at {events.METRICS.path} "
+                         f"(answered {obs.status}): push/pull event tracking cannot be checked here; sign it off")
+    return counts
+
+
+def _events(state: CaseState, step: Step, record: StepRecord) -> None:
+    """The usage counters moved with the case's pushes and pulls, for its format and token kind."""
+    from harness import events
+
+    assert state.events_before is not None and state.env.subject is not None
+    kind = state.env.subject.kind.value if state.env.subject.kind else "anonymous"
+    after = _read_events(state)
+    moved = {event: events.delta(state.events_before, after, state.format_name, event, kind)
+             for event in step.expect.events}
+    record.observed["events"] = moved
+    record.expected["events_at_least"] = dict(step.expect.events)
+    short = [f"{event} moved by {moved[event]:g}, expected at least {want}"
+             for event, want in step.expect.events.items() if moved[event] < want]
+    if short:
+        raise StepFailed(f"{events.EVENTS_METRIC}{{format={state.format_name}, token_kind={kind}}}: "
+                         + "; ".join(short) + " (the registry does not track these events)")
+    record.message = "events counted: " + ", ".join(f"{e} +{v:g}" for e, v in moved.items())
+
+
+def _validate(state: CaseState, step: Step, record: StepRecord) -> None:
+    """Generated names (or versions) that the format's rule allows must be accepted; ones it refuses, refused."""
+    from harness import validation
+
+    assert step.rule is not None
+    credential, scheme = _actor(state, step)
+    rules = FORMATS[state.format_name].rules
+    pattern = rules.name_pattern if step.rule == "name" else rules.version_pattern
+    rule = rules.name_rule if step.rule == "name" else rules.version_rule
+    examples = int(step.count) if isinstance(step.count, int) and step.count > 1 else 25
+    seen: dict[tuple[str, str], int | None] = {}
+
+    def push(value: str, valid: bool) -> int | None:
+        name, version = (state.name(value), "1.0.0") if step.rule == "name" else (state.name("validated"), value)
+        if (name, version) in seen:  # hypothesis may draw a value twice: a second push would be a duplicate
+            return seen[(name, version)]
+        try:
+            try:
+                specs = state.ops.push(state.env.project_id, name, version,
+                                       state.ops.artifact(name, version, "validate.bin", 64, len(seen)))
+            except ValueError:
+                if valid:
+                    raise
+                # The file cannot carry an invalid value (a wheel's name holds a PEP 440 version): send a valid file
+                # with the invalid value in the request, where the registry must check it.
+                placeholder = state.ops.artifact(state.name("validated"), "1.0.0", "validate.bin", 64, len(seen))
+                specs = state.ops.push(state.env.project_id, name, version, placeholder)
+        except (ValueError, KeyError) as exc:
+            raise validation.Unbuildable(str(exc)) from None
+        obs = state.driver.send_all(specs, credential, scheme)
+        seen[(name, version)] = obs.status
+        if obs.status is None or obs.status >= 500:
+            record.exchanges[:] = [obs.exchange]
+        return obs.status
+
+    def accepted(value: str) -> str | None:
+        status = push(value, valid=True)
+        ok = status is not None and 200 <= status < 300
+        return None if ok else f"the valid {step.rule} {value!r} (it matches the rule: {rule}) was refused " \
+                               f"with {status}"
+
+    def refused(value: str) -> str | None:
+        status = push(value, valid=False)
+        if status is not None and 400 <= status < 500 and status not in (401, 403, 429):
+            return None
+        return f"the invalid {step.rule} {value!r} (the rule: {rule}) was answered {status}, not refused"
+
+    good = validation.explore(validation.valid_values(pattern), accepted, examples)
+    bad = validation.explore(validation.invalid_values(pattern), refused, examples)
+    record.observed.update({"valid_tried": len(good.tried), "invalid_tried": len(bad.tried),
+                            "valid_examples": good.tried[:5], "invalid_examples": bad.tried[:5]})
+    record.expected.update({"rule": rule, "pattern": pattern.pattern})
+    problems = [p for p in (good.failure, bad.failure) if p]
+    if problems:
+        raise StepFailed("; ".join(problems) + " (smallest example hypothesis found)")
+    if not good.tried or not bad.tried:
+        raise StepFailed(f"could not generate {step.rule}s to push from the rule {pattern.pattern!r}")
+    record.message = (f"{len(good.tried)} generated valid {step.rule}s accepted and {len(bad.tried)} invalid ones "
+                      f"refused (rule: {rule})")
+
+
+def _prefixes(state: CaseState, step: Step, record: StepRecord) -> None:
+    """Every endpoint of the format sits under GitLab's package rate-limit prefixes (the same definitions every
+    request of the run was built from, so this holds for the target the run exercised)."""
+    from formats.base import RATE_LIMITED_PREFIXES
+
+    endpoints = list(FORMATS[state.format_name].endpoints.values())
+    outside = [e for e in endpoints if not e.rate_limited]
+    record.observed["endpoints"] = {e.name: f"{e.method} {e.path}" for e in endpoints}
+    record.expected["prefixes"] = list(RATE_LIMITED_PREFIXES)
+    if outside:
+        raise StepFailed("outside GitLab's package rate-limit prefixes (clients would hit the standard API rate "
+                         "limit): " + ", ".join(f"{e.method} {e.path}" for e in outside))
+    record.message = f"all {len(endpoints)} endpoints of {state.format_name} are under the package prefixes"

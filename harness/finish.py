@@ -68,12 +68,25 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         except Exception as exc:  # never lose the report over a clean-up problem
             leftovers = [REDACTOR(f"clean-up failed: {exc}; run `harness cleanup {state.ctx.run_id}`")]
     records = read_results(run_dir / "results.jsonl")
+    stale: list[str] = []
+    if settings.known_failures:
+        from harness.known_failures import apply, load_known_failures
+
+        stale = [entry.sentence() for entry in apply(records, load_known_failures(settings.known_failures))]
+    known = [r for r in records if r.known]
+    if known:  # the results say which failures were declared known, for whoever reads them later (report diff)
+        results = run_dir / "results.jsonl"
+        results.with_suffix(".tmp").write_text("".join(r.to_json() + "\n" for r in records), encoding="utf-8")
+        results.with_suffix(".tmp").replace(results)
     stages = load_stages()
     signoffs = load_signoffs(Path(settings.signoff_file), stages) if settings.signoff_file else None
     readiness = assess(records, stages, signoffs, settings.formats, settings.stage)
     code = exit_code(readiness, records)
     if interrupted and code == 0:
         code = 1
+    from reports.bundle import scenario_digest
+
+    digest, scenario_files = scenario_digest()
     meta = {
         "run_id": run_dir.name,
         "stage": settings.stage,
@@ -97,8 +110,17 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         },
         # The real clients: where they ran, the exact image, their version; or why they did not run.
         "clients": state.ctx.clients if state.ctx is not None else {},
+        "known_failures_file": settings.known_failures,
+        "scenario_digest": digest,
+        "scenario_files": scenario_files,
+        "stale_known_failures": stale,
     }
     why = readiness.overall.why + (" (interrupted: only part of the run took place)" if interrupted else "")
+    current = [r for r in known if r.known and r.known["state"] == "known"]
+    if current:
+        why += f" ({len(current)} known failure{'s' if len(current) != 1 else ''} shown, not counted)"
+    if stale:
+        why += f" ({len(stale)} stale known-failure entr{'ies' if len(stale) != 1 else 'y'}: see the report)"
     try:
         write_reports(run_dir, records, readiness, meta)
     except Exception as exc:  # the verdict and results still stand; say the reports broke, and why
@@ -113,6 +135,8 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         "exit_code": code,
         "cases": {o: sum(1 for r in records if r.outcome == o) for o in sorted({r.outcome for r in records})},
         "leftovers": leftovers,
+        "known_failures": [{"case": r.case_id, **(r.known or {})} for r in known],
+        "stale_known_failures": stale,
     }
     (run_dir / "verdict.json").write_text(json.dumps(verdict, indent=2) + "\n")
     meta_file = run_dir / "run.json"

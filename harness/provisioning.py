@@ -209,11 +209,11 @@ def provision_case(ctx: RunContext, case_key: str, credential: CredentialCase, i
         project = client.create_project(slug, group["id"], path=slug)
         ledger.record("project", project["id"], name=project["path_with_namespace"])
         env = CaseEnv(str(project["id"]), group["full_path"], None, None, name_prefix="", group_id=group["id"])
-    env.subject, env.not_run = _subject(ctx, client, env, credential, case_key)
+    env.subject, env.not_run = subject_credential(ctx, client, env, credential, case_key)
     return env
 
 
-def _subject(ctx: RunContext, client: GitLabClient, env: CaseEnv, credential: CredentialCase,
+def subject_credential(ctx: RunContext, client: GitLabClient, env: CaseEnv, credential: CredentialCase,
              case_key: str) -> tuple[Credential | None, str | None]:
     kind = token_kind_of(credential)
     if credential is CredentialCase.ANONYMOUS:

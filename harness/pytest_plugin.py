@@ -29,8 +29,9 @@ from harness.engine import run_case
 from harness.gitlab_api import ProvisioningError
 from harness.matrix import Case, expand
 from harness.provisioning import RunContext, TokenFileError, provision_run, read_token_file
+from harness.readiness import stages_through
 from harness.reference import ReferenceServerError
-from harness.scenario import ScenarioError, check_selection, load_scenario
+from harness.scenario import ScenarioError, check_selection, is_scenario_file, load_scenario
 from harness.vocabulary import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,8 +174,7 @@ def pytest_configure_node(node: Any) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix == ".yaml" and SCENARIOS_DIR in file_path.parents and file_path.name != "stages.yaml" \
-            and not file_path.name.startswith("signoffs"):
+    if SCENARIOS_DIR in file_path.parents and is_scenario_file(file_path):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 
@@ -186,7 +186,7 @@ class ScenarioFile(pytest.File):
         except ScenarioError as exc:
             raise self.CollectError(str(exc)) from None
         settings = settings_from(self.config)
-        if scenario.stage.value != settings.stage:
+        if scenario.stage.value not in stages_through(settings.stage):
             return []
         if settings.scenarios and scenario.name not in settings.scenarios:
             return []

@@ -50,7 +50,9 @@ class CriterionStatus(StrEnum):
     PASSED = "passed"  # evidence: at least one passed case, none failed or errored
     FAILED = "failed"  # a case failed: the target broke an expectation
     ERROR = "error"  # no failures, but a case errored: the harness or the environment broke, nothing is proven
-    NOT_CHECKED = "not_checked"  # no case ran (not_run, not_applicable, or no cases at all)
+    NOT_CHECKED = "not_checked"  # no case ran (not_run, or no cases at all)
+    NOT_APPLICABLE = "not_applicable"  # the criterion cannot apply to the format (every case says why)
+    KNOWN_FAILURE = "known_failure"  # its only failures are declared known (an issue, an expiry): shown, not blocking
     SIGNED_OFF = "signed_off"  # a person vouches for it in the sign-off file
 
 
@@ -66,6 +68,7 @@ class Criterion(BaseModel):
     id: str = Field(min_length=1)
     title: str = Field(min_length=1)
     checked_by: list[str] | None = None
+    drivers: Literal["any", "clients"] = "any"  # clients: only cases through real clients count (end to end)
     every_token_kind: bool = False
     sign_off: bool = False
 
@@ -89,7 +92,8 @@ class Criterion(BaseModel):
     def how(self) -> str:
         """How the criterion is checked, in words."""
         if self.checked_by is not None:
-            return "checked by " + ", ".join(self.checked_by)
+            return "checked by " + ", ".join(self.checked_by) + (" through real clients"
+                                                                 if self.drivers == "clients" else "")
         if self.every_token_kind:
             return "every token kind passes and every negative credential is refused"
         return "needs a sign-off"
@@ -100,6 +104,7 @@ class StageDefinition(BaseModel):
 
     title: str
     source: str | None = None
+    requires: Stage | None = None  # this stage's readiness includes every criterion of the stage it requires
     criteria: list[Criterion] = Field(min_length=1)
 
 
@@ -126,6 +131,18 @@ class StageCriteria(BaseModel):
 
     def criterion_ids(self) -> set[str]:
         return {c.id for stage in self.stages.values() for c in stage.criteria}
+
+    def chain(self, name: str) -> list[tuple[str, StageDefinition]]:
+        """The stage and every stage it requires, earliest first (beta: experiment, beta)."""
+        chain: list[tuple[str, StageDefinition]] = []
+        current: str | None = name
+        while current is not None:
+            if any(n == current for n, _ in chain):
+                raise ConfigError(f"{self._path or 'stage criteria'}: stage {current!r} requires itself")
+            definition = self.stage(current)
+            chain.insert(0, (current, definition))
+            current = definition.requires.value if definition.requires else None
+        return chain
 
     def stage(self, name: str) -> StageDefinition:
         try:
@@ -281,6 +298,7 @@ class CriterionAssessment:
     criterion: Criterion
     checks: dict[str, Check]  # by format
     signoff: SignOff | None
+    stage: str = ""  # the stage the criterion belongs to (a beta run also judges experiment's)
 
 
 @dataclass(frozen=True)
@@ -306,15 +324,23 @@ def _unique(items: Iterable[str]) -> list[str]:
 
 def _judge(cases: list[CaseRecord], nothing: str) -> tuple[CriterionStatus, list[str], list[str]]:
     """Status, evidence and reasons for a set of cases; `nothing` is the reason when there are no cases."""
-    failed = [c.case_id for c in cases if c.outcome == Outcome.FAILED]
+    from harness.known_failures import is_known
+
+    failed = [c.case_id for c in cases if c.outcome == Outcome.FAILED and not is_known(c)]
     if failed:
         return CriterionStatus.FAILED, failed, []
-    errored = [c.case_id for c in cases if c.outcome == Outcome.ERROR]
+    errored = [c.case_id for c in cases if c.outcome == Outcome.ERROR and not is_known(c)]
     if errored:
         return CriterionStatus.ERROR, errored, []
+    known = [c for c in cases if is_known(c)]
+    if known:
+        return CriterionStatus.KNOWN_FAILURE, [c.case_id for c in known], _unique(
+            f"known failure, {c.known['issue']} (until {c.known['expires']})" for c in known if c.known)
     if any(c.outcome == Outcome.PASSED for c in cases):
         return CriterionStatus.PASSED, [], []
     reasons = _unique(c.reason or f"{c.outcome} (no reason given)" for c in cases) or [nothing]
+    if cases and all(c.outcome == Outcome.NOT_APPLICABLE and c.reason for c in cases):
+        return CriterionStatus.NOT_APPLICABLE, [], reasons
     return CriterionStatus.NOT_CHECKED, [], reasons
 
 
@@ -342,6 +368,11 @@ def _worst(statuses: Iterable[CriterionStatus]) -> CriterionStatus:
     return next((s for s in _SEVERITY if s in present), CriterionStatus.PASSED)
 
 
+def stages_through(stage: str, path: Path = DEFAULT_STAGES_FILE) -> list[str]:
+    """The stage and the stages it requires (`beta` → experiment, beta): a run of a stage runs all their scenarios."""
+    return [name for name, _ in load_stages(path).chain(stage)]
+
+
 def applies_to(scenario_name: str, fmt: str, scenarios_dir: Path = DEFAULT_STAGES_FILE.parent) -> bool:
     """Whether a scenario has cases for a format at all (a Generic-only option, duplicates npm cannot allow):
     a criterion is not "unproven" for want of a scenario that cannot apply to the format."""
@@ -365,9 +396,17 @@ def applies_to(scenario_name: str, fmt: str, scenarios_dir: Path = DEFAULT_STAGE
 def _check_scenarios(criterion: Criterion, cases: list[CaseRecord], fmt: str) -> Check:
     scenarios = [s for s in criterion.checked_by or [] if applies_to(s, fmt)]
     mine = [c for c in cases if c.scenario in scenarios or criterion.id in c.criteria]
+    if criterion.drivers == "clients":
+        mine = [c for c in mine if c.driver != "http"]
+        if not mine:
+            status = CriterionStatus.NOT_CHECKED
+            return Check(status, status, {}, [], [f"no case of {', '.join(scenarios)} ran through a real client "
+                                                  "(run with --clients container or host)"], uncovered=scenarios)
     status, evidence, reasons = _judge(mine, "no cases for " + ", ".join(scenarios))
     ran = {c.scenario for c in mine}
     uncovered = [s for s in scenarios if s not in ran]
+    if criterion.drivers == "clients":
+        uncovered = []  # a real client runs only the scenarios it can: any of them proves the format end to end
     if status == CriterionStatus.PASSED and uncovered:
         # Part of the criterion's evidence is missing (a narrower selection, a scenario that broke): not proven.
         status, reasons = CriterionStatus.NOT_CHECKED, [f"no case of {s} ran" for s in uncovered]
@@ -410,7 +449,7 @@ def _check(criterion: Criterion, stage: str, fmt: str, records: list[CaseRecord]
     cases = [r for r in records if r.format == fmt]
     if criterion.checked_by is not None:
         check = _check_scenarios(criterion, cases, fmt)
-    elif criterion.every_token_kind:
+    elif criterion.every_token_kind:  # over the criterion's own stage's cases (experiment's, beta's)
         check = _check_token_kinds([c for c in cases if c.stage == stage])
     else:
         check = Check(CriterionStatus.NOT_CHECKED, CriterionStatus.NOT_CHECKED, {}, [], ["no sign-off"])
@@ -478,18 +517,21 @@ def assess(
     definition = stages.stage(stage)
     formats = list(formats) or sorted({r.format for r in records})
     assessments = []
-    for criterion in definition.criteria:
-        signoff = signoffs.get(criterion.id) if signoffs else None
-        checks = {fmt: _check(criterion, stage, fmt, records, signoff) for fmt in formats}
-        assessments.append(CriterionAssessment(criterion, checks, signoff))
+    for stage_name, stage_definition in stages.chain(stage):  # a stage is ready only with the ones it requires
+        for criterion in stage_definition.criteria:
+            signoff = signoffs.get(criterion.id) if signoffs else None
+            checks = {fmt: _check(criterion, stage_name, fmt, records, signoff) for fmt in formats}
+            assessments.append(CriterionAssessment(criterion, checks, signoff, stage_name))
 
-    ok = (CriterionStatus.PASSED, CriterionStatus.SIGNED_OFF)
+    proven = (CriterionStatus.PASSED, CriterionStatus.NOT_APPLICABLE, CriterionStatus.KNOWN_FAILURE)
+    ok = (*proven, CriterionStatus.SIGNED_OFF)
     by_format = {}
     for fmt in formats:
         checks = [a.checks[fmt] for a in assessments]
         problems = [(a.criterion.id, a.checks[fmt], None) for a in assessments if a.checks[fmt].status not in ok]
         by_format[fmt] = _verdict(
-            problems, _count(checks, CriterionStatus.PASSED), _count(checks, CriterionStatus.SIGNED_OFF)
+            problems, sum(_count(checks, status) for status in proven),
+            _count(checks, CriterionStatus.SIGNED_OFF)
         )
 
     many = len(formats) > 1
@@ -499,7 +541,7 @@ def assess(
         for fmt, check in a.checks.items()
         if check.status not in ok
     ]
-    passed = sum(1 for a in assessments if a.checks and _all_in(a, (CriterionStatus.PASSED,)))
+    passed = sum(1 for a in assessments if a.checks and _all_in(a, proven))
     signed = sum(1 for a in assessments if a.checks and _all_in(a, ok)) - passed
     overall = _verdict(problems, passed, signed)
     return Readiness(stage, definition.title, formats, assessments, by_format, overall)
@@ -516,7 +558,10 @@ def is_threshold_breach(record: CaseRecord) -> bool:
 
 
 def exit_code(readiness: Readiness, records: list[CaseRecord]) -> int:
-    """The process exit code for a run (see the module docstring)."""
+    """The process exit code for a run (see the module docstring). Declared known failures do not count."""
+    from harness.known_failures import is_known
+
+    records = [r for r in records if not is_known(r)]
     failed = [r for r in records if r.outcome == Outcome.FAILED]
     if failed:
         return int(ExitCode.THRESHOLD if all(is_threshold_breach(r) for r in failed) else ExitCode.NOT_READY)

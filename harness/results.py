@@ -64,6 +64,7 @@ class CaseRecord:
     steps: list[StepRecord] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)  # e.g. throughput_mib_s, p95_ms
     client: dict[str, Any] | None = None  # a real client: name, where it ran, image and image id, version
+    known: dict[str, Any] | None = None  # a declared known failure: state (known | expired), issue, expires, reason
     schema: str = SCHEMA
 
     def to_json(self) -> str:

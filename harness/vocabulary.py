@@ -96,3 +96,8 @@ HEADER_FOR_KIND: dict[TokenKind, str] = {
 # Deploy-token scopes (GitLab's names).
 READ_PACKAGE_REGISTRY = "read_package_registry"
 WRITE_PACKAGE_REGISTRY = "write_package_registry"
+
+
+# Usage event counters a registry exposes (the MVC's push/pull event tracking), in the Prometheus text format.
+EVENTS_METRICS_PATH = "/-/metrics"
+EVENTS_METRIC = "package_events"  # counter with labels format, event (push | pull), token_kind

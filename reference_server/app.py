@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from harness.vocabulary import EVENTS_METRICS_PATH
 from reference_server import (
     graphql,
     provisioning,
@@ -21,6 +22,8 @@ from reference_server import (
 )
 from reference_server.db import Database
 from reference_server.errors import ApiError, api_error_handler, http_exception_handler, server_error_handler
+from reference_server.faults import Fault
+from reference_server.metadata_cache import MetadataCache
 from reference_server.metrics import Metrics, metrics_endpoint
 from reference_server.paths import EncodedSlashMiddleware
 from reference_server.ratelimit import RateLimitMiddleware
@@ -44,7 +47,7 @@ def create_app(settings: ServerSettings) -> Starlette:
         db.close()
 
     routes = [
-        Route("/-/metrics", metrics_endpoint, methods=["GET"]),
+        Route(EVENTS_METRICS_PATH, metrics_endpoint, methods=["GET"]),
         *routes_generic.ROUTES,
         *routes_pypi.ROUTES,
         *routes_maven.ROUTES,
@@ -66,5 +69,6 @@ def create_app(settings: ServerSettings) -> Starlette:
     app.state.settings = settings
     app.state.db = db
     app.state.store = FileStore(settings.data_dir)
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(tracked=not settings.has(Fault.EVENTS_NOT_TRACKED))
+    app.state.metadata_cache = MetadataCache()
     return app

@@ -1,4 +1,10 @@
-"""SQLite persistence: the schema and every query. One connection (WAL), guarded by a re-entrant lock."""
+"""SQLite persistence: the schema and every query. One connection (WAL), guarded by a re-entrant lock.
+
+Every change to a project's packages (a row of packages, package_files, package_metadata or package_tags inserted,
+updated or deleted, by any statement, cascades included) bumps the project's row in package_revisions, from
+triggers: the metadata cache (reference_server/metadata_cache.py) compares that number instead of relying on each
+write path to invalidate it.
+"""
 
 import json
 import sqlite3
@@ -108,11 +114,51 @@ CREATE TABLE IF NOT EXISTS package_tags (  -- npm dist-tags: one version per (pr
     package_id INTEGER NOT NULL REFERENCES packages(id) ON DELETE CASCADE,
     PRIMARY KEY (project_id, package_type, name, tag)
 );
+CREATE TABLE IF NOT EXISTS package_revisions (  -- bumped by the triggers below; no row yet means 0
+    project_id INTEGER PRIMARY KEY,  -- no foreign key: a deleted project's revision stays (project ids never return)
+    revision INTEGER NOT NULL
+);
 """
+
+
+def _revision_triggers() -> str:
+    """AFTER INSERT/UPDATE/DELETE triggers on the package tables, each bumping the revision of the project the row
+    belongs to (through its package for files and metadata; for an update, before and after)."""
+    bump = ("INSERT INTO package_revisions (project_id, revision) SELECT {project} WHERE {where}"
+            " ON CONFLICT (project_id) DO UPDATE SET revision = revision + 1;")
+    direct = {"project": "{row}.project_id, 1", "where": "true"}
+    through_package = {"project": "project_id, 1 FROM packages", "where": "id = {row}.package_id"}
+    tables = {"packages": direct, "package_tags": direct, "package_files": through_package,
+              "package_metadata": through_package}
+    rows = {"INSERT": ("NEW",), "UPDATE": ("OLD", "NEW"), "DELETE": ("OLD",)}
+    sql = []
+    for table, target in tables.items():
+        for event, which in rows.items():
+            body = " ".join(bump.format(project=target["project"].format(row=row), where=target["where"].format(
+                row=row)) for row in which)
+            sql.append(f"CREATE TRIGGER IF NOT EXISTS {table}_{event.lower()}_revision AFTER {event} ON {table}"
+                       f" BEGIN {body} END;")
+    return "\n".join(sql)
+
+
+SCHEMA += _revision_triggers()
 
 SWITCHABLE_DUPLICATES = ("generic", "maven")  # the formats with columns in package_settings
 
 ORDER_COLUMNS = {"created_at": "created_at", "name": "name", "version": "version", "type": "package_type"}
+
+# GitLab's status of a package whose metadata a background worker has not extracted yet: not installable (it is in
+# no metadata document, and its files answer 404). Only the processing_stuck fault creates such packages here.
+PROCESSING = "processing"
+
+
+def installable(package: Row) -> bool:
+    return bool(package["status"] != PROCESSING)
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    """`ids` in lists of at most `size` (one `IN (...)` each, well under SQLite's limit on parameters)."""
+    return [ids[start:start + size] for start in range(0, len(ids), size)]
 
 
 def now_iso() -> str:
@@ -126,6 +172,10 @@ class Database:
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
+        # Writes run on the event loop: with the default (FULL), every commit waits for an fsync of the WAL, and
+        # every other request waits with it. NORMAL syncs at checkpoints only; WAL stays consistent, and a crash of
+        # the server loses nothing (only an OS crash or power cut may lose the last commits).
+        self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(SCHEMA)
@@ -161,6 +211,11 @@ class Database:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside an open transaction (of any thread: callers outside it wait on the lock anyway)."""
+        return self._conn.in_transaction
 
     def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[Row]:
         with self._lock:
@@ -377,9 +432,6 @@ class Database:
     def delete_package(self, package_id: int) -> None:
         self._run("DELETE FROM packages WHERE id = ?", (package_id,))
 
-    def packages_of_project(self, project_id: int) -> list[Row]:
-        return self._all("SELECT * FROM packages WHERE project_id = ?", (project_id,))
-
     # package files
 
     def add_package_file(self, package_id: int, file_name: str, size: int, md5: str, sha1: str,
@@ -431,6 +483,72 @@ class Database:
         marks = ",".join("?" * len(statuses))
         return self._all(f"SELECT * FROM packages WHERE project_id = ? AND package_type = ? AND name = ?"
                          f" AND status IN ({marks}) ORDER BY id", (project_id, package_type, name, *statuses))
+
+    def packages_of_type(self, project_id: int, package_type: str,
+                         statuses: tuple[str, ...] = ("default",)) -> list[Row]:
+        """Every package of one type in a project, oldest first."""
+        marks = ",".join("?" * len(statuses))
+        return self._all(f"SELECT * FROM packages WHERE project_id = ? AND package_type = ? AND status IN ({marks})"
+                         " ORDER BY id", (project_id, package_type, *statuses))
+
+    def metadata_of(self, package_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """package id → its stored metadata, for every package of the list that has some (one query per 500)."""
+        found: dict[int, dict[str, Any]] = {}
+        for chunk in _chunks(package_ids):
+            rows = self._all(f"SELECT package_id, data FROM package_metadata WHERE package_id IN"
+                             f" ({','.join('?' * len(chunk))})", tuple(chunk))
+            found.update((int(r["package_id"]), json.loads(r["data"])) for r in rows)
+        return found
+
+    def files_of(self, package_ids: list[int]) -> dict[int, list[Row]]:
+        """package id → its files, oldest first (one query per 500 packages)."""
+        found: dict[int, list[Row]] = {package_id: [] for package_id in package_ids}
+        for chunk in _chunks(package_ids):
+            rows = self._all(f"SELECT * FROM package_files WHERE package_id IN ({','.join('?' * len(chunk))})"
+                             " ORDER BY package_id, id", tuple(chunk))
+            for row in rows:
+                found[int(row["package_id"])].append(row)
+        return found
+
+    def newest_holder(self, project_ids: list[int], package_type: str, name: str,
+                      statuses: tuple[str, ...] = ("default",)) -> int | None:
+        """The project, among these, whose package of this name was created last (the highest package id)."""
+        newest: tuple[int, int] | None = None
+        marks = ",".join("?" * len(statuses))
+        for chunk in _chunks(project_ids):
+            row = self._one(f"SELECT id, project_id FROM packages WHERE project_id IN ({','.join('?' * len(chunk))})"
+                            f" AND package_type = ? AND name = ? AND status IN ({marks}) ORDER BY id DESC LIMIT 1",
+                            (*chunk, package_type, name, *statuses))
+            if row is not None and (newest is None or row["id"] > newest[0]):
+                newest = (int(row["id"]), int(row["project_id"]))
+        return newest[1] if newest else None
+
+    def versions_with_details(self, project_id: int, package_type: str | None, name: str | None = None) -> list[Row]:
+        """Every package of the project (of one type and name, when given), oldest first, with its stored metadata
+        (`data`, JSON or NULL) and its files (`files`, a JSON list). What the metadata_n_plus_one fault re-reads."""
+        filters, args = "", [project_id]
+        for column, value in (("package_type", package_type), ("name", name)):
+            if value is not None:
+                filters += f" AND p.{column} = ?"
+                args.append(value)
+        return self._all("SELECT p.id, p.name, p.version, p.status, m.data, (SELECT json_group_array(json_object("
+                         "'file_name', f.file_name, 'file_sha256', f.file_sha256))"
+                         " FROM package_files f WHERE f.package_id = p.id) AS files FROM packages p"
+                         f" LEFT JOIN package_metadata m ON m.package_id = p.id WHERE p.project_id = ?{filters}"
+                         " ORDER BY p.id", tuple(args))
+
+    def package_revisions(self, project_ids: list[int]) -> tuple[int, ...]:
+        """Each project's package revision (0 before its first package): it changes with every write to the
+        project's packages, their files, metadata and tags (triggers keep it; see the module docstring)."""
+        if len(project_ids) == 1:
+            row = self._one("SELECT revision FROM package_revisions WHERE project_id = ?", (project_ids[0],))
+            return (int(row["revision"]) if row else 0,)
+        found: dict[int, int] = {}
+        for chunk in _chunks(project_ids):
+            rows = self._all(f"SELECT project_id, revision FROM package_revisions WHERE project_id IN"
+                             f" ({','.join('?' * len(chunk))})", tuple(chunk))
+            found.update((int(r["project_id"]), int(r["revision"])) for r in rows)
+        return tuple(found.get(project_id, 0) for project_id in project_ids)
 
     def set_tag(self, project_id: int, package_type: str, name: str, tag: str, package_id: int) -> None:
         self._run("INSERT INTO package_tags (project_id, package_type, name, tag, package_id) VALUES (?,?,?,?,?)"

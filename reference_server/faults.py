@@ -26,6 +26,13 @@ class Fault(StrEnum):
     GROUP_SIMPLE_INDEX_PUBLIC = "group_simple_index_public"
     MAVEN_DEPLOY_TOKEN_REFUSED = "maven_deploy_token_refused"
     PYPI_JOB_TOKEN_REFUSED = "pypi_job_token_refused"
+    SLOW_METADATA = "slow_metadata"
+    METADATA_N_PLUS_ONE = "metadata_n_plus_one"
+    EVENTS_NOT_TRACKED = "events_not_tracked"
+    NO_FORMAT_GUARD = "no_format_guard"
+    LOOSE_NAME_RULE = "loose_name_rule"
+    AT_LIMIT_REFUSED = "at_limit_refused"
+    PROCESSING_STUCK = "processing_stuck"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -48,6 +55,20 @@ DESCRIPTIONS: dict[Fault, str] = {
     Fault.GROUP_SIMPLE_INDEX_PUBLIC: "the group-level PyPI simple index of a private group answers anonymous requests",
     Fault.MAVEN_DEPLOY_TOKEN_REFUSED: "deploy tokens (project and group) are refused by the Maven endpoints",
     Fault.PYPI_JOB_TOKEN_REFUSED: "CI job tokens are refused by the PyPI endpoints",
+    Fault.SLOW_METADATA: "every metadata request (npm packument, PyPI simple page, maven-metadata.xml, Packages API"
+                         " list) waits 0.6 s before answering",
+    Fault.METADATA_N_PLUS_ONE: "metadata documents are not cached and are built with a check inside the loop over"
+                               " versions that re-reads every version: the cost grows with versions squared",
+    Fault.EVENTS_NOT_TRACKED: "push and pull events are not counted in /-/metrics (package_events), for any format",
+    Fault.NO_FORMAT_GUARD: "npm and PyPI store and answer as a success an upload whose file is not a package of the"
+                           " format (a tarball without package/package.json, a wheel or sdist that is no distribution)",
+    Fault.LOOSE_NAME_RULE: "package names are not checked against the format's name rule on upload (versions still"
+                           " are): a name the rule refuses is stored, unless it cannot be stored or routed at all",
+    Fault.AT_LIMIT_REFUSED: "the size limit is off by one: a file of exactly the format's limit is refused as too large"
+                            " (size >= limit), by its declared length and while it is read",
+    Fault.PROCESSING_STUCK: "a newly pushed version stays in the 'processing' state (metadata extraction never ends):"
+                            " the push succeeds, but the version is missing from the metadata document and its files"
+                            " answer 404",
 }
 
 

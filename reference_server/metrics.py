@@ -1,20 +1,27 @@
-"""Push/pull event counters in the Prometheus text format, one registry per app, served at `/-/metrics`."""
+"""Push/pull event counters in the Prometheus text format, one registry per app, served at `/-/metrics`.
+
+Under the events_not_tracked fault the counter is still exposed, but nothing ever counts into it.
+"""
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
+from harness.vocabulary import EVENTS_METRIC
 from reference_server.auth import Principal
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, tracked: bool = True) -> None:
+        self.tracked = tracked  # False: the events_not_tracked fault
         self.registry = CollectorRegistry()
         self.package_events = Counter(
-            "package_events", "Package push and pull events", ["format", "event", "token_kind"],
+            EVENTS_METRIC, "Package push and pull events", ["format", "event", "token_kind"],
             registry=self.registry)
 
     def count(self, format_name: str, event: str, principal: Principal | None) -> None:
+        if not self.tracked:
+            return
         token_kind = principal.kind.value if principal else "anonymous"
         self.package_events.labels(format=format_name, event=event, token_kind=token_kind).inc()
 

@@ -13,6 +13,7 @@ from harness.vocabulary import Permission
 from reference_server.access import Authorized, authenticate_for, authorize_on
 from reference_server.db import Database, Row
 from reference_server.errors import refused
+from reference_server.metadata_cache import Check
 
 FORMAT = "npm"
 # What a packument shows of each version's package.json besides name, version and dist: GitLab's
@@ -38,12 +39,8 @@ def instance_project(db: Database, name: str) -> Row | None:
     group = db.group_by_ref(scope) if scope else None
     if group is None or group["parent_id"] is not None:
         return None
-    newest: Row | None = None
-    for project_id in db.projects_under_group(group["id"]):
-        versions = db.packages_named(project_id, FORMAT, name)
-        if versions and (newest is None or versions[-1]["id"] > newest["id"]):
-            newest = versions[-1]
-    return db.project(newest["project_id"]) if newest is not None else None
+    holder = db.newest_holder(db.projects_under_group(group["id"]), FORMAT, name)
+    return db.project(holder) if holder is not None else None
 
 
 def at_project_level(request: Request, endpoint: Endpoint, permission: Permission) -> Authorized:
@@ -64,23 +61,30 @@ def at_instance_level(request: Request, endpoint: Endpoint, permission: Permissi
 
 
 def dist_tags(db: Database, project: Row, name: str, versions: list[str]) -> dict[str, str]:
-    """The package's tags; `latest` is the highest version when no publish set it (GitLab does the same)."""
-    tags = db.tags(project["id"], FORMAT, name)
+    """The package's tags on the installable `versions`; `latest` is the highest version when no publish set it
+    (GitLab does the same). A tag on a version still processing (the processing_stuck fault) is left out."""
+    listed = set(versions)
+    tags = {tag: version for tag, version in db.tags(project["id"], FORMAT, name).items() if version in listed}
     if "latest" not in tags and versions:
         tags["latest"] = max(versions, key=version_key)
     return tags
 
 
-def packument(db: Database, base_url: str, project: Row, name: str) -> dict[str, Any] | None:
+def packument(db: Database, base_url: str, project: Row, name: str,
+              check: Check | None = None) -> dict[str, Any] | None:
     """Every version with the served part of its package.json and `dist` (the tarball URL from `base_url`, the
     address the client used, so a proxy in front still sees the follow-up requests); None when the project has no
-    such package."""
+    such package. Two queries, whatever the number of versions. `check` is called for each version (the
+    metadata_n_plus_one fault's)."""
     packages = db.packages_named(project["id"], FORMAT, name)
     if not packages:
         return None
+    manifests = db.metadata_of([package["id"] for package in packages])
     versions: dict[str, Any] = {}
     for package in packages:
-        manifest = db.package_metadata(package["id"]) or {}
+        if check is not None:
+            check(package)
+        manifest = manifests.get(package["id"]) or {}
         url = base_url + tarball_path(project["id"], name, tarball_file_name(name, package["version"]))
         served = {key: manifest[key] for key in SERVED_FIELDS if key in manifest}
         versions[package["version"]] = {**served, "name": name, "version": package["version"],

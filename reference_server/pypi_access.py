@@ -92,15 +92,13 @@ def authorize_group(request: Request, endpoint: Endpoint) -> GroupAccess:
     return GroupAccess(principal, group, projects)
 
 
+FILES_PER_PACKAGE = 10_000  # a simple page lists at most this many files of one version
+
+
 def pypi_packages(db: Database, project_id: int, normalized_name: str | None = None) -> list[Row]:
     """The project's installable PyPI packages (status default), oldest first, optionally of one normalized name."""
-    found = [p for p in db.packages_of_project(project_id) if p["package_type"] == FORMAT
-             and p["status"] == "default" and (normalized_name is None or normalize_name(p["name"]) == normalized_name)]
-    return sorted(found, key=lambda p: p["id"])
-
-
-def package_files(db: Database, package: Row) -> list[Row]:
-    return db.package_files(package["id"], limit=10_000, offset=0)[1]
+    return [p for p in db.packages_of_type(project_id, FORMAT)
+            if normalized_name is None or normalize_name(p["name"]) == normalized_name]
 
 
 @dataclass(frozen=True)

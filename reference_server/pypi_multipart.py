@@ -27,12 +27,6 @@ def boundary_of(content_type: str) -> str | None:
     return boundary if isinstance(boundary, str) and 0 < len(boundary) <= 200 else None
 
 
-def minimum_overhead(boundary: str) -> int:
-    """The fewest bytes a form with one part adds around that part's data: the opening delimiter line, the blank
-    line ending the part's headers, and the closing delimiter. A declared length minus this bounds the file."""
-    return len(f"--{boundary}\r\n") + len("\r\n") + len(f"\r\n--{boundary}--")
-
-
 @dataclass(frozen=True)
 class Part:
     name: str
@@ -51,12 +45,21 @@ class MultipartReader:
         self._buffer = bytearray(b"\r\n")  # so the first delimiter looks like every other one
         self._in_part = False
         self._done = False
+        self.received = 0  # bytes of the body taken from the stream so far
+        self.closing_size = len(self._delimiter) + 2  # the closing delimiter, `--` included
+
+    @property
+    def position(self) -> int:
+        """The offset in the body of the next byte to be read (the start of a part's data after `next_part`); the
+        two bytes the buffer started with are not the body's, and were consumed with the first delimiter."""
+        return self.received - len(self._buffer)
 
     async def _fill(self) -> bool:
         """Append the next chunk of the body; False at its end."""
         async for chunk in self._stream:
             if chunk:
                 self._buffer += chunk
+                self.received += len(chunk)
                 return True
         return False
 

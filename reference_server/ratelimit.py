@@ -4,14 +4,12 @@ A throttled request gets 429 with `Retry-After` and Rack::Attack's body, `Retry 
 """
 
 import math
-import re
 import threading
 import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-# GitLab's package prefixes; `/projects/:id/packages` itself (the list) is included, as formats/packages_api.py says.
-PACKAGE_ROUTES = re.compile(r"^/api/v4/(packages/|projects/[^/]+/packages(/|$)|groups/[^/]+/-/packages/)")
+from formats.base import RATE_LIMITED_PATH as PACKAGE_ROUTES  # GitLab's package prefixes, defined once
 
 
 class TokenBucket:

@@ -16,14 +16,14 @@ from starlette.routing import Route
 from formats.generic import DOWNLOAD, RULES, UPLOAD
 from harness.vocabulary import Operation, Permission
 from reference_server.access import authorize
-from reference_server.db import Database, Row
+from reference_server.db import PROCESSING, Database, Row, installable
 from reference_server.duplicates import duplicate_refused
 from reference_server.errors import ApiError, bad_request, not_found, refused
 from reference_server.faults import Fault
 from reference_server.metrics import Metrics
 from reference_server.settings import ServerSettings
 from reference_server.storage import FileStore, ReceivedFile
-from reference_server.transfers import flipped, receive_body
+from reference_server.transfers import flipped, new_package_status, over_limit, receive_body
 
 FORMAT = "generic"
 STATUSES = ("default", "hidden")
@@ -40,10 +40,13 @@ def too_large(limit: int, size: int | None = None) -> ApiError:
 
 
 def validate(request: Request) -> tuple[str, str, str, str | None, str | None]:
-    """Name, version, file name, status and select, or 400 naming the rule broken."""
+    """Name, version, file name, status and select, or 400 naming the rule broken (the name's is skipped under the
+    loose_name_rule fault)."""
+    settings: ServerSettings = request.app.state.settings
     params = request.path_params
     name, version, file_name = params["package_name"], params["package_version"], params["file_name"]
-    error = RULES.name_error(name) or RULES.version_error(version) or RULES.file_name_error(file_name)
+    name_error = None if settings.has(Fault.LOOSE_NAME_RULE) else RULES.name_error(name)
+    error = name_error or RULES.version_error(version) or RULES.file_name_error(file_name)
     if error:
         raise bad_request(error)
     status = request.query_params.get("status")
@@ -79,12 +82,13 @@ async def save(request: Request, project: Row, name: str, version: str, file_nam
     settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
     store: FileStore = request.app.state.store
+    new_status = new_package_status(request, status or "default")
     if settings.has(Fault.DUPLICATE_RACE) and db.find_package(project["id"], FORMAT, name, version) is None:
         await anyio.sleep(RACE_WINDOW)
-        db.insert_package(project["id"], FORMAT, name, version, status or "default")  # may raise IntegrityError
+        db.insert_package(project["id"], FORMAT, name, version, new_status)  # may raise IntegrityError
     with db.transaction():
-        package = db.get_or_create_package(project["id"], FORMAT, name, version, status or "default")
-        if status and package["status"] != status:
+        package = db.get_or_create_package(project["id"], FORMAT, name, version, new_status)
+        if status and package["status"] not in (status, PROCESSING):  # a processing package stays so
             db.set_package_status(package["id"], status)
         if duplicate_refused(db, project, package, file_name) and not settings.has(Fault.IGNORE_REJECT_DUPLICATES):
             raise duplicate()  # lost a race with an identical upload
@@ -107,9 +111,9 @@ async def upload(request: Request) -> Response:
         name, version, file_name, status, select = validate(request)
         limit = None if settings.has(Fault.NO_SIZE_LIMIT) else settings.size_limit(FORMAT)
         size = declared_size(request)
-        if limit is not None and size is not None and size > limit:
+        if limit is not None and size is not None and over_limit(request, size, limit):
             raise too_large(limit, size)
-        if received is not None and limit is not None and received.size > limit:
+        if received is not None and limit is not None and over_limit(request, received.size, limit):
             raise too_large(limit, received.size)
         package = db.find_package(project["id"], FORMAT, name, version)
         if duplicate_refused(db, project, package, file_name) and not settings.has(Fault.IGNORE_REJECT_DUPLICATES):
@@ -139,7 +143,7 @@ async def download(request: Request) -> Response:
     params = request.path_params
     package = db.find_package(project["id"], FORMAT, params["package_name"], params["package_version"])
     row = None
-    if package is not None:
+    if package is not None and installable(package):
         row = db.file_named(package["id"], params["file_name"], newest=not settings.has(Fault.OLDEST_FILE_WINS))
     if row is None:
         raise not_found()

@@ -18,7 +18,8 @@ the caller may read; the instance level finds the project whose full path is the
 
 Faults: maven_deploy_token_refused (the endpoints stop accepting deploy tokens: 401), duplicate_race (concurrent
 uploads to a new version race to create it: one answers 500), and the cross-format ones (read_body_before_auth,
-no_size_limit, ignore_reject_duplicates, oldest_file_wins, corrupt_download; anonymous_404 lives in access.py).
+no_size_limit, ignore_reject_duplicates, oldest_file_wins, corrupt_download, loose_name_rule, at_limit_refused,
+processing_stuck; anonymous_404 lives in access.py).
 """
 
 import sqlite3
@@ -38,23 +39,25 @@ from formats.maven import (
     INSTANCE_DOWNLOAD,
     METADATA_FILE,
     RULES,
+    SNAPSHOT,
     UPLOAD,
     VERIFIED_CHECKSUMS,
     VERIFY_CHECKSUM,
     FileRef,
     parse_path,
+    split_checksum,
 )
 from harness.vocabulary import Operation, Permission, TokenKind
 from reference_server.access import authenticate_for, authorize, authorize_on, project_permissions
-from reference_server.db import Database, Row
+from reference_server.db import Database, Row, installable
 from reference_server.duplicates import duplicates_refused
 from reference_server.errors import ApiError, bad_request, not_found, refused
 from reference_server.faults import Fault
-from reference_server.maven_files import FORMAT, find_file, serve, stored_checksum, stored_version
+from reference_server.maven_files import FORMAT, VERSIONLESS, find_file, serve, stored_checksum, stored_version
 from reference_server.metrics import Metrics
 from reference_server.settings import ServerSettings
 from reference_server.storage import FileStore, ReceivedFile
-from reference_server.transfers import receive_body
+from reference_server.transfers import new_package_status, over_limit, receive_body
 
 DEPLOY_KINDS = frozenset({TokenKind.PROJECT_DEPLOY_TOKEN, TokenKind.GROUP_DEPLOY_TOKEN})
 RACE_WINDOW = 0.25  # seconds between "is there a package?" and "create it" under the duplicate_race fault
@@ -69,11 +72,40 @@ def effective(request: Request, endpoint: Endpoint) -> Endpoint:
     return endpoint
 
 
+def loose_ref(full_path: str) -> FileRef | None:
+    """The loose_name_rule fault's parse: the path's version and file name are checked by `parse_path` on a stand-in
+    with a valid groupId and artifactId (`g/a`, the file name's `<artifactId>-` prefix as `a-`), and the real package
+    name is kept unchecked. None when the path has no groupId and artifactId to take; ValueError when the version or
+    the file name breaks its rule."""
+    path, _, file_name = full_path.rpartition("/")
+    base, _ = split_checksum(file_name)
+    versionless = base == METADATA_FILE and not path.endswith(SNAPSHOT)
+    package_name, _, version = (path, "", "") if versionless else path.rpartition("/")
+    group_path, _, artifact_id = package_name.rpartition("/")
+    if not group_path or not artifact_id:
+        return None
+    stand_in_file = "a-" + file_name[len(artifact_id) + 1:] if file_name.startswith(artifact_id + "-") else file_name
+    stand_in = parse_path("/".join(["g/a", *([] if versionless else [version]), stand_in_file]))
+    return FileRef(package_name, stand_in.version, base, stand_in.checksum)
+
+
 def file_ref(request: Request) -> FileRef:
+    """What the path names, or 400 naming the rule broken; under the loose_name_rule fault the groupId and
+    artifactId are taken as they are (see `loose_ref`)."""
+    settings: ServerSettings = request.app.state.settings
+    full_path = request.path_params["path"]
     try:
-        return parse_path(request.path_params["path"])
+        return parse_path(full_path)
     except ValueError as error:
-        raise bad_request(str(error)) from None
+        if not settings.has(Fault.LOOSE_NAME_RULE):
+            raise bad_request(str(error)) from None
+        try:
+            loose = loose_ref(full_path)
+        except ValueError as loose_error:
+            raise bad_request(str(loose_error)) from None
+        if loose is None:
+            raise bad_request(str(error)) from None
+        return loose
 
 
 def duplicate() -> ApiError:
@@ -143,12 +175,15 @@ async def save(request: Request, project: Row, ref: FileRef, received: ReceivedF
     db: Database = request.app.state.db
     store: FileStore = request.app.state.store
     version = stored_version(ref)
+    # A version's package waits for processing under processing_stuck; the versionless one (the uploaded
+    # artifact-level maven-metadata.xml, never served as stored) is not a version to install.
+    status = "default" if version == VERSIONLESS else new_package_status(request)
     if settings.has(Fault.DUPLICATE_RACE) and db.find_package(project["id"], FORMAT, ref.package_name,
                                                               version) is None:
         await anyio.sleep(RACE_WINDOW)
-        db.insert_package(project["id"], FORMAT, ref.package_name, version, "default")  # may raise IntegrityError
+        db.insert_package(project["id"], FORMAT, ref.package_name, version, status)  # may raise IntegrityError
     with db.transaction():
-        package = db.get_or_create_package(project["id"], FORMAT, ref.package_name, version, "default")
+        package = db.get_or_create_package(project["id"], FORMAT, ref.package_name, version, status)
         if is_duplicate(db, project, package, ref) and not settings.has(Fault.IGNORE_REJECT_DUPLICATES):
             raise duplicate()  # lost a race with an identical upload
         db.set_package_metadata(package["id"], maven_metadatum(ref))
@@ -177,9 +212,9 @@ async def upload(request: Request) -> Response:
         ref = file_ref(request)
         limit = None if settings.has(Fault.NO_SIZE_LIMIT) else settings.size_limit(FORMAT)
         size = declared_size(request)
-        if limit is not None and size is not None and size > limit:
+        if limit is not None and size is not None and over_limit(request, size, limit):
             raise too_large(limit, size)
-        if received is not None and limit is not None and received.size > limit:
+        if received is not None and limit is not None and over_limit(request, received.size, limit):
             raise too_large(limit, received.size)
         if ref.checksum:
             return await verify_checksum(request, project, ref, received)
@@ -213,7 +248,7 @@ def _newest_holder(db: Database, projects: list[Row], ref: FileRef) -> Row | Non
             ids = [p["id"] for p in db.packages_named(project["id"], FORMAT, ref.package_name) if p["version"]]
         else:
             package = db.find_package(project["id"], FORMAT, ref.package_name, ref.version)
-            ids = [package["id"]] if package is not None else []
+            ids = [package["id"]] if package is not None and installable(package) else []
         if ids and (newest is None or max(ids) > newest[0]):
             newest = (max(ids), project)
     return newest[1] if newest else None

@@ -37,10 +37,11 @@ from formats.npm import (
 )
 from harness.vocabulary import Operation, Permission
 from reference_server.access import Authorized
-from reference_server.db import Database, Row
+from reference_server.db import Database, Row, installable
 from reference_server.duplicates import duplicates_refused
 from reference_server.errors import ApiError, bad_request, not_found, refused
 from reference_server.faults import Fault
+from reference_server.metadata_cache import Check, Subject, metadata_response
 from reference_server.metrics import Metrics
 from reference_server.npm_lookup import (
     FORMAT,
@@ -61,7 +62,7 @@ from reference_server.npm_publish import (
 )
 from reference_server.settings import ServerSettings
 from reference_server.storage import FileStore, ReceivedFile
-from reference_server.transfers import flipped
+from reference_server.transfers import flipped, new_package_status, over_limit
 
 JSON_ALLOWANCE = 32 << 20  # bytes of JSON around the base64 tarball a publish body may carry
 RACE_WINDOW = 0.25  # seconds between "is there a package?" and "create it" under the duplicate_race fault
@@ -141,11 +142,12 @@ async def save(request: Request, project: Row, wanted: Publication, received: Re
     db: Database = request.app.state.db
     store: FileStore = request.app.state.store
     name, version = wanted.name, wanted.version
+    status = new_package_status(request)
     if settings.has(Fault.DUPLICATE_RACE) and db.find_package(project["id"], FORMAT, name, version) is None:
         await anyio.sleep(RACE_WINDOW)
-        db.insert_package(project["id"], FORMAT, name, version, "default")  # may raise IntegrityError
+        db.insert_package(project["id"], FORMAT, name, version, status)  # may raise IntegrityError
     with db.transaction():
-        package = db.get_or_create_package(project["id"], FORMAT, name, version, "default")
+        package = db.get_or_create_package(project["id"], FORMAT, name, version, status)
         refuse_duplicate(request, project, name, version)  # lost a race with an identical publish
         file_name = tarball_file_name(name, version)
         row = db.add_package_file(package["id"], file_name, received.size, received.md5, received.sha1,
@@ -167,7 +169,7 @@ async def publish(request: Request) -> Response:
     if request.headers.get("npm-command") == "deprecate":
         raise bad_request("npm deprecate is not supported by the reference server (GitLab supports it)")
     name = package_name(request)
-    if error := RULES.name_error(name):
+    if not settings.has(Fault.LOOSE_NAME_RULE) and (error := RULES.name_error(name)):
         raise bad_request(error)
     if body is None:
         body = await read_body(request, limit)
@@ -175,11 +177,12 @@ async def publish(request: Request) -> Response:
     del body
     wanted = publication(document, name)
     refuse_duplicate(request, project, name, wanted.version)
-    if limit is not None and wanted.size > limit:
+    if limit is not None and over_limit(request, wanted.size, limit):
         raise too_large(wanted.size, limit)
     received, integrity = await anyio.to_thread.run_sync(decode_attachment, wanted.data, store.tmp)
     try:
-        await anyio.to_thread.run_sync(check_tarball, received.path, wanted)
+        if not settings.has(Fault.NO_FORMAT_GUARD):
+            await anyio.to_thread.run_sync(check_tarball, received.path, wanted)
         check_dist(wanted, received, integrity)
         try:
             package = await save(request, project, wanted, received, integrity)
@@ -200,11 +203,16 @@ async def publish(request: Request) -> Response:
 async def read_packument(request: Request, endpoint: Endpoint, locate: Locate) -> Response:
     granted = locate(request, endpoint, Permission.READ_PACKAGE)
     name = package_name(request)
-    document = packument(request.app.state.db, str(request.base_url).rstrip("/"), granted.project, name)
-    if document is None:
-        raise not_found("Packages")
-    return JSONResponse(document)
+    base_url = str(request.base_url).rstrip("/")
 
+    def build(check: Check | None) -> Response:
+        document = packument(request.app.state.db, base_url, granted.project, name, check)
+        if document is None:
+            raise not_found("Packages")
+        return JSONResponse(document)
+
+    return await metadata_response(request, (FORMAT, endpoint.name, name, base_url), [granted.project],
+                                   Subject(FORMAT, lambda stored: stored == name), build)
 
 
 def version_in(name: str, file_name: str) -> str | None:
@@ -224,6 +232,8 @@ async def download(request: Request) -> Response:
     name, file_name = package_name(request), path_param(request, "file_name")
     version = version_in(name, file_name)
     package = db.find_package(project["id"], FORMAT, name, version) if version else None
+    if package is not None and not installable(package):
+        package = None  # still processing (the processing_stuck fault)
     row = None
     if package is not None:
         row = db.file_named(package["id"], file_name, newest=not settings.has(Fault.OLDEST_FILE_WINS))

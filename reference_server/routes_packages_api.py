@@ -11,9 +11,10 @@ from starlette.routing import Route
 from formats.packages_api import DELETE_PACKAGE, DELETE_PACKAGE_FILE, LIST, PACKAGE_FILES
 from harness.vocabulary import Permission
 from reference_server.access import authorize
-from reference_server.db import ORDER_COLUMNS, Database, Row
+from reference_server.db import ORDER_COLUMNS, PROCESSING, Database, Row
 from reference_server.errors import ApiError, bad_request, not_found
 from reference_server.faults import Fault
+from reference_server.metadata_cache import Check, Subject, metadata_response
 from reference_server.settings import ServerSettings
 from reference_server.storage import FileStore
 
@@ -98,12 +99,21 @@ async def list_packages(request: Request) -> Response:
     if settings.has(Fault.SLOW_LIST):
         await anyio.sleep(SLOW_LIST_SECONDS)
     statuses = (status,) if status else None if settings.has(Fault.LIST_SHOWS_HIDDEN) else LISTED_STATUSES
-    total, rows = db.list_packages(
-        project["id"], package_type=package_type, name_contains=request.query_params.get("package_name"),
-        version=request.query_params.get("package_version"), statuses=statuses, order_by=order_by or "created_at",
-        sort=sort or "asc", limit=per_page, offset=(page - 1) * per_page,
-        include_versionless=request.query_params.get("include_versionless") == "true")
-    return paginated(request, [package_json(request, project, row) for row in rows], total, page, per_page)
+    if settings.has(Fault.PROCESSING_STUCK) and not status:  # the stuck version is in no listing but its own
+        statuses = tuple(s for s in statuses or STATUSES if s != PROCESSING)
+
+    def build(check: Check | None) -> Response:
+        total, rows = db.list_packages(
+            project["id"], package_type=package_type, name_contains=request.query_params.get("package_name"),
+            version=request.query_params.get("package_version"), statuses=statuses,
+            order_by=order_by or "created_at", sort=sort or "asc", limit=per_page, offset=(page - 1) * per_page,
+            include_versionless=request.query_params.get("include_versionless") == "true")
+        for row in rows if check is not None else ():
+            check(row)
+        return paginated(request, [package_json(request, project, row) for row in rows], total, page, per_page)
+
+    # The query string is part of the cache key (the URL), the list's statuses are the server's settings.
+    return await metadata_response(request, ("packages", "list"), [project], Subject(package_type), build)
 
 
 async def list_package_files(request: Request) -> Response:

@@ -31,17 +31,18 @@ from reference_server.auth import Principal
 from reference_server.db import Database, Row
 from reference_server.errors import not_found
 from reference_server.faults import Fault
+from reference_server.metadata_cache import Check, Subject, metadata_response
 from reference_server.metrics import Metrics
 from reference_server.pypi_access import (
+    FILES_PER_PACKAGE,
     authorize_group,
     authorize_project,
     find_file,
-    package_files,
     principal_for,
     project_of,
     pypi_packages,
 )
-from reference_server.pypi_simple import FileLink, ProjectLink, index_page, package_page
+from reference_server.pypi_simple import FileLink, ProjectLink, index_page, package_page, wants_json
 from reference_server.pypi_upload import upload
 from reference_server.settings import ServerSettings
 from reference_server.storage import FileStore
@@ -51,55 +52,86 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _project_links(request: Request, projects: list[Row], page: Endpoint, **where: object) -> list[ProjectLink]:
+def _project_links(request: Request, projects: list[Row], page: Endpoint, check: Check | None,
+                   **where: object) -> list[ProjectLink]:
     db: Database = request.app.state.db
     links: dict[str, ProjectLink] = {}
     for project in projects:
         for package in pypi_packages(db, project["id"]):
+            if check is not None:
+                check(package)
             normalized = normalize_name(package["name"])
             url = _base(request) + page.url_path(**where, package_name=normalized)
             links.setdefault(normalized, ProjectLink(package["name"], normalized, url))
     return sorted(links.values(), key=lambda link: link.normalized)
 
 
-def _file_links(request: Request, projects: list[Row], normalized: str, files: Endpoint,
+def _file_links(request: Request, projects: list[Row], normalized: str, files: Endpoint, check: Check | None,
                 **where: object) -> list[FileLink]:
+    """Every file of every version, oldest first: three queries per project, whatever the number of versions."""
     db: Database = request.app.state.db
+    base = _base(request)
     links = []
     for project in projects:
-        for package in pypi_packages(db, project["id"], normalized):
-            requires_python = (db.package_metadata(package["id"]) or {}).get("requires_python") or None
-            for row in package_files(db, package):
-                url = _base(request) + files.url_path(**where, sha256=row["file_sha256"], file_name=row["file_name"])
+        packages = pypi_packages(db, project["id"], normalized)
+        ids = [package["id"] for package in packages]
+        metadata, stored = db.metadata_of(ids), db.files_of(ids)
+        for package in packages:
+            if check is not None:
+                check(package)
+            requires_python = (metadata.get(package["id"]) or {}).get("requires_python") or None
+            for row in stored[package["id"]][:FILES_PER_PACKAGE]:
+                url = base + files.url_path(**where, sha256=row["file_sha256"], file_name=row["file_name"])
                 links.append(FileLink(row["file_name"], url, row["file_sha256"], requires_python))
     if not links:
         raise not_found("Package")
     return links
 
 
+def _all_names() -> Subject:
+    return Subject(FORMAT)
+
+
+def _named(normalized: str) -> Subject:
+    return Subject(FORMAT, lambda name: normalize_name(name) == normalized)
+
+
+async def _index(request: Request, projects: list[Row], page: Endpoint, **where: object) -> Response:
+    def build(check: Check | None) -> Response:
+        return index_page(request, _project_links(request, projects, page, check, **where))
+
+    return await metadata_response(request, (FORMAT, "simple_index", wants_json(request)), projects, _all_names(),
+                                   build)
+
+
+async def _package(request: Request, projects: list[Row], files: Endpoint, **where: object) -> Response:
+    normalized = normalize_name(request.path_params["package_name"])
+
+    def build(check: Check | None) -> Response:
+        return package_page(request, normalized, _file_links(request, projects, normalized, files, check, **where))
+
+    return await metadata_response(request, (FORMAT, "simple_package", normalized, wants_json(request)), projects,
+                                   _named(normalized), build)
+
+
 async def simple_index(request: Request) -> Response:
     project = authorize_project(request, SIMPLE_INDEX, Permission.READ_PACKAGE).project
-    return index_page(request, _project_links(request, [project], SIMPLE_PACKAGE, project_id=project["id"]))
+    return await _index(request, [project], SIMPLE_PACKAGE, project_id=project["id"])
 
 
 async def simple_package(request: Request) -> Response:
     project = authorize_project(request, SIMPLE_PACKAGE, Permission.READ_PACKAGE).project
-    normalized = normalize_name(request.path_params["package_name"])
-    links = _file_links(request, [project], normalized, DOWNLOAD, project_id=project["id"])
-    return package_page(request, normalized, links)
+    return await _package(request, [project], DOWNLOAD, project_id=project["id"])
 
 
 async def group_simple_index(request: Request) -> Response:
     access = authorize_group(request, GROUP_SIMPLE_INDEX)
-    links = _project_links(request, access.projects, GROUP_SIMPLE_PACKAGE, group_id=access.group["id"])
-    return index_page(request, links)
+    return await _index(request, access.projects, GROUP_SIMPLE_PACKAGE, group_id=access.group["id"])
 
 
 async def group_simple_package(request: Request) -> Response:
     access = authorize_group(request, GROUP_SIMPLE_PACKAGE)
-    normalized = normalize_name(request.path_params["package_name"])
-    links = _file_links(request, access.projects, normalized, GROUP_DOWNLOAD, group_id=access.group["id"])
-    return package_page(request, normalized, links)
+    return await _package(request, access.projects, GROUP_DOWNLOAD, group_id=access.group["id"])
 
 
 def _serve(request: Request, projects: list[Row], principal: Principal | None) -> Response:

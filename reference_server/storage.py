@@ -18,12 +18,32 @@ from typing import Any
 
 import anyio.to_thread
 
+from reference_server.errors import ApiError
+
 FLUSH_SIZE = 1 << 20  # bytes buffered before a write (and the hashing) is handed to the worker threads
 IN_FLIGHT = 4  # blocks queued per worker thread at most
 
 
+SEGMENT_BYTES = 255  # the longest file name (one path segment) Linux file systems store
+
+
 class TooLarge(Exception):
     """The body grew past the limit; the temporary file is already gone."""
+
+
+class UnstorableFileName(ApiError):
+    """A file name that would leave its directory or that no file system stores (npm's file name holds the package
+    name, which the loose_name_rule fault lets through unchecked): 400, before anything is written."""
+
+    def __init__(self, file_name: str) -> None:
+        super().__init__(400, f"400 Bad request - the file name {file_name!r} cannot be stored")
+
+
+def storable(file_name: str) -> bool:
+    """A relative path of ordinary segments: not empty or absolute, no `..`, no NUL, no segment too long."""
+    segments = file_name.split("/")
+    return bool(file_name) and not file_name.startswith("/") and "\0" not in file_name and all(
+        segment != ".." and len(segment.encode()) <= SEGMENT_BYTES for segment in segments)
 
 
 @dataclass(frozen=True)
@@ -94,6 +114,8 @@ class FileStore:
         return self.project_dir(project_id) / "packages" / str(package_id)
 
     def file_path(self, project_id: int, package_id: int, file_id: int, file_name: str) -> Path:
+        if not storable(file_name):
+            raise UnstorableFileName(file_name)
         return self.package_dir(project_id, package_id) / "files" / str(file_id) / file_name
 
     def file_url(self, project_id: int, package_id: int, file_id: int, file_name: str) -> str:

@@ -33,6 +33,8 @@ STATUS_WORDS = {
     CriterionStatus.ERROR: "error",
     CriterionStatus.NOT_CHECKED: "not checked",
     CriterionStatus.SIGNED_OFF: "signed off",
+    CriterionStatus.NOT_APPLICABLE: "not applicable",
+    CriterionStatus.KNOWN_FAILURE: "known failure",
 }
 
 VERDICT_WORDS = {

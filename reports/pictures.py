@@ -108,7 +108,8 @@ def metric_svgs(records: list[CaseRecord]) -> list[str]:
     charts: dict[tuple[str, str], list[CaseRecord]] = defaultdict(list)
     for record in sorted(records, key=lambda r: r.case_id):
         for name in record.metrics:
-            charts[(record.scenario, name)].append(record)
+            if not name.startswith("load_"):  # a load's numbers have their own section, with its own pictures
+                charts[(record.scenario, name)].append(record)
     pictures = []
     for (scenario, name), having in sorted(charts.items()):
         shown = having[:MAX_BARS]

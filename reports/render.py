@@ -64,12 +64,15 @@ def write_reports(
 ) -> dict[str, Path]:
     """Write summary.md and report.html into `run_dir`; return their paths by name ("summary.md", "report.html")."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    from reports.load_report import load_sections
+
     view = build_view(records, readiness, run_meta)
+    loads = load_sections(run_dir)
     env = environment()
     written = {}
     for name in TEMPLATES:
         path = run_dir / name
-        text = env.get_template(name).render(view=view, report_path=run_dir / "report.html")
+        text = env.get_template(name).render(view=view, loads=loads, report_path=run_dir / "report.html")
         path.write_text(text, encoding="utf-8")
         written[name] = path
     return written

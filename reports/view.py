@@ -83,6 +83,7 @@ class ChecklistRow:
     cells: list[CheckCell]
     signoff: SignOff | None
     signoff_missing: bool  # a sign-off is what this criterion still needs
+    stage: str = ""  # the stage the criterion belongs to (a beta run lists experiment's first)
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,7 @@ def _row(assessment: CriterionAssessment, linkable: set[str]) -> ChecklistRow:
         cells=[_cell(fmt, check, linkable) for fmt, check in assessment.checks.items()],
         signoff=assessment.signoff,
         signoff_missing=assessment.signoff is None and (criterion.sign_off or unproven),
+        stage=assessment.stage,
     )
 
 

@@ -82,7 +82,7 @@ def harness_run(tmp_path: Path, *args: str, run_id: str = "run", timeout: float 
 
 
 def sign_off_everything(tmp_path: Path, stage: str = "experiment") -> Path:
-    """A sign-off file vouching for every criterion of `stage`.
+    """A sign-off file vouching for every criterion of `stage` and of the stages it requires.
 
     A narrow run leaves most criteria unchecked (verdict `needs_sign_off`); with every criterion signed off,
     the verdict is `ready` unless a case failed, since a sign-off never overrides a failure.
@@ -91,7 +91,7 @@ def sign_off_everything(tmp_path: Path, stage: str = "experiment") -> Path:
 
     stages = load_stages()
     signoffs = {c.id: {"by": "harness test", "date": "2024-01-01", "link": "https://example.com/signoff"}
-                for c in stages.stage(stage).criteria}
+                for _, definition in stages.chain(stage) for c in definition.criteria}
     path = tmp_path / "signoffs.yaml"
     path.write_text(yaml.safe_dump({"schema": "harness.signoffs/1", "signoffs": signoffs}))
     return path

@@ -25,6 +25,8 @@ from reference_server.faults import Fault
 DUPLICATE_REFUSED = f"expected the duplicate to be refused with {RULES.duplicates.refused_status}"
 TOO_LARGE = f"one over the size limit of {4 << 20}, to be refused with {RULES.too_large_status}"
 SIZE_LIMIT = "generic=4MiB"  # over-limit then pushes 4 MiB + 1 byte, not 5 GiB + 1
+ALL_LIMITS = "generic=4MiB,npm=4MiB,pypi=4MiB,maven=4MiB"  # size-limit pushes a file at the limit: 4 MiB
+BETA = ("--stage", "beta")
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,34 @@ CHECKS = [
     FaultCheck(Fault.SLOW_LIST, ("metadata-many",), ("personal_access_token",), ("header",), (
         Catch("metadata-many", "personal_access_token", "header", ("p95 latency", "threshold of 500 ms")),
     ), exit_code=3),
+    # The load item inside `harness run`: Locust users see the slow endpoint; the growth curve sees the loop.
+    FaultCheck(Fault.SLOW_METADATA, ("metadata-load",), ("personal_access_token",), ("header",), (
+        Catch("metadata-load", "personal_access_token", "header", ("metadata: p95 latency", "threshold of 500 ms"),
+              format="npm"),
+    ), exit_code=3, formats=("npm",)),
+    FaultCheck(Fault.METADATA_N_PLUS_ONE, ("metadata-load",), ("personal_access_token",), ("header",), (
+        Catch("metadata-load", "personal_access_token", "header", ("grows superlinearly", "versions^"),
+              format="npm"),
+    ), exit_code=3, formats=("npm",)),
+    # Beta: the MVC checklist's checks.
+    FaultCheck(Fault.EVENTS_NOT_TRACKED, ("events-tracked",), ("personal_access_token", "job_token"), ("header",), (
+        Catch("events-tracked", "personal_access_token", "header", ("push moved by 0", "does not track")),
+        Catch("events-tracked", "job_token", "header", ("pull moved by 0", "does not track")),
+    ), extra=BETA),
+    FaultCheck(Fault.NO_FORMAT_GUARD, ("format-guard",), ("personal_access_token",), ("header",), (
+        Catch("format-guard", "personal_access_token", "header", ("not a valid npm package", "format guard"), "npm"),
+        Catch("format-guard", "personal_access_token", "header", ("not a valid pypi package", "format guard"),
+              "pypi"),
+    ), extra=BETA, formats=("npm", "pypi")),
+    FaultCheck(Fault.LOOSE_NAME_RULE, ("name-validation",), ("personal_access_token",), ("header",), (
+        Catch("name-validation", "personal_access_token", "header", ("the invalid name", "not refused")),
+    ), extra=BETA),
+    FaultCheck(Fault.AT_LIMIT_REFUSED, ("size-limit",), ("personal_access_token",), ("header",), (
+        Catch("size-limit", "personal_access_token", "header", ("expected 201", "got 413")),
+    ), extra=(*BETA, "--size-limits", SIZE_LIMIT)),
+    FaultCheck(Fault.PROCESSING_STUCK, ("installable-within",), ("personal_access_token",), ("header",), (
+        Catch("installable-within", "personal_access_token", "header", ("was not installable", "30 s")),
+    ), extra=BETA),
 ]
 
 
@@ -155,9 +185,10 @@ def test_every_fault_has_a_check() -> None:
 @pytest.mark.parametrize("check", CHECKS, ids=[c.fault.value for c in CHECKS])
 def test_the_fault_is_caught(check: FaultCheck, tmp_path: Path) -> None:
     for scenario in check.scenarios:  # a missing scenario would select nothing and prove nothing
-        assert (ROOT / "scenarios" / "experiment" / f"{scenario}.yaml").exists(), \
+        assert list((ROOT / "scenarios").glob(f"*/{scenario}.yaml")), \
             f"no scenario {scenario}: nothing would catch {check.fault.value}"
-    run = harness_run(tmp_path, *check.args(), "--signoff-file", str(sign_off_everything(tmp_path)),
+    stage = "beta" if "beta" in check.extra else "experiment"
+    run = harness_run(tmp_path, *check.args(), "--signoff-file", str(sign_off_everything(tmp_path, stage)),
                       run_id=check.fault.value)
     why = run.explain()
 
@@ -189,8 +220,8 @@ def test_without_faults_the_same_cases_pass(tmp_path: Path) -> None:
     schemes = sorted({s for c in CHECKS for s in c.schemes})
     formats = sorted({f for c in CHECKS for f in c.formats})
     run = harness_run(tmp_path, *QUICK, "--scenarios", ",".join(scenarios), "--token-kinds", ",".join(kinds),
-                      "--schemes", ",".join(schemes), "--formats", ",".join(formats), "--size-limits", SIZE_LIMIT,
-                      "--signoff-file", str(sign_off_everything(tmp_path)), run_id="control")
+                      "--schemes", ",".join(schemes), "--formats", ",".join(formats), "--size-limits", ALL_LIMITS,
+                      *BETA, "--signoff-file", str(sign_off_everything(tmp_path, "beta")), run_id="control")
     why = run.explain()
 
     assert run.returncode == 0, why

@@ -176,11 +176,12 @@ def test_size_limit_by_declared_length_and_while_streaming(start: base.Any) -> N
     registry = start(size_limits={"pypi": 10_000})
     world = base.make_world(registry)
     with HttpDriver(registry.url) as http:
-        # The form's other fields (about 1 KiB from twine) count against the declared length: a file closer to
-        # the limit than that is refused before its body too.
-        assert push(http, world, WheelArtifact("fits", "1.0", 8_000), "fits", "1.0").status == 201
+        # The form's other fields come first: once they are read the file's exact size is known, before its bytes,
+        # so a file of exactly the limit is taken and one byte over is refused as its part begins. (A body this small
+        # is all in the socket before the answer: scenarios/experiment/over-limit proves the early answer with GiBs.)
+        assert push(http, world, WheelArtifact("fits", "1.0", 10_000), "fits", "1.0").status == 201
         over = push(http, world, WheelArtifact("over", "1.0", 10_001), "over", "1.0")
-        assert over.status == 413 and not over.body_sent and "pypi file size limit of 10000 bytes" in message(over)
+        assert over.status == 413 and "limit of 10000 bytes" in message(over)
     spec = upload(world.project["id"], "chunked", "1.0", WheelArtifact("chunked", "1.0", 20_000))
     chunked = requests.post(registry.url + spec.path, data=iter(spec.body), headers={  # type: ignore[arg-type]
         **spec.headers, **world.headers(OWNER)}, timeout=30)

@@ -154,9 +154,20 @@ def test_only_not_run_cases_need_sign_off(stages: StageCriteria) -> None:
     assert exit_code(readiness, records) == 1
 
 
-def test_sign_off_makes_not_checked_ready(tmp_path: Path, stages: StageCriteria) -> None:
+def test_a_criterion_that_cannot_apply_to_the_format_is_not_applicable(stages: StageCriteria) -> None:
     records = [r for r in all_passing() if r.scenario != "metadata-many"]
     records.append(case("metadata-many", outcome=Outcome.NOT_APPLICABLE, reason="generic has no metadata endpoint"))
+    readiness = assess(records, stages, None, ["generic"], "experiment")
+
+    assert status_of(readiness, "experiment.metadata") == CriterionStatus.NOT_APPLICABLE
+    assert readiness.overall.verdict == Verdict.READY
+    records.append(case("metadata-many", "project_access_token", Outcome.NOT_APPLICABLE))  # no reason: proves nothing
+    readiness = assess(records, stages, None, ["generic"], "experiment")
+    assert status_of(readiness, "experiment.metadata") == CriterionStatus.NOT_CHECKED
+
+
+def test_sign_off_makes_not_checked_ready(tmp_path: Path, stages: StageCriteria) -> None:
+    records = [r for r in all_passing() if r.scenario != "metadata-many"]  # no case of metadata-many at all
     signoffs = signoffs_for(tmp_path, stages, "experiment.metadata")
     readiness = assess(records, stages, signoffs, ["generic"], "experiment")
 
@@ -317,3 +328,64 @@ def test_verdict_and_exit_code_agree_with_the_cases(stages: StageCriteria, outco
     code = exit_code(readiness, records)
     assert (code == 0) == (readiness.overall.verdict == Verdict.READY)
     assert (code == 4) == (Outcome.FAILED not in outcomes and Outcome.ERROR in outcomes)
+
+
+CHAINED_YAML = STAGES_YAML + """
+  beta:
+    title: Beta
+    requires: experiment
+    criteria:
+      - id: beta.end_to_end
+        title: Publish and install through real clients
+        checked_by: [small-push]
+        drivers: clients
+      - id: beta.docs
+        title: Documentation
+        sign_off: true
+"""
+
+
+def test_beta_is_ready_only_with_experiment_and_real_clients(tmp_path: Path) -> None:
+    stages = load_stages(write(tmp_path, "stages.yaml", CHAINED_YAML))
+    records = all_passing()
+    signoffs = signoffs_for(tmp_path, stages, "beta.docs")
+    readiness = assess(records, stages, signoffs, ["generic"], "beta")
+
+    assert [a.criterion.id for a in readiness.criteria][:4] == ["experiment.small_push", "experiment.large_push",
+                                                               "experiment.metadata", "experiment.all_token_kinds"]
+    assert [a.stage for a in readiness.criteria] == ["experiment"] * 4 + ["beta"] * 2
+    assert status_of(readiness, "beta.end_to_end") == CriterionStatus.NOT_CHECKED  # only HTTP cases ran
+    assert "through a real client" in readiness.overall.why
+
+    client_case = case("small-push")
+    client_case.driver = "npm"
+    readiness = assess([*records, client_case], stages, signoffs, ["generic"], "beta")
+    assert status_of(readiness, "beta.end_to_end") == CriterionStatus.PASSED
+    assert readiness.overall.verdict == Verdict.READY
+
+    replace(records, "large-push[generic-personal_access_token-header-http]", Outcome.FAILED, "413 expected")
+    readiness = assess([*records, client_case], stages, signoffs, ["generic"], "beta")
+    assert readiness.overall.verdict == Verdict.NOT_READY  # an experiment failure holds beta back
+    assert "experiment.large_push failed" in readiness.overall.why
+
+
+def test_a_stage_that_requires_itself_is_refused(tmp_path: Path) -> None:
+    looping = STAGES_YAML.replace("    title: Experiment\n", "    title: Experiment\n    requires: experiment\n")
+    stages = load_stages(write(tmp_path, "stages.yaml", looping))
+    with pytest.raises(ConfigError, match="requires itself"):
+        stages.chain("experiment")
+
+
+def test_the_shipped_stages_chain_experiment_beta_ga() -> None:
+    stages = load_stages()
+    assert [name for name, _ in stages.chain("ga")] == ["experiment", "beta", "ga"]
+    beta_ids = {c.id for c in stages.stage("beta").criteria}
+    for must in ("beta.events_tracked", "beta.size_limit", "beta.format_guards", "beta.name_version_validation",
+                 "beta.accelerated_uploads", "beta.metadata_extraction", "beta.rate_limited_prefixes",
+                 "beta.end_to_end_clients", "beta.documentation", "beta.no_blocking_issues"):
+        assert must in beta_ids
+    scenarios_dir = REPO / "scenarios"
+    for stage in stages.stages.values():
+        for criterion in stage.criteria:
+            for name in criterion.checked_by or []:
+                assert list(scenarios_dir.glob(f"*/{name}.yaml")), f"{criterion.id}: no scenario {name}"

@@ -171,6 +171,18 @@ class HttpDriver:
             error=error,
         )
 
+    def send_all(self, specs: list[RequestSpec], credential: Credential, scheme: AuthScheme) -> Observation:
+        """Send a format's requests in order (a push may be several: a Maven jar and its pom); stop at the first
+        answer that is not its endpoint's success. The first request's observation, or the one that went wrong."""
+        first = self.send(specs[0], credential, scheme)
+        if first.status != specs[0].endpoint.success_status:
+            return first
+        for spec in specs[1:]:
+            follow = self.send(spec, credential, scheme)
+            if follow.status != spec.endpoint.success_status:
+                return follow
+        return first
+
     def close(self) -> None:
         with self._lock:
             for session in self._sessions:
