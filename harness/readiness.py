@@ -455,6 +455,8 @@ def _check(criterion: Criterion, stage: str, fmt: str, records: list[CaseRecord]
         check = Check(CriterionStatus.NOT_CHECKED, CriterionStatus.NOT_CHECKED, {}, [], ["no sign-off"])
     # A sign-off vouches for what no case proved; it never overrides a failure, and a pass needs no vouching.
     if signoff is not None and check.status in (CriterionStatus.NOT_CHECKED, CriterionStatus.ERROR):
+        if criterion.sign_off:  # nothing could check it: the sign-off is the whole evidence
+            return replace(check, status=CriterionStatus.SIGNED_OFF, observed=CriterionStatus.SIGNED_OFF, reasons=[])
         return replace(check, status=CriterionStatus.SIGNED_OFF)
     return check
 
@@ -470,6 +472,8 @@ def _problem(criterion_id: str, check: Check, fmt: str | None = None) -> str:
         return f"{criterion_id} failed{where} ({_plural(len(check.evidence), 'case')})"
     if check.status == CriterionStatus.ERROR:
         return f"{criterion_id} errored{where} ({_plural(len(check.evidence), 'case')})"
+    if check.reasons == ["no sign-off"]:
+        return f"{criterion_id} needs a sign-off{where}"
     reason = check.reasons[0] if check.reasons else "no evidence"
     more = f"; +{len(check.reasons) - 1} more" if len(check.reasons) > 1 else ""
     return f"{criterion_id} not checked{where} ({reason}{more})"
@@ -535,12 +539,13 @@ def assess(
         )
 
     many = len(formats) > 1
-    problems = [
-        (a.criterion.id, check, fmt if many else None)
-        for a in assessments
-        for fmt, check in a.checks.items()
-        if check.status not in ok
-    ]
+    problems: list[tuple[str, Check, str | None]] = []
+    for a in assessments:
+        bad = {fmt: check for fmt, check in a.checks.items() if check.status not in ok}
+        if many and len(bad) == len(a.checks) and len({(c.status, tuple(c.reasons)) for c in bad.values()}) == 1:
+            problems.append((a.criterion.id, next(iter(bad.values())), None))  # the same for every format: once
+        else:
+            problems += [(a.criterion.id, check, fmt if many else None) for fmt, check in bad.items()]
     passed = sum(1 for a in assessments if a.checks and _all_in(a, proven))
     signed = sum(1 for a in assessments if a.checks and _all_in(a, ok)) - passed
     overall = _verdict(problems, passed, signed)

@@ -263,7 +263,7 @@ def test_sign_off_criterion_without_sign_off_is_missing(tmp_path: Path) -> None:
     readiness = assess(all_passing(), stages, None, ["generic"], "experiment")
     assert status_of(readiness, "experiment.docs") == CriterionStatus.NOT_CHECKED
     assert readiness.overall.verdict == Verdict.NEEDS_SIGN_OFF
-    assert "experiment.docs not checked (no sign-off)" in readiness.overall.why
+    assert "experiment.docs needs a sign-off" in readiness.overall.why
 
     signed = assess(all_passing(), stages, signoffs_for(tmp_path, stages, "experiment.docs"), ["generic"], "experiment")
     assert signed.overall.verdict == Verdict.READY
