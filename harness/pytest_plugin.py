@@ -37,6 +37,7 @@ from harness.vocabulary import Outcome
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS_DIR = ROOT / "scenarios"
 RECORD_KEY = "harness_record"
+JUNIT_PROPERTIES = ("scenario", "format", "credential", "scheme", "driver", "outcome")
 CTX_KEY = "harness_ctx"
 _ctx_key = pytest.StashKey[RunContext]()
 _run_key = pytest.StashKey["RunState"]()
@@ -120,6 +121,10 @@ def pytest_configure(config: pytest.Config) -> None:
         stages = load_stages()  # a bad stages or sign-off file stops the run now, not after it
         if settings.signoff_file:
             load_signoffs(Path(settings.signoff_file), stages)
+        if settings.known_failures:
+            from harness.known_failures import load_known_failures
+
+            load_known_failures(settings.known_failures)
         state.ctx = _provision(state, run_id)
     except (TokenFileError, ConfigError) as exc:
         _stop_server(state)
@@ -248,10 +253,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         state.total = sum(1 for i in items if isinstance(i, CaseItem))
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    for key, value in report.user_properties:
-        if key == RECORD_KEY and report.when == "call":
-            _PLUGIN_STATE.on_record(value)
+    """The record reaches results.jsonl; JUnit gets a few properties instead of the whole record (with its
+    transcripts a record runs to kilobytes: a run's junit.xml would weigh megabytes for CI to parse)."""
+    if _PLUGIN_STATE.state is None:
+        return  # an xdist worker: the record must travel to the controller untouched
+    records = [value for key, value in report.user_properties if key == RECORD_KEY]
+    if not records:
+        return  # none, or already replaced (without xdist every report of an item shares one list)
+    record = json.loads(records[0])
+    properties = [(name, str(record[name])) for name in JUNIT_PROPERTIES if record.get(name)]
+    report.user_properties[:] = [(k, v) for k, v in report.user_properties if k != RECORD_KEY] + properties
+    if report.when == "call":
+        _PLUGIN_STATE.on_record(records[0])
 
 
 class _Listener:

@@ -251,6 +251,8 @@ def test_a_run_writes_no_token(tmp_path: Path) -> None:
     assert {r["credential"] for r in run.with_outcome("passed")} >= {k.value for k in TokenKind}, run.explain()
     files = {p.name for p in run.run_dir.iterdir()}
     assert {"results.jsonl", "verdict.json", "summary.md", "report.html", "junit.xml", "ledger.jsonl"} <= files
+    junit = (run.run_dir / "junit.xml").read_text()
+    assert "harness_record" not in junit and '<property name="scenario"' in junit  # a few properties, not transcripts
     assert not _leaks(run)
 
 
