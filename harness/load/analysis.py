@@ -161,7 +161,7 @@ def check_thresholds(stats: Mapping[str, EndpointStats], thresholds: Mapping[str
 @dataclass
 class GrowthPoint:
     versions: int
-    first_ms: float  # the first request after the package changed: the document is built
+    first_ms: float  # the fastest first request after a change (the document is built), of a few
     served_p50_ms: float  # repeated requests: what most clients see
     served_p95_ms: float
     bytes: int
