@@ -31,13 +31,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from formats import OPERATIONS, RequestSpec, packages_api
-from harness.credentials import Credential
-from harness.drivers.base import Observation
-from harness.drivers.http import HttpDriver
-from harness.gitlab_api import GitLabClient
-from harness.reference import ReferenceServer
-from harness.vocabulary import AuthScheme, CredentialCase, TokenKind
+from core import packages_api
+from core.credentials import Credential
+from core.vocabulary import AuthScheme, CredentialCase, TokenKind
+from engine.drivers.base import Observation
+from engine.drivers.http import HttpDriver
+from engine.gitlab_api import GitLabClient
+from engine.reference import ReferenceServer
+from formats import OPERATIONS, RequestSpec
 
 FORMATS = ("npm", "pypi", "maven", "generic")
 PACKAGE = {"npm": "bench-pkg", "pypi": "bench-pkg", "maven": "bench-lib", "generic": "bench-pkg"}

@@ -11,13 +11,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from core.credentials import Credential
+from core.vocabulary import AuthScheme, CredentialCase, TokenKind
+from engine.config import parse_size
+from engine.drivers.http import HttpDriver
+from engine.gitlab_api import GitLabClient
+from engine.reference import ReferenceServer
 from formats import generic
-from harness.config import parse_size
-from harness.credentials import Credential
-from harness.drivers.http import HttpDriver
-from harness.gitlab_api import GitLabClient
-from harness.reference import ReferenceServer
-from harness.vocabulary import AuthScheme, CredentialCase, TokenKind
 
 
 def main() -> int:

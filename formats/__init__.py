@@ -1,7 +1,7 @@
 """One module per package format: its rules, its endpoints and the requests that exercise them."""
 
+from core.format_types import Endpoint, Format, FormatOperations, FormatRules, RequestSpec
 from formats import generic, maven, npm, pypi
-from formats.base import Endpoint, Format, FormatOperations, FormatRules, RequestSpec
 
 # Each format module defines its Format (rules and endpoints) and its FormatOperations (requests, artifacts).
 OPERATIONS: dict[str, FormatOperations] = {

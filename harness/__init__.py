@@ -1,3 +1,5 @@
-"""The package-registry rollout harness: scenarios, drivers, provisioning and the pytest engine."""
+"""The command line and the pytest plugin: the top layer, which wires the engine to the outputs."""
 
-__version__ = "0.1.0"
+from core import __version__
+
+__all__ = ["__version__"]

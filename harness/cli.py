@@ -18,8 +18,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness.config import OPTIONS, ConfigError, load_settings
-from harness.scenario import ScenarioError, check_selection
+from engine.config import OPTIONS, ConfigError, load_settings
+from engine.scenario import ScenarioError, check_selection
 
 ROOT = Path(__file__).resolve().parent.parent
 EXIT_READY, EXIT_FAILED, EXIT_CONFIG, EXIT_THRESHOLD, EXIT_HARNESS = 0, 1, 2, 3, 4
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup.add_argument("--token-file", default=os.environ.get("HARNESS_TOKEN_FILE"))
     cleanup.add_argument("--out-dir", default=os.environ.get("HARNESS_OUT_DIR", "reports/out"))
 
-    from harness.load.command import add_parsers
+    from harness.load_command import add_parsers
 
     add_parsers(commands)
 
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "images":
             return images(args)
         if args.command in ("load", "load-worker"):
-            from harness.load.command import load, load_worker
+            from harness.load_command import load, load_worker
 
             return load(args) if args.command == "load" else load_worker(args)
         if args.command == "report":
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return report(args)
         if args.command == "schema":
-            from harness.scenario import SCHEMA_PATH, json_schema
+            from engine.scenario import SCHEMA_PATH, json_schema
 
             SCHEMA_PATH.write_text(json_schema())
             console.print(f"wrote {SCHEMA_PATH}")
@@ -174,7 +174,7 @@ def _conclude(run_dir: Path, returncode: int, tail: list[str]) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     """Run the reference server in the foreground; its data (and admin token) stay in --data-dir."""
-    from harness.config import _size_limits
+    from engine.config import _size_limits
 
     token_file = Path(args.admin_token_file or Path(args.data_dir) / "admin-token")
     command = [sys.executable, "-m", "reference_server", "--host", args.host, "--port", str(args.port),
@@ -196,10 +196,10 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def cleanup(args: argparse.Namespace) -> int:
-    from harness.gitlab_api import GitLabClient
-    from harness.ledger import Ledger
-    from harness.ledger import cleanup as clean
-    from harness.provisioning import read_token_file
+    from engine.gitlab_api import GitLabClient
+    from engine.ledger import Ledger
+    from engine.ledger import cleanup as clean
+    from engine.provisioning import read_token_file
 
     ledger_path = Path(args.out_dir) / args.run_id / "ledger.jsonl"
     if not ledger_path.exists():
@@ -220,9 +220,9 @@ def images(args: argparse.Namespace) -> int:
     """`harness images build|list`: make the client images before a run (or in CI's cache step), or see them."""
     from rich.table import Table
 
-    from harness.containers.build import BuildProgress, ensure_images, list_images
-    from harness.containers.engine import EngineUnavailable, connect, engine_version
-    from harness.containers.images import IMAGE_RECIPES, ImageBuildError
+    from engine.containers.build import BuildProgress, ensure_images, list_images
+    from engine.containers.engine import EngineUnavailable, connect, engine_version
+    from engine.containers.images import IMAGE_RECIPES, ImageBuildError
 
     try:
         client = connect()

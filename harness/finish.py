@@ -12,17 +12,18 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from formats import FORMATS, packages_api
-from harness.credentials import REDACTOR
-from harness.drivers.http import HttpDriver
-from harness.ledger import cleanup
-from harness.readiness import assess, exit_code, load_signoffs, load_stages
-from harness.results import read_results
-from harness.vocabulary import AuthScheme
+from core import packages_api
+from core.credentials import REDACTOR
+from core.results import read_results
+from core.vocabulary import AuthScheme
+from engine.drivers.http import HttpDriver
+from engine.ledger import cleanup
+from engine.readiness import assess, exit_code, load_signoffs, load_stages
+from formats import FORMATS
 from reports.render import write_reports
 
 if TYPE_CHECKING:
-    from harness.provisioning import RunContext
+    from engine.provisioning import RunContext
     from harness.pytest_plugin import RunState
 
 
@@ -38,7 +39,7 @@ def _clean_target(ctx: RunContext) -> list[str]:
 
 
 def _delete_prefixed_packages(ctx: RunContext) -> list[str]:
-    from harness.provisioning import _slug
+    from engine.provisioning import _slug
 
     prefix = f"h{_slug(ctx.run_id, 12)}-"
     driver, left = HttpDriver(ctx.target_url), []
@@ -70,7 +71,7 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
     records = read_results(run_dir / "results.jsonl")
     stale: list[str] = []
     if settings.known_failures:
-        from harness.known_failures import apply, load_known_failures
+        from engine.known_failures import apply, load_known_failures
 
         stale = [entry.sentence() for entry in apply(records, load_known_failures(settings.known_failures))]
     known = [r for r in records if r.known]

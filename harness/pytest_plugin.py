@@ -23,16 +23,16 @@ from typing import Any
 
 import pytest
 
-from harness import __version__
-from harness.config import OPTIONS, ConfigError, Settings, load_settings
-from harness.engine import run_case
-from harness.gitlab_api import ProvisioningError
-from harness.matrix import Case, expand
-from harness.provisioning import RunContext, TokenFileError, provision_run, read_token_file
-from harness.readiness import stages_through
-from harness.reference import ReferenceServerError
-from harness.scenario import ScenarioError, check_selection, is_scenario_file, load_scenario
-from harness.vocabulary import Outcome
+from core import __version__
+from core.vocabulary import Outcome
+from engine.config import OPTIONS, ConfigError, Settings, load_settings
+from engine.gitlab_api import ProvisioningError
+from engine.matrix import Case, expand
+from engine.provisioning import RunContext, TokenFileError, provision_run, read_token_file
+from engine.readiness import stages_through
+from engine.reference import ReferenceServerError
+from engine.runner import run_case
+from engine.scenario import ScenarioError, check_selection, is_scenario_file, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS_DIR = ROOT / "scenarios"
@@ -115,14 +115,14 @@ def pytest_configure(config: pytest.Config) -> None:
     (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "command": _command(),
                                                   "started_at": state.started_at}, indent=2))
     try:
-        from harness.readiness import load_signoffs, load_stages
+        from engine.readiness import load_signoffs, load_stages
 
         check_selection(SCENARIOS_DIR, settings.stage, settings.scenarios)
         stages = load_stages()  # a bad stages or sign-off file stops the run now, not after it
         if settings.signoff_file:
             load_signoffs(Path(settings.signoff_file), stages)
         if settings.known_failures:
-            from harness.known_failures import load_known_failures
+            from engine.known_failures import load_known_failures
 
             load_known_failures(settings.known_failures)
         state.ctx = _provision(state, run_id)
@@ -140,7 +140,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _command() -> str:
-    from harness.credentials import REDACTOR
+    from core.credentials import REDACTOR
 
     return REDACTOR(" ".join(sys.argv))
 
@@ -155,7 +155,7 @@ def _provision(state: RunState, run_id: str) -> RunContext:
                                  "group): it is needed to set up and verify cases")
         url, reference = settings.target.rstrip("/"), False
     else:
-        from harness.reference import ReferenceServer
+        from engine.reference import ReferenceServer
 
         state.server_data = Path(tempfile.mkdtemp(prefix="harness-reference-"))
         state.server = ReferenceServer(state.server_data, faults=settings.faults, size_limits=settings.size_limits,
@@ -165,7 +165,7 @@ def _provision(state: RunState, run_id: str) -> RunContext:
     ctx = provision_run(run_id, state.run_dir, url, str(owner), reference=reference,
                         given_project=settings.project, token_file=token_file,
                         settings=settings.as_dict(), size_limits=settings.size_limits)
-    from harness.clients.setup import prepare_clients
+    from engine.clients.setup import prepare_clients
 
     ctx.clients = prepare_clients(settings)
     return ctx
@@ -302,7 +302,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         return
     _PLUGIN_STATE.state = state
     if session.config.getoption("harness_progress"):
-        from harness.progress import LiveProgress
+        from reports.progress import LiveProgress
 
         state.progress = LiveProgress(state.total or len(session.items))
         state.progress.start()
@@ -315,7 +315,7 @@ def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
         if not state.total:
             state.total = len(ids)
             if node.config.getoption("harness_progress") and state.progress is None:
-                from harness.progress import LiveProgress
+                from reports.progress import LiveProgress
 
                 state.progress = LiveProgress(state.total)
                 state.progress.start()

@@ -9,9 +9,9 @@ import os
 import sys
 from pathlib import Path
 
-from harness.vocabulary import TokenKind
+from core.faults import DESCRIPTIONS, parse_faults
+from core.vocabulary import TokenKind
 from reference_server.auth import new_token
-from reference_server.faults import DESCRIPTIONS, parse_faults
 from reference_server.serve import serve
 from reference_server.settings import ServerSettings
 

@@ -1,6 +1,6 @@
 """What a principal may do on a project: access by token kind, permissions from the shared permission table.
 
-Refusals follow `harness.permissions`: 401 (with the Basic challenge where the endpoint expects it) for an
+Refusals follow `core.permissions`: 401 (with the Basic challenge where the endpoint expects it) for an
 anonymous request to a private project, 404 Project Not Found for a token without access, 403 for a missing
 permission. Projects are `private` or `public` (anyone may read); `internal` is treated as private.
 """
@@ -10,13 +10,13 @@ from urllib.parse import unquote
 
 from starlette.requests import Request
 
-from formats.base import Endpoint
-from harness.permissions import ALL, READ, READ_CREATE, UNAUTHENTICATED, permissions_for
-from harness.vocabulary import Permission, TokenKind
+from core.faults import Fault
+from core.format_types import Endpoint
+from core.permissions import ALL, READ, READ_CREATE, UNAUTHENTICATED, permissions_for
+from core.vocabulary import Permission, TokenKind
 from reference_server.auth import Principal, authenticate
 from reference_server.db import Database, Row
 from reference_server.errors import ApiError, forbidden, not_found, unauthorized
-from reference_server.faults import Fault
 from reference_server.settings import ServerSettings
 
 MAINTAINER = 40

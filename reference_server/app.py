@@ -8,21 +8,15 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from harness.vocabulary import EVENTS_METRICS_PATH
-from reference_server import (
-    graphql,
-    provisioning,
-    provisioning_tokens,
-    reference_jobs,
-    routes_generic,
-    routes_maven,
-    routes_npm,
-    routes_packages_api,
-    routes_pypi,
-)
+from core.faults import Fault
+from core.vocabulary import EVENTS_METRICS_PATH
+from reference_server import graphql, packages_api, provisioning, provisioning_tokens, reference_jobs
 from reference_server.db import Database
 from reference_server.errors import ApiError, api_error_handler, http_exception_handler, server_error_handler
-from reference_server.faults import Fault
+from reference_server.formats.generic import routes as routes_generic
+from reference_server.formats.maven import routes as routes_maven
+from reference_server.formats.npm import routes as routes_npm
+from reference_server.formats.pypi import routes as routes_pypi
 from reference_server.metadata_cache import MetadataCache
 from reference_server.metrics import Metrics, metrics_endpoint
 from reference_server.paths import EncodedSlashMiddleware
@@ -52,7 +46,7 @@ def create_app(settings: ServerSettings) -> Starlette:
         *routes_pypi.ROUTES,
         *routes_maven.ROUTES,
         *routes_npm.ROUTES,
-        *routes_packages_api.ROUTES,
+        *packages_api.ROUTES,
         *provisioning.ROUTES,
         *provisioning_tokens.ROUTES,
         *graphql.ROUTES,

@@ -15,10 +15,10 @@ from datetime import UTC, date, datetime
 
 from starlette.requests import Request
 
-from harness.vocabulary import AuthScheme, TokenKind
+from core.faults import Fault
+from core.vocabulary import AuthScheme, TokenKind
 from reference_server.db import Database
 from reference_server.errors import unauthorized
-from reference_server.faults import Fault
 
 ACCESS_TOKEN_KINDS = frozenset({TokenKind.PERSONAL_ACCESS_TOKEN, TokenKind.PROJECT_ACCESS_TOKEN})
 DEPLOY_TOKEN_KINDS = frozenset({TokenKind.PROJECT_DEPLOY_TOKEN, TokenKind.GROUP_DEPLOY_TOKEN})

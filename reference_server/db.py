@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE TABLE IF NOT EXISTS tokens (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL,                      -- a harness.vocabulary.TokenKind value
+    kind TEXT NOT NULL,                      -- a core.vocabulary.TokenKind value
     name TEXT NOT NULL,
     token_hash TEXT NOT NULL UNIQUE,         -- sha256 hex of the token; the token itself is never stored
     scopes TEXT NOT NULL,                    -- JSON list

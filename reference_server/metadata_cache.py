@@ -27,8 +27,8 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.faults import Fault
 from reference_server.db import Database, Row
-from reference_server.faults import Fault
 from reference_server.settings import ServerSettings
 
 SLOW_METADATA_SECONDS = 0.6

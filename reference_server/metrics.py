@@ -7,7 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, g
 from starlette.requests import Request
 from starlette.responses import Response
 
-from harness.vocabulary import EVENTS_METRIC
+from core.vocabulary import EVENTS_METRIC
 from reference_server.auth import Principal
 
 

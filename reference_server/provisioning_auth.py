@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from starlette.requests import Request
 
-from harness.vocabulary import AuthScheme
+from core.vocabulary import AuthScheme
 from reference_server.access import MAINTAINER, role_on_project
 from reference_server.auth import ACCESS_TOKEN_KINDS, Principal, authenticate
 from reference_server.db import Database, Row

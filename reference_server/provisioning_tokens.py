@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from harness.vocabulary import READ_PACKAGE_REGISTRY, WRITE_PACKAGE_REGISTRY, TokenKind
+from core.vocabulary import READ_PACKAGE_REGISTRY, WRITE_PACKAGE_REGISTRY, TokenKind
 from reference_server.auth import ACCESS_TOKEN_KINDS, DEPLOY_TOKEN_KINDS, today_utc
 from reference_server.db import Database, Row
 from reference_server.errors import ApiError, not_found

@@ -9,7 +9,7 @@ import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from formats.base import RATE_LIMITED_PATH as PACKAGE_ROUTES  # GitLab's package prefixes, defined once
+from core.format_types import RATE_LIMITED_PATH as PACKAGE_ROUTES  # GitLab's package prefixes, defined once
 
 
 class TokenBucket:

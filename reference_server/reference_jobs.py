@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from harness.vocabulary import TokenKind
+from core.vocabulary import TokenKind
 from reference_server.db import Database
 from reference_server.errors import not_found
 from reference_server.provisioning import find_project

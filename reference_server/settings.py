@@ -4,8 +4,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.faults import Fault, parse_faults
 from formats import FORMATS
-from reference_server.faults import Fault, parse_faults
 
 
 def _default_size_limits() -> dict[str, int]:

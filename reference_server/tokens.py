@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Any
 
-from harness.vocabulary import TokenKind
+from core.vocabulary import TokenKind
 from reference_server.auth import new_token, token_hash
 from reference_server.db import ROOT_USER_ID, Database, Row
 

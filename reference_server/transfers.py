@@ -7,9 +7,9 @@ from pathlib import Path
 import anyio
 from starlette.requests import ClientDisconnect, Request
 
+from core.faults import Fault
 from reference_server.db import PROCESSING
 from reference_server.errors import ApiError, bad_request
-from reference_server.faults import Fault
 from reference_server.settings import ServerSettings
 from reference_server.storage import FileStore, ReceivedFile, TooLarge
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from rich.console import Console
 
-from harness.config import ConfigError
+from engine.config import ConfigError
 
 EXIT_OK, EXIT_REGRESSED, EXIT_CONFIG, EXIT_REFUSED = 0, 1, 2, 4
 RUN_MARKERS = ("verdict.json", "results.jsonl", "report.html")

@@ -20,8 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from harness.config import ConfigError
-from harness.results import SCHEMA, CaseRecord, read_results
+from core.results import SCHEMA, CaseRecord, read_results
+from engine.config import ConfigError
 
 Style = Literal["md", "text", "json"]
 
@@ -213,7 +213,7 @@ def case_changes(old: list[CaseRecord], new: list[CaseRecord]) -> list[CaseChang
 def criterion_statuses(run: RunData) -> tuple[dict[tuple[str, str], str], list[str]]:
     """Re-assess a run: (criterion id, format) → status, and notes when a sign-off file is gone or the
     re-assessment differs from the recorded verdict."""
-    from harness.readiness import assess, load_signoffs, load_stages
+    from engine.readiness import assess, load_signoffs, load_stages
 
     stage = str(run.verdict.get("stage") or run.meta.get("stage") or "experiment")
     formats = list(run.meta.get("formats") or run.verdict.get("by_format") or [])

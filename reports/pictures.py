@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from harness.results import CaseRecord
-from harness.vocabulary import AuthScheme, CredentialCase, Outcome
+from core.results import CaseRecord
+from core.vocabulary import AuthScheme, CredentialCase, Outcome
 from reports.look import OUTCOME_ORDER, case_anchor, outcome_colour, outcome_words
 from reports.svg import Bar, Mark, bar_chart, matrix_grid
 

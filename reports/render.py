@@ -13,8 +13,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from harness.readiness import Readiness
-from harness.results import CaseRecord
+from core.results import CaseRecord
+from engine.readiness import Readiness
 from reports.look import plural
 from reports.view import build_view
 

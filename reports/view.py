@@ -11,9 +11,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
-from harness.readiness import Check, CriterionAssessment, CriterionStatus, Readiness, SignOff, StageVerdict
-from harness.results import CaseRecord, Exchange, StepRecord
-from harness.vocabulary import Outcome
+from core.results import CaseRecord, Exchange, StepRecord
+from core.vocabulary import Outcome
+from engine.readiness import Check, CriterionAssessment, CriterionStatus, Readiness, SignOff, StageVerdict
 from reports.look import (
     OUTCOME_ORDER,
     STATUS_WORDS,

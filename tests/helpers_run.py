@@ -87,7 +87,7 @@ def sign_off_everything(tmp_path: Path, stage: str = "experiment") -> Path:
     A narrow run leaves most criteria unchecked (verdict `needs_sign_off`); with every criterion signed off,
     the verdict is `ready` unless a case failed, since a sign-off never overrides a failure.
     """
-    from harness.readiness import load_stages
+    from engine.readiness import load_stages
 
     stages = load_stages()
     signoffs = {c.id: {"by": "harness test", "date": "2024-01-01", "link": "https://example.com/signoff"}

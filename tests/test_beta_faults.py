@@ -17,15 +17,16 @@ import pytest
 import requests
 from test_reference_server import ADMIN_TOKEN, Registry
 
-from formats import FORMATS, OPERATIONS, packages_api
-from formats.base import Artifact, RequestSpec
+from core import packages_api
+from core.credentials import Credential, auth_headers
+from core.format_types import Artifact, RequestSpec
+from core.vocabulary import AuthScheme, CredentialCase, TokenKind
+from engine import usage_events as events
+from engine.drivers.base import Observation
+from engine.drivers.http import HttpDriver
+from formats import FORMATS, OPERATIONS
 from formats.maven import coordinates
 from formats.pypi import upload as pypi_upload
-from harness import events
-from harness.credentials import Credential, auth_headers
-from harness.drivers.base import Observation
-from harness.drivers.http import HttpDriver
-from harness.vocabulary import AuthScheme, CredentialCase, TokenKind
 from reference_server import Fault, ServerSettings, running_server
 
 ALL_FORMATS = ("generic", "npm", "pypi", "maven")

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from helpers_run import QUICK, ROOT, Run, harness_run, sign_off_everything
 
+from core.faults import Fault
 from formats.generic import RULES
-from reference_server.faults import Fault
 
 # Refusal statuses are format facts; the reason says what should have been refused, and with what.
 DUPLICATE_REFUSED = f"expected the duplicate to be refused with {RULES.duplicates.refused_status}"

@@ -15,9 +15,9 @@ import pytest
 import yaml
 from helpers_run import QUICK, ROOT, Run, clean_env, harness_run
 
-from harness.reference import ReferenceServer
-from harness.scenario import SCHEMA_PATH, ScenarioError, json_schema, load_scenario, load_scenarios
-from harness.vocabulary import TokenKind
+from core.vocabulary import TokenKind
+from engine.reference import ReferenceServer
+from engine.scenario import SCHEMA_PATH, ScenarioError, json_schema, load_scenario, load_scenarios
 from reference_server.auth import PREFIXES, new_token
 
 SCENARIOS = ROOT / "scenarios"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from helpers_run import QUICK, harness_run
 
-from harness.containers.engine import EngineUnavailable, connect
+from engine.containers.engine import EngineUnavailable, connect
 
 
 def _engine() -> bool:

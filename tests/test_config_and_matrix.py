@@ -4,13 +4,13 @@ from pathlib import Path
 
 import pytest
 
+from core.packages_api import LIST
+from core.permissions import Expected, NotApplicable, expected_answer
+from core.vocabulary import AuthScheme, CredentialCase, Operation
+from engine.config import ConfigError, load_settings, parse_size
+from engine.matrix import expand
+from engine.scenario import load_scenario
 from formats.generic import UPLOAD
-from formats.packages_api import LIST
-from harness.config import ConfigError, load_settings, parse_size
-from harness.matrix import expand
-from harness.permissions import Expected, NotApplicable, expected_answer
-from harness.scenario import load_scenario
-from harness.vocabulary import AuthScheme, CredentialCase, Operation
 
 ROOT = Path(__file__).resolve().parent.parent
 

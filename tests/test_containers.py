@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from harness.clients.recipe import ClientCall
-from harness.clients.registry import RECIPES
-from harness.containers import base_image, engine
-from harness.containers.base_image import current_base_image
-from harness.containers.build import ImageInfo, _cache_file, ensure_image, list_images, parse_versions
-from harness.containers.images import IMAGE_RECIPES, HostCAs, ImageBuildError, Variant
-from harness.containers.run import KILLED, ContainerRunner, HostRunner, write_files
+from core.client_recipe import ClientCall
+from engine.clients.registry import RECIPES
+from engine.containers import base_image, engine
+from engine.containers.base_image import current_base_image
+from engine.containers.build import ImageInfo, _cache_file, ensure_image, list_images, parse_versions
+from engine.containers.images import IMAGE_RECIPES, HostCAs, ImageBuildError, Variant
+from engine.containers.run import KILLED, ContainerRunner, HostRunner, write_files
 
 NO_CAS = HostCAs(bundle=None, local={})
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from harness.credentials import REDACTED, REDACTOR
-from harness.gitlab_api import GitLabClient, IssuedToken, ProvisioningError
+from core.credentials import REDACTED, REDACTOR
+from engine.gitlab_api import GitLabClient, IssuedToken, ProvisioningError
 
 # -- a stub server for the error paths (no reference server needed) -------------------------------------
 
@@ -206,7 +206,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     reason = _reference_server_missing()
     if reason:
         pytest.skip(reason)
-    from harness.reference import ReferenceServer
+    from engine.reference import ReferenceServer
 
     data_dir: Path = tmp_path_factory.mktemp("reference")
     with ReferenceServer(data_dir) as running:
@@ -312,7 +312,7 @@ def test_simulated_job(admin: GitLabClient) -> None:
 
 
 def test_ledger_cleanup_against_the_reference_server(admin: GitLabClient, tmp_path: Path) -> None:
-    from harness.ledger import Ledger, cleanup
+    from engine.ledger import Ledger, cleanup
 
     ledger = Ledger(tmp_path / "ledger.jsonl")
     group = admin.create_group("Cleanup", unique("harness"))

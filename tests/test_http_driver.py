@@ -22,13 +22,13 @@ from typing import Any
 
 import pytest
 
+from core.credentials import ANONYMOUS, Credential
+from core.format_types import Endpoint, RequestSpec
+from core.vocabulary import AuthScheme, CredentialCase, Operation, TokenKind
+from engine.drivers import EXCERPT_LIMIT, Driver, HttpDriver, Observation
+from engine.transcript import curl_command, describe_response_body
 from formats import generic
-from formats.base import Endpoint, RequestSpec
 from formats.generic import GeneratedFile
-from harness.credentials import ANONYMOUS, Credential
-from harness.drivers import EXCERPT_LIMIT, Driver, HttpDriver, Observation
-from harness.transcript import curl_command, describe_response_body
-from harness.vocabulary import AuthScheme, CredentialCase, Operation, TokenKind
 
 MIB = 1 << 20
 DOWNLOAD_SEED = 7

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import ConfigError
-from harness.known_failures import apply, is_known, load_known_failures
-from harness.readiness import CriterionStatus, assess, exit_code
-from harness.vocabulary import Outcome, Verdict
+from core.vocabulary import Outcome, Verdict
+from engine.config import ConfigError
+from engine.known_failures import apply, is_known, load_known_failures
+from engine.readiness import CriterionStatus, assess, exit_code
 from tests.test_readiness import all_passing, replace, stages, status_of, write  # noqa: F401 (the fixture)
 
 FAILING = "small-push[generic-job_token-header-http]"
@@ -18,7 +18,7 @@ FAILING = "small-push[generic-job_token-header-http]"
 
 def _file(tmp_path: Path, expires: str, pattern: str = FAILING) -> str:
     return str(write(tmp_path, "known.yaml", f"""
-schema: harness.known_failures/1
+schema: engine.known_failures/1
 known_failures:
   - case: "{pattern}"
     issue: https://gitlab.example.com/group/project/-/issues/7

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.credentials import REDACTED, REDACTOR
-from harness.gitlab_api import ProvisioningError
-from harness.ledger import Ledger, cleanup, cleanup_path
+from core.credentials import REDACTED, REDACTOR
+from engine.gitlab_api import ProvisioningError
+from engine.ledger import Ledger, cleanup, cleanup_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,7 +99,7 @@ def test_entries_survive_a_killed_process(tmp_path: Path) -> None:
     path = tmp_path / "ledger.jsonl"
     script = textwrap.dedent(f"""
         import os
-        from harness.ledger import Ledger
+        from engine.ledger import Ledger
         ledger = Ledger({str(path)!r})
         ledger.record("group", 1, "g")
         ledger.record("project", 2, "p")
@@ -123,7 +123,7 @@ def test_threads_and_processes_can_share_a_ledger(tmp_path: Path) -> None:
     path = tmp_path / "ledger.jsonl"
     script = textwrap.dedent(f"""
         import sys
-        from harness.ledger import Ledger
+        from engine.ledger import Ledger
         ledger = Ledger({str(path)!r})
         for i in range(50):
             ledger.record("project", f"{{sys.argv[1]}}-{{i}}", "p" * 200)

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.load import analysis
-from harness.load.analysis import GrowthPoint, Sample
-from harness.scenario import LoadSpec, parse_duration
+from engine.load import analysis
+from engine.load.analysis import GrowthPoint, Sample
+from engine.scenario import LoadSpec, parse_duration
 
 
 @given(st.lists(st.integers(min_value=0, max_value=5000), min_size=1, max_size=300),

@@ -14,6 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.client_recipe import ClientTarget
+from core.credentials import ANONYMOUS, Credential
+from core.vocabulary import AuthScheme, CredentialCase, TokenKind
 from formats.maven import (
     OPERATIONS,
     RULES,
@@ -23,10 +26,7 @@ from formats.maven import (
     parse_path,
     pom_xml,
 )
-from formats.maven_clients import RECIPES, settings_xml
-from harness.clients.recipe import ClientTarget
-from harness.credentials import ANONYMOUS, Credential
-from harness.vocabulary import AuthScheme, CredentialCase, TokenKind
+from formats.maven.clients import RECIPES, settings_xml
 
 # Gitlab::Regex (lib/gitlab/regex/packages.rb), verbatim but for Ruby's \A \z; Ruby's \w is ASCII.
 GITLAB_VERSION = re.compile(r"\A(?!.*\.\.)[\w+.-]+\Z", re.ASCII)

@@ -20,13 +20,13 @@ import test_reference_server as base
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.client_recipe import ClientTarget
+from core.permissions import NotApplicable, expected_answer
+from core.vocabulary import AuthScheme, CredentialCase, Operation
+from engine.drivers.http import HttpDriver
 from formats import maven
 from formats.maven import OPERATIONS, Coordinates, coordinates, parse_path
-from formats.maven_clients import DEBIAN_REPOSITORY, RECIPES
-from harness.clients.recipe import ClientTarget
-from harness.drivers.http import HttpDriver
-from harness.permissions import NotApplicable, expected_answer
-from harness.vocabulary import AuthScheme, CredentialCase, Operation
+from formats.maven.clients import DEBIAN_REPOSITORY, RECIPES
 from reference_server import Fault
 
 start = base.start

@@ -21,7 +21,8 @@ import requests
 import test_reference_server as base
 from starlette.applications import Starlette
 
-from formats import OPERATIONS, RequestSpec, maven, npm, packages_api, pypi
+from core import packages_api
+from formats import OPERATIONS, RequestSpec, maven, npm, pypi
 from reference_server import Fault, ServerSettings
 from reference_server.app import DATABASE_FILE, create_app
 from reference_server.metadata_cache import SLOW_METADATA_SECONDS, MetadataCache, Rendered

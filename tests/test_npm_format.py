@@ -11,12 +11,12 @@ import tarfile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.client_recipe import ClientTarget
+from core.credentials import ANONYMOUS, Credential
+from core.vocabulary import AuthScheme, CredentialCase, TokenKind
 from formats import FORMATS, OPERATIONS, npm
 from formats.npm import RULES
-from formats.npm_clients import RECIPES
-from harness.clients.recipe import ClientTarget
-from harness.credentials import ANONYMOUS, Credential
-from harness.vocabulary import AuthScheme, CredentialCase, TokenKind
+from formats.npm.clients import RECIPES
 
 TOKEN = "glpat-secret-token-value"
 PAT = Credential(CredentialCase.PERSONAL_ACCESS_TOKEN, TokenKind.PERSONAL_ACCESS_TOKEN, TOKEN)

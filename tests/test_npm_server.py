@@ -25,13 +25,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_reference_server import ADMIN_TOKEN, Registry, World, expect_head, make_world, raw_first_line
 
+from core.client_recipe import ClientOp, ClientRecipe, ClientTarget
+from core.format_types import BytesArtifact, Endpoint, RequestSpec
+from core.permissions import NotApplicable, expected_answer
+from core.vocabulary import AuthScheme, CredentialCase
 from formats import npm
-from formats.base import BytesArtifact, Endpoint, RequestSpec
 from formats.npm import RULES
-from formats.npm_clients import RECIPES
-from harness.clients.recipe import ClientOp, ClientRecipe, ClientTarget
-from harness.permissions import NotApplicable, expected_answer
-from harness.vocabulary import AuthScheme, CredentialCase
+from formats.npm.clients import RECIPES
 from reference_server import Fault, ServerSettings, running_server
 
 NAME = "@grp/pkg"

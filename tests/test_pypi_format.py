@@ -15,6 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.client_recipe import ClientRecipe, ClientTarget
+from core.credentials import ANONYMOUS, Credential
+from core.vocabulary import AuthScheme, CredentialCase, TokenKind
 from formats import FORMATS, pypi
 from formats.pypi import (
     RULES,
@@ -27,10 +30,7 @@ from formats.pypi import (
     upload,
     wheel_file_name,
 )
-from formats.pypi_clients import RECIPES
-from harness.clients.recipe import ClientRecipe, ClientTarget
-from harness.credentials import ANONYMOUS, Credential
-from harness.vocabulary import AuthScheme, CredentialCase, TokenKind
+from formats.pypi.clients import RECIPES
 
 # PEP 508's name, verbatim (re.IGNORECASE as the PEP says).
 PEP_508_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)

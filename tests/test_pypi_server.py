@@ -21,20 +21,20 @@ import test_reference_server as base
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.client_recipe import ClientTarget
+from core.format_types import Artifact, BytesArtifact, RequestSpec
+from core.permissions import NotApplicable, expected_answer
+from core.vocabulary import AuthScheme, CredentialCase, Operation
+from engine.clients.driver import ClientDriver
+from engine.containers.run import HostRunner
+from engine.drivers.base import Observation
+from engine.drivers.http import HttpDriver
 from formats import pypi
-from formats.base import Artifact, BytesArtifact, RequestSpec
 from formats.pypi import RULES, WheelArtifact, build_sdist, upload
-from formats.pypi_clients import RECIPES
-from harness.clients.driver import ClientDriver
-from harness.clients.recipe import ClientTarget
-from harness.containers.run import HostRunner
-from harness.drivers.base import Observation
-from harness.drivers.http import HttpDriver
-from harness.permissions import NotApplicable, expected_answer
-from harness.vocabulary import AuthScheme, CredentialCase, Operation
+from formats.pypi.clients import RECIPES
 from reference_server import Fault
-from reference_server.pypi_distributions import InvalidDistribution, inspect
-from reference_server.pypi_multipart import MultipartError, MultipartReader, boundary_of
+from reference_server.formats.pypi.distributions import InvalidDistribution, inspect
+from reference_server.formats.pypi.multipart import MultipartError, MultipartReader, boundary_of
 
 start = base.start
 registry = base.registry

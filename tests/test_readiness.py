@@ -9,8 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.config import ConfigError
-from harness.readiness import (
+from core.results import CaseRecord, StepRecord
+from core.vocabulary import CredentialCase, Outcome, TokenKind, Verdict
+from engine.config import ConfigError
+from engine.readiness import (
     CriterionStatus,
     SignOffs,
     StageCriteria,
@@ -19,8 +21,6 @@ from harness.readiness import (
     load_signoffs,
     load_stages,
 )
-from harness.results import CaseRecord, StepRecord
-from harness.vocabulary import CredentialCase, Outcome, TokenKind, Verdict
 
 REPO = Path(__file__).resolve().parent.parent
 

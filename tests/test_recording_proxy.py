@@ -12,8 +12,8 @@ import pytest
 import requests
 from test_reference_server import ADMIN_TOKEN, Registry, running_server
 
-from harness.clients.proxy import RecordingProxy
-from harness.credentials import REDACTOR
+from core.credentials import REDACTOR
+from engine.clients.proxy import RecordingProxy
 from reference_server.settings import ServerSettings
 
 MIB = 1 << 20

@@ -20,11 +20,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from formats import packages_api
-from formats.generic import DOWNLOAD, UPLOAD, GeneratedFile
-from harness.credentials import ANONYMOUS, Credential, auth_headers
-from harness.permissions import NotApplicable, expected_answer, token_kind_of
-from harness.vocabulary import (
+from core import packages_api
+from core.credentials import ANONYMOUS, Credential, auth_headers
+from core.permissions import NotApplicable, expected_answer, token_kind_of
+from core.vocabulary import (
     READ_PACKAGE_REGISTRY,
     WRITE_PACKAGE_REGISTRY,
     AuthScheme,
@@ -32,6 +31,7 @@ from harness.vocabulary import (
     Operation,
     TokenKind,
 )
+from formats.generic import DOWNLOAD, UPLOAD, GeneratedFile
 from reference_server import Fault, ServerSettings, running_server
 from reference_server.auth import new_token
 

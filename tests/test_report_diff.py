@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from engine.readiness import load_stages
 from harness.cli import main
-from harness.readiness import load_stages
 
 SMALL_PUSH = "experiment.small_push"  # the criterion small-push cases are evidence for
 
@@ -37,7 +37,7 @@ def write_run(root: Path, run_id: str, cases: list[dict[str, Any]], verdict: str
                                                   "target_kind": "reference server", "signoff_file": None}))
     for name, endpoints in (loads or {}).items():
         (run_dir / "load" / name).mkdir(parents=True)
-        (run_dir / "load" / name / "load.json").write_text(json.dumps({"schema": "harness.load/1",
+        (run_dir / "load" / name / "load.json").write_text(json.dumps({"schema": "engine.load/1",
                                                                         "endpoints": endpoints}))
     return run_dir
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from harness.readiness import Readiness, SignOffs, StageCriteria, assess, load_signoffs, load_stages
-from harness.results import CaseRecord, Exchange, StepRecord
-from harness.vocabulary import CredentialCase, Outcome, TokenKind, Verdict
+from core.results import CaseRecord, Exchange, StepRecord
+from core.vocabulary import CredentialCase, Outcome, TokenKind, Verdict
+from engine.readiness import Readiness, SignOffs, StageCriteria, assess, load_signoffs, load_stages
 from reports.render import write_reports
 from reports.svg import Bar, Mark, bar_chart, matrix_grid
 

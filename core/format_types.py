@@ -1,0 +1,213 @@
+"""The format interface: rules, endpoints and request builders every format module provides."""
+
+import hashlib
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from core import packages_api
+from core.endpoints import (
+    ALL_KINDS,
+    HEADER_AND_BASIC,
+    RATE_LIMITED_PATH,
+    RATE_LIMITED_PREFIXES,
+    Body,
+    Endpoint,
+    RequestSpec,
+)
+
+
+@dataclass(frozen=True)
+class DuplicatePolicy:
+    """Whether a second upload of the same name/version is accepted by default, and if it can be switched."""
+
+    allowed_by_default: bool
+    switchable: bool  # a group setting "reject duplicates" with an exceptions regex exists
+    refused_status: int = 400  # how a refused duplicate is answered
+    refused_message: str = "Duplicate package is not allowed"
+
+
+@dataclass(frozen=True)
+class FormatRules:
+    """Validation facts, enforced by the reference server and exercised by the harness."""
+
+    name_pattern: re.Pattern[str]
+    version_pattern: re.Pattern[str]
+    file_name_pattern: re.Pattern[str]
+    size_limit: int  # bytes; GitLab's default for the format
+    duplicates: DuplicatePolicy
+    name_rule: str  # the rule as a sentence, for refusal messages
+    version_rule: str
+    file_name_rule: str
+    too_large_status: int = 413  # a file over the size limit, refused before its body is read
+    invalid_status: int = 400  # a file that is not a valid package of the format
+
+    def name_error(self, name: str) -> str | None:
+        return None if self.name_pattern.fullmatch(name) else f"package_name is invalid: {self.name_rule}"
+
+    def version_error(self, version: str) -> str | None:
+        return None if self.version_pattern.fullmatch(version) else f"package_version is invalid: {self.version_rule}"
+
+    def file_name_error(self, file_name: str) -> str | None:
+        if self.file_name_pattern.fullmatch(file_name):
+            return None
+        return f"file_name is invalid: {self.file_name_rule}"
+
+
+@dataclass(frozen=True)
+class Format:
+    """A package format: name, rules, and its endpoints by name."""
+
+    name: str
+    rules: FormatRules
+    endpoints: dict[str, Endpoint]
+
+    def endpoint(self, name: str) -> Endpoint:
+        return self.endpoints[name]
+
+    def custom_endpoints(self) -> list[Endpoint]:
+        return [e for e in self.endpoints.values() if e.custom_reason]
+
+
+def iter_chunks(data: bytes, chunk_size: int = 1 << 16) -> Iterator[bytes]:
+    for start in range(0, len(data), chunk_size):
+        yield data[start : start + chunk_size]
+
+
+# --- artifacts and operations: what the engine (and Locust users) call for any format --------------------
+
+
+@runtime_checkable
+class Artifact(Protocol):
+    """A package file built by a format's artifact builder: a real, valid package of the format.
+
+    `size` is the file's exact size; `chunks()` yields its bytes (an artifact of any size is never held in
+    memory whole when the format allows streaming); `write_to` puts it on disk for a real client to use.
+    """
+
+    file_name: str
+    size: int
+
+    def chunks(self) -> Iterator[bytes]: ...
+
+    def sha256(self) -> str: ...
+
+    def write_to(self, directory: Path) -> Path: ...
+
+
+@dataclass(frozen=True)
+class BytesArtifact:
+    """An artifact held in memory (formats whose files are archives with a manifest inside)."""
+
+    file_name: str
+    data: bytes
+    companions: tuple["BytesArtifact", ...] = ()  # files that travel with it (a Maven jar's pom)
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def chunks(self) -> Iterator[bytes]:
+        return iter_chunks(self.data)
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    def write_to(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        for companion in self.companions:
+            (directory / companion.file_name).write_bytes(companion.data)
+        path = directory / self.file_name
+        path.write_bytes(self.data)
+        return path
+
+
+class FormatOperations(ABC):
+    """A format's operations as requests: defined once, sent by the HTTP driver, checked by the engine, reused by
+    Locust users. Names and versions given here are final (any run prefix is already applied)."""
+
+    format: Format
+    package_type: str  # the Packages API's `package_type`
+
+    @abstractmethod
+    def artifact(self, name: str, version: str, file_hint: str, size: int, seed: int) -> Artifact:
+        """A valid package file of about `size` bytes (exactly, where the format allows) whose content depends
+        on `seed`. `file_hint` is the scenario's file name; formats with fixed file names may ignore it."""
+
+    @abstractmethod
+    def push(self, project_id: int | str, name: str, version: str, artifact: Artifact, *,
+             status: str | None = None, select: str | None = None) -> list[RequestSpec]:
+        """The requests a client sends to publish the artifact, in order (one for most formats)."""
+
+    @abstractmethod
+    def pull(self, project_id: int | str, name: str, version: str, file_name: str) -> RequestSpec:
+        """Download one file of a package, as a client installing it would."""
+
+    def invalid_artifact(self, name: str, version: str) -> Artifact | None:
+        """A file named as the format's package would be, whose content is not a valid package (the format guard
+        must refuse it); None when the format takes any file (`no_format_guard` says why)."""
+        return None
+
+    no_format_guard = "the format takes any file"
+
+    def file_name(self, name: str, version: str, file_hint: str) -> str:
+        """The file a push of this name and version stores (what a pull asks for)."""
+        return self.artifact(name, version, file_hint, 0, 0).file_name
+
+    def package_name(self, name: str) -> str:
+        """How the Packages API names a package the harness calls `name` (Maven: its group path and artifact)."""
+        return name
+
+    def metadata(self, project_id: int | str, name: str) -> RequestSpec | None:
+        """The format's metadata document for a package name (all versions), where the format has one."""
+        return None
+
+    def search(self, project_id: int | str, term: str, page: int = 1) -> RequestSpec:
+        """Packages of this format whose name contains `term` (GitLab's Packages API)."""
+        return packages_api.list_packages(project_id, package_type=self.package_type, package_name=term, page=page)
+
+    def group_pull(self, group_id: int | str, project_id: int | str, name: str, version: str,
+                   file_name: str) -> RequestSpec | None:
+        """Download through the group-level endpoint (GitLab's own aggregation), where the format has one."""
+        return None
+
+    def group_metadata(self, group_id: int | str, name: str) -> RequestSpec | None:
+        """The metadata document through the group-level endpoint, where the format has one."""
+        return None
+
+    def tag(self, project_id: int | str, name: str, tag: str, version: str | None) -> RequestSpec | None:
+        """Point a tag at a version (npm's dist-tags), or remove the tag when `version` is None; None when the
+        format has no tags."""
+        return None
+
+    def tags(self, project_id: int | str, name: str) -> RequestSpec | None:
+        """The package's tags as a JSON object, tag → version; None when the format has no tags."""
+        return None
+
+    def instance_metadata(self, name: str) -> RequestSpec | None:
+        """The metadata document through the instance-level endpoint, where the format has one."""
+        return None
+
+    def versions_push_concurrently(self) -> bool:
+        """True when versions of one package can be published at the same time; False when each publish rewrites a
+        file the package's versions share (Maven's artifact-level maven-metadata.xml and its checksums), so that
+        concurrent publishes race, as concurrent `mvn deploy`s of one artifact do."""
+        return True
+
+    def duplicate_checked_before_body(self) -> bool:
+        """True when the URL names the package and file, so a duplicate is refused before the body is read;
+        False when they travel inside the body (PyPI's multipart form)."""
+        return True
+
+    def size_checked_before_body(self) -> bool:
+        """True when the upload's declared length tells the file's size, so over-limit files are refused before
+        their body is read (Generic, Maven, PyPI); False when the file is wrapped (npm's base64 JSON)."""
+        return True
+
+
+__all__ = ["ALL_KINDS", "HEADER_AND_BASIC", "RATE_LIMITED_PATH", "RATE_LIMITED_PREFIXES", "Artifact", "Body",
+           "BytesArtifact", "DuplicatePolicy", "Endpoint", "Format", "FormatOperations", "FormatRules", "RequestSpec",
+           "iter_chunks"]

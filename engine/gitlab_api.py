@@ -1,0 +1,396 @@
+"""A small GitLab REST client for provisioning: groups, projects, tokens, duplicate settings.
+
+It speaks GitLab's documented endpoints, which the bundled reference server implements too, so one
+provisioning path serves both targets (DESIGN.md, "Provisioning"). Only the simulated CI jobs
+(`start_job`, `finish_job`) are reference-server endpoints.
+
+Every token this client receives is registered with `REDACTOR` before it is returned, and every
+error message is redacted: a `ProvisioningError` never carries a secret.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+from urllib.parse import quote
+
+import requests
+
+from core.credentials import REDACTOR
+
+DEFAULT_TOKEN_LIFETIME = timedelta(days=2)
+"""Expiry of tokens created without an explicit date: short, so a run that crashed before cleanup leaks little."""
+
+BODY_EXCERPT_CHARS = 300
+
+DeployTokenOwner = Literal["projects", "groups"]
+
+_HINTS: dict[int, str] = {
+    400: "the target refused the request's parameters; the body above names the field",
+    401: "the owner token is not valid for this target (wrong, expired or revoked?)",
+    403: "the owner token lacks the api scope or the role to do this (creating users' tokens needs an admin)",
+    404: "the resource does not exist or the owner token cannot see it; check the id and the target URL",
+    409: "a resource with this name or path already exists; a previous run may have left it (`harness cleanup`)",
+    422: "the target refused the values; the body above says which",
+    429: "the target is rate limiting the owner token; wait and retry, or lower the concurrency",
+}
+_SERVER_ERROR_HINT = "the target failed internally; look at its logs"
+_OTHER_HINT = "see the body above"
+
+
+class ProvisioningError(Exception):
+    """A provisioning call failed. The message says what was attempted, what came back and what to check.
+
+    `status` is the HTTP status, or None when no response came (connection refused, timeout, TLS).
+    """
+
+    def __init__(
+        self,
+        what: str,
+        method: str,
+        path: str,
+        *,
+        status: int | None = None,
+        reason: str = "",
+        body: str = "",
+        detail: str = "",
+        hint: str = "",
+    ) -> None:
+        self.what = what
+        self.method = method
+        self.path = path
+        self.status = status
+        self.reason = reason
+        self.body = REDACTOR(body)
+        self.detail = REDACTOR(detail)
+        self.hint = hint
+        super().__init__(self._message())
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable across processes, despite keyword arguments
+        return _rebuild_error, (self.__dict__.copy(),)
+
+    @property
+    def short(self) -> str:
+        """One phrase for lists of leftovers: "403 Forbidden", or the transport error."""
+        if self.status is not None:
+            return f"{self.status} {self.reason}".strip()
+        return self.detail or "no response"
+
+    def _message(self) -> str:
+        answer = f"answered {self.short}" if self.status is not None else f"failed: {self.short}"
+        message = f"could not {self.what}: {self.method} {self.path} {answer}"
+        if self.status is not None and self.detail:
+            message += f" ({self.detail})"
+        if self.body:
+            message += f"; body: {self.body}"
+        if self.hint:
+            message += f". Check: {self.hint}"
+        return message
+
+
+def _rebuild_error(state: dict[str, Any]) -> ProvisioningError:
+    error = ProvisioningError.__new__(ProvisioningError)
+    error.__dict__.update(state)
+    Exception.__init__(error, error._message())
+    return error
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token the target issued. Its repr hides the secret, so it can be logged or shown in a traceback."""
+
+    id: int | str
+    token: str = field(repr=False)
+    username: str | None = None  # deploy tokens only
+    scopes: tuple[str, ...] = ()
+    expires_at: date | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"IssuedToken(id={self.id!r}, token='[REDACTED]', username={self.username!r}, "
+            f"scopes={list(self.scopes)!r}, expires_at={self.expires_at!r})"
+        )
+
+
+def _segment(value: int | str) -> str:
+    """A path segment: ids as they are, full paths ("group/project") URL-encoded as GitLab expects."""
+    return quote(str(value), safe="")
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) > BODY_EXCERPT_CHARS:
+        text = text[:BODY_EXCERPT_CHARS] + "…"
+    return text
+
+
+def _parse_date(value: Any) -> date | None:
+    """GitLab returns "2024-05-01" for access tokens and "2024-05-01T00:00:00.000Z" for deploy tokens."""
+    if not value:
+        return None
+    return date.fromisoformat(str(value)[:10])
+
+
+def default_expiry() -> date:
+    return datetime.now(UTC).date() + DEFAULT_TOKEN_LIFETIME
+
+
+def _camel(snake: str) -> str:
+    first, *rest = snake.split("_")
+    return first + "".join(part.capitalize() for part in rest)
+
+
+class GitLabClient:
+    """Provisioning calls against a GitLab instance (or the reference server), authenticated by an owner token."""
+
+    def __init__(self, base_url: str, token: str, timeout: float = 30) -> None:
+        REDACTOR.add(token)
+        self.base_url = re.sub(r"/api/v4/?$", "", base_url.rstrip("/"))
+        self.timeout = timeout
+        self._session = requests.Session()
+        self._session.headers["PRIVATE-TOKEN"] = token
+        self._session.headers["Accept"] = "application/json"
+
+    def __repr__(self) -> str:
+        return f"GitLabClient({self.base_url!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> GitLabClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- transport ---------------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        json: Mapping[str, Any] | None = None,
+        missing_ok: bool = False,
+    ) -> Any:
+        """Send one request; return the decoded JSON body (None for an empty body or a tolerated 404)."""
+        url = self.base_url + path
+        try:
+            response = self._session.request(method, url, json=json, timeout=self.timeout)
+        except requests.exceptions.SSLError as exc:
+            raise ProvisioningError(what, method, path, detail=f"TLS error: {exc}",
+                                    hint="the target's certificate was not accepted (set REQUESTS_CA_BUNDLE?)"
+                                    ) from None
+        except requests.exceptions.ConnectionError as exc:
+            detail = "connection refused" if "refused" in str(exc).lower() else "connection failed"
+            raise ProvisioningError(what, method, path, detail=f"{detail} ({self.base_url})",
+                                    hint="is the target URL right and reachable?") from None
+        except requests.exceptions.Timeout:
+            raise ProvisioningError(what, method, path, detail=f"no answer within {self.timeout:g} s",
+                                    hint="is the target overloaded, or the URL wrong?") from None
+        except requests.exceptions.RequestException as exc:
+            raise ProvisioningError(what, method, path, detail=f"{type(exc).__name__}: {exc}",
+                                    hint="is the target URL right?") from None
+
+        if response.status_code == 404 and missing_ok:
+            return None
+        if response.status_code >= 400:
+            status = response.status_code
+            hint = _HINTS.get(status, _SERVER_ERROR_HINT if status >= 500 else _OTHER_HINT)
+            raise ProvisioningError(what, method, path, status=status, reason=response.reason or "",
+                                    body=_excerpt(response.text), hint=hint)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise ProvisioningError(
+                what, method, path, status=response.status_code, reason=response.reason or "",
+                detail="the answer is not JSON", body=_excerpt(response.text),
+                hint="is the target URL the root of a GitLab instance (not a login page or a proxy)?",
+            ) from None
+
+    def _issued(self, data: Any, what: str, method: str, path: str) -> IssuedToken:
+        if not isinstance(data, dict) or not data.get("token") or data.get("id") is None:
+            raise ProvisioningError(what, method, path, detail="the answer carries no token",
+                                    body=_excerpt(REDACTOR(str(data))), hint="is the target GitLab-compatible?")
+        REDACTOR.add(data["token"])
+        return IssuedToken(
+            id=data["id"],
+            token=data["token"],
+            username=data.get("username"),
+            scopes=tuple(data.get("scopes") or ()),
+            expires_at=_parse_date(data.get("expires_at")),
+        )
+
+    # -- users -------------------------------------------------------------------------------------
+
+    def current_user(self) -> dict[str, Any]:
+        return self._request("GET", "/api/v4/user", "read the owner token's user")
+
+    # -- groups ------------------------------------------------------------------------------------
+
+    def create_group(
+        self, name: str, path: str, parent_id: int | None = None, visibility: str = "private"
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = {"name": name, "path": path, "visibility": visibility}
+        if parent_id is not None:
+            payload["parent_id"] = parent_id
+        return self._request("POST", "/api/v4/groups", f"create group {path!r}", json=payload)
+
+    def get_group(self, group_id: int | str) -> dict[str, Any]:
+        return self._request("GET", f"/api/v4/groups/{_segment(group_id)}", f"read group {group_id}")
+
+    def delete_group(self, group_id: int | str, missing_ok: bool = True) -> None:
+        self._request("DELETE", f"/api/v4/groups/{_segment(group_id)}", f"delete group {group_id}",
+                      missing_ok=missing_ok)
+
+    # -- projects ----------------------------------------------------------------------------------
+
+    def create_project(
+        self, name: str, namespace_id: int, visibility: str = "private", path: str | None = None
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = {"name": name, "namespace_id": namespace_id, "visibility": visibility}
+        if path is not None:
+            payload["path"] = path
+        return self._request("POST", "/api/v4/projects", f"create project {name!r}", json=payload)
+
+    def get_project(self, project_id: int | str) -> dict[str, Any]:
+        return self._request("GET", f"/api/v4/projects/{_segment(project_id)}", f"read project {project_id}")
+
+    def delete_project(self, project_id: int | str, missing_ok: bool = True) -> None:
+        self._request("DELETE", f"/api/v4/projects/{_segment(project_id)}", f"delete project {project_id}",
+                      missing_ok=missing_ok)
+
+    def delete_package(self, project_id: int | str, package_id: int | str, missing_ok: bool = True) -> None:
+        path = f"/api/v4/projects/{_segment(project_id)}/packages/{_segment(package_id)}"
+        self._request("DELETE", path, f"delete package {package_id} of project {project_id}", missing_ok=missing_ok)
+
+    # -- tokens ------------------------------------------------------------------------------------
+
+    def create_personal_access_token(
+        self, user_id: int, name: str, scopes: Iterable[str], expires_at: date | None = None
+    ) -> IssuedToken:
+        """A personal access token for `user_id` (needs an admin owner token). No date: today + 2 days."""
+        path = f"/api/v4/users/{_segment(user_id)}/personal_access_tokens"
+        payload = {"name": name, "scopes": list(scopes), "expires_at": (expires_at or default_expiry()).isoformat()}
+        what = f"create personal access token {name!r} for user {user_id}"
+        return self._issued(self._request("POST", path, what, json=payload), what, "POST", path)
+
+    def revoke_personal_access_token(self, token_id: int | str, missing_ok: bool = True) -> None:
+        self._request("DELETE", f"/api/v4/personal_access_tokens/{_segment(token_id)}",
+                      f"revoke personal access token {token_id}", missing_ok=missing_ok)
+
+    def create_project_access_token(
+        self,
+        project_id: int | str,
+        name: str,
+        scopes: Iterable[str],
+        access_level: int = 40,
+        expires_at: date | None = None,
+    ) -> IssuedToken:
+        """A project access token (its bot user gets `access_level`, 40 = Maintainer). No date: today + 2 days."""
+        path = f"/api/v4/projects/{_segment(project_id)}/access_tokens"
+        payload = {
+            "name": name,
+            "scopes": list(scopes),
+            "access_level": access_level,
+            "expires_at": (expires_at or default_expiry()).isoformat(),
+        }
+        what = f"create project access token {name!r} in project {project_id}"
+        return self._issued(self._request("POST", path, what, json=payload), what, "POST", path)
+
+    def revoke_project_access_token(
+        self, project_id: int | str, token_id: int | str, missing_ok: bool = True
+    ) -> None:
+        self._request("DELETE", f"/api/v4/projects/{_segment(project_id)}/access_tokens/{_segment(token_id)}",
+                      f"revoke project access token {token_id} of project {project_id}", missing_ok=missing_ok)
+
+    def create_deploy_token(
+        self,
+        owner: DeployTokenOwner,
+        owner_id: int | str,
+        name: str,
+        scopes: Iterable[str],
+        expires_at: date | None = None,
+        username: str | None = None,
+    ) -> IssuedToken:
+        """A project or group deploy token. No date: today + 2 days. The answer's `username` goes with Basic auth."""
+        if owner not in ("projects", "groups"):
+            raise ValueError(f"deploy tokens belong to 'projects' or 'groups', not {owner!r}")
+        path = f"/api/v4/{owner}/{_segment(owner_id)}/deploy_tokens"
+        payload: dict[str, Any] = {
+            "name": name,
+            "scopes": list(scopes),
+            "expires_at": (expires_at or default_expiry()).isoformat(),
+        }
+        if username is not None:
+            payload["username"] = username
+        what = f"create deploy token {name!r} in {owner[:-1]} {owner_id}"
+        return self._issued(self._request("POST", path, what, json=payload), what, "POST", path)
+
+    def revoke_deploy_token(
+        self, owner: DeployTokenOwner, owner_id: int | str, token_id: int | str, missing_ok: bool = True
+    ) -> None:
+        if owner not in ("projects", "groups"):
+            raise ValueError(f"deploy tokens belong to 'projects' or 'groups', not {owner!r}")
+        self._request("DELETE", f"/api/v4/{owner}/{_segment(owner_id)}/deploy_tokens/{_segment(token_id)}",
+                      f"revoke deploy token {token_id} of {owner[:-1]} {owner_id}", missing_ok=missing_ok)
+
+    # -- package settings (GraphQL) ----------------------------------------------------------------
+
+    def set_duplicate_settings(
+        self, namespace_path: str, package_type: str, allowed: bool, exception_regex: str = ""
+    ) -> dict[str, Any]:
+        """Allow or reject duplicate `package_type` packages in a namespace; returns the resulting settings.
+
+        `package_type` is GitLab's snake_case name ("generic", "maven", "npm", "pypi", "terraform_module"…):
+        it becomes the `<type>DuplicatesAllowed` / `<type>DuplicateExceptionRegex` input fields.
+        """
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", package_type):
+            raise ValueError(f"package type {package_type!r} is not a GitLab package type name")
+        prefix = _camel(package_type)
+        allowed_field, regex_field = f"{prefix}DuplicatesAllowed", f"{prefix}DuplicateExceptionRegex"
+        query = (
+            "mutation($input: UpdateNamespacePackageSettingsInput!) {"
+            " updateNamespacePackageSettings(input: $input) {"
+            f" packageSettings {{ {allowed_field} {regex_field} }} errors }} }}"
+        )
+        variables = {"input": {"namespacePath": namespace_path, allowed_field: allowed, regex_field: exception_regex}}
+        what = f"set {package_type} duplicate settings of {namespace_path!r}"
+        path = "/api/graphql"
+        data = self._request("POST", path, what, json={"query": query, "variables": variables})
+
+        def refused(detail: str) -> ProvisioningError:
+            return ProvisioningError(what, "POST", path, detail=detail, body=_excerpt(str(data)),
+                                     hint=f"the namespace path exists, the owner token can administer it, "
+                                          f"and the target knows {allowed_field}")
+
+        if not isinstance(data, dict):
+            raise refused("the answer is not a GraphQL response")
+        if data.get("errors"):
+            messages = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in data["errors"])
+            raise refused(f"GraphQL errors: {messages}")
+        result = (data.get("data") or {}).get("updateNamespacePackageSettings")
+        if not isinstance(result, dict):
+            raise refused("the answer has no updateNamespacePackageSettings result")
+        if result.get("errors"):
+            raise refused(f"mutation errors: {'; '.join(map(str, result['errors']))}")
+        return result.get("packageSettings") or {}
+
+    # -- simulated CI jobs (reference server only) -------------------------------------------------
+
+    def start_job(self, project_id: int | str) -> IssuedToken:
+        """Start a simulated CI job in a project (reference server only); its token is a CI job token."""
+        path = f"/-/reference/projects/{_segment(project_id)}/jobs"
+        what = f"start a simulated CI job in project {project_id}"
+        return self._issued(self._request("POST", path, what), what, "POST", path)
+
+    def finish_job(self, job_id: int | str, missing_ok: bool = True) -> None:
+        """Finish a simulated job: its job token stops working, as GitLab's does when a job ends."""
+        self._request("POST", f"/-/reference/jobs/{_segment(job_id)}/finish", f"finish simulated CI job {job_id}",
+                      missing_ok=missing_ok)

@@ -1,0 +1,249 @@
+"""Provisioning: the groups, projects and tokens a run needs, made through GitLab's REST API.
+
+Run level (once, in the controlling process): a run group, a second project whose token plays
+`other_project_token`, a group deploy token, and the personal access tokens (valid, revoked, expired).
+Case level (in whichever worker runs the case): a subgroup and a project of its own, so cases never
+collide, plus the project-scoped token the case presents. Everything created is written to the ledger
+before it is used, so `harness cleanup RUN_ID` can remove it after a crash.
+
+With `--project` (an existing project on a real instance) nothing is created: the tokens come from the
+token file and package names carry a run-scoped prefix instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.credentials import REDACTOR, Credential
+from core.permissions import PROVISIONED_SCOPES, token_kind_of
+from core.vocabulary import CredentialCase, TokenKind
+from engine.config import read_yaml_mapping
+from engine.gitlab_api import GitLabClient, ProvisioningError
+from engine.ledger import Ledger
+
+TOKEN_FILE_KEYS = {"owner", "parent_group", *(c.value for c in CredentialCase if c is not CredentialCase.ANONYMOUS)}
+
+
+class TokenFileError(Exception):
+    """The token file is missing, unreadable or has unknown keys (exit code 2)."""
+
+
+@dataclass
+class CredentialSlot:
+    """A credential as it travels to workers: the secret, or why there is none."""
+
+    token: str | None = None
+    username: str = "harness"
+    unavailable: str | None = None  # the reason this credential case cannot run on this target
+
+
+@dataclass
+class RunContext:
+    """Everything a worker needs to run cases; built once by the controlling process."""
+
+    run_id: str
+    run_dir: str
+    target_url: str
+    reference: bool  # the bundled reference server (can mint job tokens, accepts expired tokens)
+    owner_token: str
+    given_project: str | None  # --project: cases share it
+    root_group_id: int | None
+    root_group_path: str | None
+    slots: dict[str, CredentialSlot] = field(default_factory=dict)
+    size_limits: dict[str, int] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    clients: dict[str, dict[str, Any]] = field(default_factory=dict)  # client name → where and how it runs
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunContext:
+        data = dict(data)
+        data["slots"] = {k: CredentialSlot(**v) for k, v in data["slots"].items()}
+        ctx = cls(**data)
+        ctx.register_secrets()
+        return ctx
+
+    def register_secrets(self) -> None:
+        REDACTOR.add(self.owner_token)
+        for slot in self.slots.values():
+            REDACTOR.add(slot.token)
+
+    @property
+    def owner(self) -> Credential:
+        return Credential(CredentialCase.PERSONAL_ACCESS_TOKEN, TokenKind.PERSONAL_ACCESS_TOKEN, self.owner_token)
+
+    def client(self) -> GitLabClient:
+        return GitLabClient(self.target_url, self.owner_token)
+
+    def ledger(self) -> Ledger:
+        return Ledger(Path(self.run_dir) / "ledger.jsonl")
+
+
+def read_token_file(path: str | None) -> dict[str, Any]:
+    """Tokens for a real target (docs/token-file.md). Values are strings, or {username, token} for deploy tokens."""
+    data: dict[str, Any] = {}
+    if path:
+        data = read_yaml_mapping(path, "token file", TokenFileError, "owner: glpat-…")
+        unknown = sorted(set(data) - TOKEN_FILE_KEYS)
+        if unknown:
+            raise TokenFileError(f"token file {path}: unknown keys {', '.join(unknown)}; known: "
+                                 + ", ".join(sorted(TOKEN_FILE_KEYS)))
+    if os.environ.get("HARNESS_OWNER_TOKEN"):
+        data.setdefault("owner", os.environ["HARNESS_OWNER_TOKEN"])
+    if os.environ.get("CI_JOB_TOKEN"):
+        data.setdefault(CredentialCase.JOB_TOKEN.value, os.environ["CI_JOB_TOKEN"])
+    for value in data.values():
+        REDACTOR.add(value.get("token") if isinstance(value, dict) else str(value))
+    return data
+
+
+def _slot_from_file(value: Any) -> CredentialSlot:
+    if isinstance(value, dict):
+        return CredentialSlot(token=str(value.get("token")), username=str(value.get("username", "harness")))
+    return CredentialSlot(token=str(value))
+
+
+def _slug(text: str, limit: int = 40) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:limit] or "x"
+
+
+def provision_run(run_id: str, run_dir: Path, target_url: str, owner_token: str, *, reference: bool,
+                  given_project: str | None, token_file: dict[str, Any], settings: dict[str, Any],
+                  size_limits: dict[str, int]) -> RunContext:
+    """Create the run-level resources (or take them from the token file) and return the context."""
+    REDACTOR.add(owner_token)
+    client = GitLabClient(target_url, owner_token)
+    ledger = Ledger(run_dir / "ledger.jsonl")
+    ctx = RunContext(run_id=run_id, run_dir=str(run_dir), target_url=target_url, reference=reference,
+                     owner_token=owner_token, given_project=given_project, root_group_id=None,
+                     root_group_path=None, size_limits=size_limits, settings=settings)
+    for case in CredentialCase:
+        if case is not CredentialCase.ANONYMOUS and case.value in token_file:
+            ctx.slots[case.value] = _slot_from_file(token_file[case.value])
+
+    if given_project:
+        for case in CredentialCase:
+            if case is not CredentialCase.ANONYMOUS and case.value not in ctx.slots:
+                ctx.slots[case.value] = CredentialSlot(unavailable=f"the token file gives no {case.value}")
+        ctx.register_secrets()
+        return ctx
+
+    user = client.current_user()
+    parent_id = None
+    if token_file.get("parent_group"):
+        parent_id = client.get_group(str(token_file["parent_group"]))["id"]
+    group = client.create_group(f"harness {run_id}", f"harness-{_slug(run_id)}", parent_id=parent_id)
+    ledger.record("group", group["id"], name=group["full_path"])
+    ctx.root_group_id, ctx.root_group_path = group["id"], group["full_path"]
+
+    def pat(name: str, expires_at: dt.date | None) -> Any:
+        token = client.create_personal_access_token(user["id"], f"harness-{run_id}-{name}", ["api"], expires_at)
+        ledger.record("personal_access_token", token.id, name=name)
+        return token
+
+    kinds = set(settings.get("token_kinds") or [c.value for c in CredentialCase])
+    tomorrow = dt.date.today() + dt.timedelta(days=2)
+    if "personal_access_token" in kinds and "personal_access_token" not in ctx.slots:
+        ctx.slots["personal_access_token"] = CredentialSlot(token=pat("pat", tomorrow).token)
+    if "revoked_token" in kinds and "revoked_token" not in ctx.slots:
+        revoked = pat("revoked", tomorrow)
+        client.revoke_personal_access_token(revoked.id)
+        ctx.slots["revoked_token"] = CredentialSlot(token=revoked.token)
+    if "expired_token" in kinds and "expired_token" not in ctx.slots:
+        try:
+            ctx.slots["expired_token"] = CredentialSlot(token=pat("expired", dt.date.today() - dt.timedelta(days=1))
+                                                        .token)
+        except ProvisioningError as exc:
+            ctx.slots["expired_token"] = CredentialSlot(
+                unavailable=f"the target refuses to create an expired token ({exc.status}); "
+                            "give one as expired_token in the token file")
+    if "group_deploy_token" in kinds and "group_deploy_token" not in ctx.slots:
+        token = client.create_deploy_token("groups", group["id"], f"harness-{run_id}-group",
+                                           list(PROVISIONED_SCOPES[CredentialCase.GROUP_DEPLOY_TOKEN]))
+        ledger.record("deploy_token", token.id, owner_kind="groups", owner_id=group["id"], name="group")
+        ctx.slots["group_deploy_token"] = CredentialSlot(token=token.token, username=token.username or "harness")
+    if "other_project_token" in kinds and "other_project_token" not in ctx.slots:
+        other = client.create_project("other project", group["id"], path="other-project")
+        ledger.record("project", other["id"], name=other["path_with_namespace"])
+        token = client.create_project_access_token(other["id"], "harness-other", ["api"], expires_at=tomorrow)
+        ledger.record("project_access_token", token.id, owner_kind="projects", owner_id=other["id"], name="other")
+        ctx.slots["other_project_token"] = CredentialSlot(token=token.token)
+    if "job_token" not in ctx.slots and not reference:
+        ctx.slots["job_token"] = CredentialSlot(
+            unavailable="CI job tokens are only issued by a running CI job: run inside a job with --project "
+                        "set to that job's project (CI_JOB_TOKEN is then used)")
+    ctx.register_secrets()
+    return ctx
+
+
+@dataclass
+class CaseEnv:
+    """Where one case runs and what it presents."""
+
+    project_id: str
+    group_path: str | None  # the group whose package settings apply to the project
+    subject: Credential | None  # None when the case cannot run; `not_run` says why
+    not_run: str | None
+    name_prefix: str  # prepended to every package name of the case
+    finish: list[tuple[str, Any]] = field(default_factory=list)  # clean-up actions after the case
+    group_id: int | None = None  # the case's own group, removed (with its packages) when the case ends
+
+
+def provision_case(ctx: RunContext, case_key: str, credential: CredentialCase, index: int) -> CaseEnv:
+    """Make the case's own group and project (or take the given project) and its subject credential."""
+    client = ctx.client()
+    if ctx.given_project:
+        env = CaseEnv(ctx.given_project, None, None, None, name_prefix=f"h{_slug(ctx.run_id, 12)}-{index}-")
+    else:
+        ledger = ctx.ledger()
+        slug = _slug(case_key)
+        group = client.create_group(case_key[:200], f"c{index}-{slug}", parent_id=ctx.root_group_id)
+        ledger.record("group", group["id"], name=group["full_path"])
+        project = client.create_project(slug, group["id"], path=slug)
+        ledger.record("project", project["id"], name=project["path_with_namespace"])
+        env = CaseEnv(str(project["id"]), group["full_path"], None, None, name_prefix="", group_id=group["id"])
+    env.subject, env.not_run = subject_credential(ctx, client, env, credential, case_key)
+    return env
+
+
+def subject_credential(ctx: RunContext, client: GitLabClient, env: CaseEnv, credential: CredentialCase,
+             case_key: str) -> tuple[Credential | None, str | None]:
+    kind = token_kind_of(credential)
+    if credential is CredentialCase.ANONYMOUS:
+        return Credential(credential, None, None), None
+    assert kind is not None
+    slot = ctx.slots.get(credential.value)
+    if slot and slot.token:
+        return Credential(credential, kind, slot.token, slot.username), None
+    if slot and slot.unavailable and credential is not CredentialCase.JOB_TOKEN:
+        return None, slot.unavailable
+    if ctx.given_project:
+        return None, (slot.unavailable if slot else f"the token file gives no {credential.value}")
+    ledger = ctx.ledger()
+    name = f"harness-{_slug(case_key, 60)}"
+    project_id = int(env.project_id)
+    scopes = list(PROVISIONED_SCOPES.get(credential, ()))
+    if credential is CredentialCase.PROJECT_ACCESS_TOKEN:
+        token = client.create_project_access_token(project_id, name, scopes,
+                                                   expires_at=dt.date.today() + dt.timedelta(days=2))
+        ledger.record("project_access_token", token.id, owner_kind="projects", owner_id=project_id, name=name)
+        return Credential(credential, kind, token.token), None
+    if credential in (CredentialCase.PROJECT_DEPLOY_TOKEN, CredentialCase.READ_ONLY_DEPLOY_TOKEN):
+        token = client.create_deploy_token("projects", project_id, name, scopes)
+        ledger.record("deploy_token", token.id, owner_kind="projects", owner_id=project_id, name=name)
+        return Credential(credential, kind, token.token, token.username or "harness"), None
+    if credential is CredentialCase.JOB_TOKEN:
+        if not ctx.reference:
+            return None, slot.unavailable if slot and slot.unavailable else "no CI job token for this target"
+        job = client.start_job(project_id)
+        ledger.record("job", job.id, owner_kind="projects", owner_id=project_id, name=name)
+        env.finish.append(("finish_job", job.id))
+        return Credential(credential, kind, job.token), None
+    return None, f"the run was not given a {credential.value}"

@@ -1,0 +1,327 @@
+"""GitLab's npm API (formats/npm.py): publish, packument, tarball and dist-tags at the project level; packument and
+dist-tags at the instance level, where the project is found by the package's scope.
+
+A publish is refused before its body is read when the credential, the name or the declared length is wrong;
+everything else (version, duplicate, size, the tarball itself) is in the JSON body, so it is read first (in
+memory: a JSON body of a few hundred MiB is acceptable) and parsed, decoded and checked on a worker thread.
+"""
+
+import json
+import sqlite3
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import anyio
+import anyio.to_thread
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from core.faults import Fault
+from core.format_types import Endpoint
+from core.vocabulary import Operation, Permission
+from formats.npm import (
+    DIST_TAG_ADD,
+    DIST_TAG_REMOVE,
+    DIST_TAGS,
+    INSTANCE_DIST_TAG_ADD,
+    INSTANCE_DIST_TAG_REMOVE,
+    INSTANCE_DIST_TAGS,
+    INSTANCE_PACKUMENT,
+    PACKUMENT,
+    PUBLISH,
+    RULES,
+    TAG_PATTERN,
+    TAG_RULE,
+    TARBALL,
+    tarball_file_name,
+)
+from reference_server.access import Authorized
+from reference_server.db import Database, Row, installable
+from reference_server.duplicates import duplicates_refused
+from reference_server.errors import ApiError, bad_request, not_found, refused
+from reference_server.formats.npm.lookup import (
+    FORMAT,
+    at_instance_level,
+    at_project_level,
+    dist_tags,
+    package_name,
+    packument,
+    path_param,
+)
+from reference_server.formats.npm.publish import (
+    Publication,
+    check_dist,
+    check_tarball,
+    decode_attachment,
+    publication,
+    stored_manifest,
+)
+from reference_server.metadata_cache import Check, Subject, metadata_response
+from reference_server.metrics import Metrics
+from reference_server.settings import ServerSettings
+from reference_server.storage import FileStore, ReceivedFile
+from reference_server.transfers import flipped, new_package_status, over_limit
+
+JSON_ALLOWANCE = 32 << 20  # bytes of JSON around the base64 tarball a publish body may carry
+RACE_WINDOW = 0.25  # seconds between "is there a package?" and "create it" under the duplicate_race fault
+TAG_BODY_LIMIT = 1024
+
+Locate = Callable[[Request, Endpoint, Permission], Authorized]
+
+
+# --- publish ----------------------------------------------------------------------------------------------------
+
+
+def body_limit(limit: int | None) -> int | None:
+    """The largest body that can hold a tarball within `limit`: base64 (4/3) plus the JSON around it."""
+    return None if limit is None else limit * 4 // 3 + 4 + JSON_ALLOWANCE
+
+
+def body_too_large(size: int | None, cap: int, limit: int) -> ApiError:
+    size_text = f"the request body ({size} bytes)" if size is not None else "the request body"
+    return refused(413, f"{size_text} is over {cap} bytes, more than any npm publish document with a package "
+                        f"within the npm limit of {limit} bytes can be")
+
+
+def too_large(size: int, limit: int) -> ApiError:
+    """GitLab: 400 'File is too large.' (the plan limit npm_max_file_size)."""
+    return refused(RULES.too_large_status, f"File is too large. The package is {size} bytes, over the npm limit "
+                                           f"of {limit} bytes")
+
+
+def duplicate(name: str, version: str) -> ApiError:
+    return refused(RULES.duplicates.refused_status,
+                   f"{RULES.duplicates.refused_message} npm allows one publish of {name}@{version} per project")
+
+
+async def read_body(request: Request, limit: int | None) -> bytearray:
+    """The publish body, refused with 413 (by its declared length when it has one) once it cannot fit."""
+    cap = body_limit(limit)
+    declared = request.headers.get("content-length")
+    size = int(declared) if declared and declared.isdigit() else None
+    if cap is not None and limit is not None and size is not None and size > cap:
+        raise body_too_large(size, cap, limit)
+    body = bytearray()
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if cap is not None and limit is not None and len(body) > cap:
+                raise body_too_large(None, cap, limit)
+    except ClientDisconnect:
+        raise bad_request("the client disconnected before the body was complete") from None
+    return body
+
+
+def parse_document(body: bytearray) -> Any:
+    """The JSON document; the body's bytes are released once decoded, so at most two copies live at once."""
+    try:
+        text = body.decode("utf-8")
+        body.clear()
+        return json.loads(text)
+    except ValueError:  # UnicodeDecodeError included
+        raise bad_request("the body is not JSON: npm publishes a JSON document with versions, dist-tags and "
+                          "_attachments") from None
+
+
+def refuse_duplicate(request: Request, project: Row, name: str, version: str) -> None:
+    settings: ServerSettings = request.app.state.settings
+    db: Database = request.app.state.db
+    if settings.has(Fault.IGNORE_REJECT_DUPLICATES) or not duplicates_refused(db, project, FORMAT, name, version):
+        return
+    package = db.find_package(project["id"], FORMAT, name, version)
+    if package is not None and db.has_file_named(package["id"], tarball_file_name(name, version)):
+        raise duplicate(name, version)
+
+
+async def save(request: Request, project: Row, wanted: Publication, received: ReceivedFile,
+               integrity: str) -> Row:
+    """The package, its tarball, its package.json and its dist-tags, in one transaction."""
+    settings: ServerSettings = request.app.state.settings
+    db: Database = request.app.state.db
+    store: FileStore = request.app.state.store
+    name, version = wanted.name, wanted.version
+    status = new_package_status(request)
+    if settings.has(Fault.DUPLICATE_RACE) and db.find_package(project["id"], FORMAT, name, version) is None:
+        await anyio.sleep(RACE_WINDOW)
+        db.insert_package(project["id"], FORMAT, name, version, status)  # may raise IntegrityError
+    with db.transaction():
+        package = db.get_or_create_package(project["id"], FORMAT, name, version, status)
+        refuse_duplicate(request, project, name, version)  # lost a race with an identical publish
+        file_name = tarball_file_name(name, version)
+        row = db.add_package_file(package["id"], file_name, received.size, received.md5, received.sha1,
+                                  received.sha256)
+        db.set_package_metadata(package["id"], stored_manifest(wanted, received, integrity))
+        for tag in wanted.tags:
+            db.set_tag(project["id"], FORMAT, name, tag, package["id"])
+        store.place(received, store.file_path(project["id"], package["id"], row["id"], file_name))
+    return package
+
+
+async def publish(request: Request) -> Response:
+    settings: ServerSettings = request.app.state.settings
+    store: FileStore = request.app.state.store
+    limit = None if settings.has(Fault.NO_SIZE_LIMIT) else settings.size_limit(FORMAT)
+    body = await read_body(request, limit) if settings.has(Fault.READ_BODY_BEFORE_AUTH) else None
+    granted = at_project_level(request, PUBLISH, Permission.CREATE_PACKAGE)
+    project = granted.project
+    if request.headers.get("npm-command") == "deprecate":
+        raise bad_request("npm deprecate is not supported by the reference server (GitLab supports it)")
+    name = package_name(request)
+    if not settings.has(Fault.LOOSE_NAME_RULE) and (error := RULES.name_error(name)):
+        raise bad_request(error)
+    if body is None:
+        body = await read_body(request, limit)
+    document = await anyio.to_thread.run_sync(parse_document, body)
+    del body
+    wanted = publication(document, name)
+    refuse_duplicate(request, project, name, wanted.version)
+    if limit is not None and over_limit(request, wanted.size, limit):
+        raise too_large(wanted.size, limit)
+    received, integrity = await anyio.to_thread.run_sync(decode_attachment, wanted.data, store.tmp)
+    try:
+        if not settings.has(Fault.NO_FORMAT_GUARD):
+            await anyio.to_thread.run_sync(check_tarball, received.path, wanted)
+        check_dist(wanted, received, integrity)
+        try:
+            package = await save(request, project, wanted, received, integrity)
+        except sqlite3.IntegrityError:
+            return JSONResponse({"message": "500 Internal Server Error"}, status_code=500)
+    finally:
+        store.discard(received)  # a no-op once the file was moved into place
+    metrics: Metrics = request.app.state.metrics
+    metrics.count(FORMAT, Operation.PUSH.value, granted.principal)
+    return JSONResponse({"id": package["id"], "project_id": project["id"], "name": name, "version": wanted.version,
+                         "package_type": FORMAT, "status": package["status"],
+                         "created_at": package["created_at"]}, status_code=PUBLISH.success_status)
+
+
+# --- packument and tarball --------------------------------------------------------------------------------------
+
+
+async def read_packument(request: Request, endpoint: Endpoint, locate: Locate) -> Response:
+    granted = locate(request, endpoint, Permission.READ_PACKAGE)
+    name = package_name(request)
+    base_url = str(request.base_url).rstrip("/")
+
+    def build(check: Check | None) -> Response:
+        document = packument(request.app.state.db, base_url, granted.project, name, check)
+        if document is None:
+            raise not_found("Packages")
+        return JSONResponse(document)
+
+    return await metadata_response(request, (FORMAT, endpoint.name, name, base_url), [granted.project],
+                                   Subject(FORMAT, lambda stored: stored == name), build)
+
+
+def version_in(name: str, file_name: str) -> str | None:
+    """`1.0.0` from `<name>-1.0.0.tgz`, or None when the file name is not one of this package's."""
+    prefix, suffix = f"{name}-", ".tgz"
+    if not (file_name.startswith(prefix) and file_name.endswith(suffix)):
+        return None
+    return file_name[len(prefix):-len(suffix)] or None
+
+
+async def download(request: Request) -> Response:
+    settings: ServerSettings = request.app.state.settings
+    db: Database = request.app.state.db
+    store: FileStore = request.app.state.store
+    granted = at_project_level(request, TARBALL, Permission.READ_PACKAGE)
+    project = granted.project
+    name, file_name = package_name(request), path_param(request, "file_name")
+    version = version_in(name, file_name)
+    package = db.find_package(project["id"], FORMAT, name, version) if version else None
+    if package is not None and not installable(package):
+        package = None  # still processing (the processing_stuck fault)
+    row = None
+    if package is not None:
+        row = db.file_named(package["id"], file_name, newest=not settings.has(Fault.OLDEST_FILE_WINS))
+    if package is None or row is None:
+        raise not_found("Package")
+    path = store.file_path(project["id"], package["id"], row["id"], row["file_name"])
+    if request.method == "GET":
+        metrics: Metrics = request.app.state.metrics
+        metrics.count(FORMAT, Operation.PULL.value, granted.principal)
+    headers = {"X-Checksum-SHA256": row["file_sha256"]}
+    if settings.has(Fault.CORRUPT_DOWNLOAD) and row["size"] > 0:
+        return StreamingResponse(flipped(path), media_type="application/octet-stream",
+                                 headers={**headers, "Content-Length": str(row["size"])})
+    return FileResponse(path, media_type="application/octet-stream", headers=headers)
+
+
+# --- dist-tags --------------------------------------------------------------------------------------------------
+
+
+async def list_dist_tags(request: Request, endpoint: Endpoint, locate: Locate) -> Response:
+    granted = locate(request, endpoint, Permission.READ_PACKAGE)
+    db: Database = request.app.state.db
+    name = package_name(request)
+    versions = [p["version"] for p in db.packages_named(granted.project["id"], FORMAT, name)]
+    if not versions:
+        raise not_found("Package")
+    return JSONResponse(dist_tags(db, granted.project, name, versions))
+
+
+def tag_of(request: Request) -> str:
+    tag = path_param(request, "tag")
+    if not TAG_PATTERN.fullmatch(tag):
+        raise bad_request(f"tag {tag!r} is invalid: {TAG_RULE}")
+    return tag
+
+
+def tagged_version(body: bytes) -> str:
+    """`npm dist-tag add` sends the version as a JSON string; a bare version is read too."""
+    text = body.decode("utf-8", errors="replace").strip()
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = text
+    if not isinstance(value, str) or not value:
+        raise bad_request("Version is missing: the body must be the version to tag, as a JSON string")
+    if error := RULES.version_error(value):
+        raise bad_request(error)
+    return value
+
+
+async def add_dist_tag(request: Request, endpoint: Endpoint, locate: Locate) -> Response:
+    granted = locate(request, endpoint, Permission.CREATE_PACKAGE)
+    db: Database = request.app.state.db
+    name, tag = package_name(request), tag_of(request)
+    body = await request.body()
+    if len(body) > TAG_BODY_LIMIT:
+        raise bad_request(f"the body must be the version to tag (at most {TAG_BODY_LIMIT} bytes)")
+    version = tagged_version(body)
+    package = db.find_package(granted.project["id"], FORMAT, name, version)
+    if package is None:
+        raise not_found("Package")
+    db.set_tag(granted.project["id"], FORMAT, name, tag, package["id"])
+    return Response(status_code=endpoint.success_status)
+
+
+async def remove_dist_tag(request: Request, endpoint: Endpoint, locate: Locate) -> Response:
+    granted = locate(request, endpoint, Permission.DESTROY_PACKAGE)
+    db: Database = request.app.state.db
+    if not db.delete_tag(granted.project["id"], FORMAT, package_name(request), tag_of(request)):
+        raise not_found("Package tag")
+    return Response(status_code=endpoint.success_status)
+
+
+def _route(endpoint: Endpoint, handler: Callable[..., Any], locate: Locate | None = None) -> Route:
+    bound = handler if locate is None else partial(handler, endpoint=endpoint, locate=locate)
+    return Route(endpoint.path, bound, methods=[endpoint.method])
+
+
+# Order matters: the `-/package/…` and `…/-/…` routes come before the packument's catch-all name.
+ROUTES = [
+    _route(DIST_TAGS, list_dist_tags, at_project_level),
+    _route(DIST_TAG_ADD, add_dist_tag, at_project_level),
+    _route(DIST_TAG_REMOVE, remove_dist_tag, at_project_level),
+    _route(TARBALL, download),
+    _route(PUBLISH, publish),
+    _route(PACKUMENT, read_packument, at_project_level),
+    _route(INSTANCE_DIST_TAGS, list_dist_tags, at_instance_level),
+    _route(INSTANCE_DIST_TAG_ADD, add_dist_tag, at_instance_level),
+    _route(INSTANCE_DIST_TAG_REMOVE, remove_dist_tag, at_instance_level),
+    _route(INSTANCE_PACKUMENT, read_packument, at_instance_level),
+]
