@@ -17,6 +17,8 @@ from helpers_run import QUICK, harness_run
 
 from engine.containers.engine import EngineUnavailable, connect
 
+pytestmark = pytest.mark.containers
+
 
 def _engine() -> bool:
     try:

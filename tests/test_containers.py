@@ -25,6 +25,8 @@ from engine.containers.build import ImageInfo, _cache_file, ensure_image, list_i
 from engine.containers.images import IMAGE_RECIPES, HostCAs, ImageBuildError, Variant
 from engine.containers.run import KILLED, ContainerRunner, HostRunner, write_files
 
+pytestmark = pytest.mark.containers
+
 NO_CAS = HostCAs(bundle=None, local={})
 
 

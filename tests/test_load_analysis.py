@@ -12,6 +12,8 @@ from engine.load import analysis
 from engine.load.analysis import GrowthPoint, Sample
 from engine.scenario import LoadSpec, parse_duration
 
+pytestmark = pytest.mark.load
+
 
 @given(st.lists(st.integers(min_value=0, max_value=5000), min_size=1, max_size=300),
        st.sampled_from([0.5, 0.9, 0.95, 0.99, 1.0]))

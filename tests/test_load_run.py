@@ -21,6 +21,8 @@ import pytest
 from tests.helpers_run import ROOT, clean_env
 from tests.test_cli_run import _leaks_in
 
+pytestmark = pytest.mark.load
+
 SMALL = ["--versions", "30", "--packages", "5", "--growth-sizes", "10,20,30", "--users", "5", "--warmup", "1s",
          "--duration", "4s"]
 
