@@ -15,11 +15,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
-from urllib.parse import quote
 
 import requests
 
+from core import provisioning_api as api
 from core.credentials import REDACTOR
+from core.packages_api import DELETE_PACKAGE
 
 DEFAULT_TOKEN_LIFETIME = timedelta(days=2)
 """Expiry of tokens created without an explicit date: short, so a run that crashed before cleanup leaks little."""
@@ -27,6 +28,8 @@ DEFAULT_TOKEN_LIFETIME = timedelta(days=2)
 BODY_EXCERPT_CHARS = 300
 
 DeployTokenOwner = Literal["projects", "groups"]
+_CREATE_DEPLOY_TOKEN = {"projects": api.CREATE_PROJECT_DEPLOY_TOKEN, "groups": api.CREATE_GROUP_DEPLOY_TOKEN}
+_REVOKE_DEPLOY_TOKEN = {"projects": api.REVOKE_PROJECT_DEPLOY_TOKEN, "groups": api.REVOKE_GROUP_DEPLOY_TOKEN}
 
 _HINTS: dict[int, str] = {
     400: "the target refused the request's parameters; the body above names the field",
@@ -115,11 +118,6 @@ class IssuedToken:
         )
 
 
-def _segment(value: int | str) -> str:
-    """A path segment: ids as they are, full paths ("group/project") URL-encoded as GitLab expects."""
-    return quote(str(value), safe="")
-
-
 def _excerpt(text: str) -> str:
     text = " ".join(text.split())
     if len(text) > BODY_EXCERPT_CHARS:
@@ -138,9 +136,10 @@ def default_expiry() -> date:
     return datetime.now(UTC).date() + DEFAULT_TOKEN_LIFETIME
 
 
-def _camel(snake: str) -> str:
-    first, *rest = snake.split("_")
-    return first + "".join(part.capitalize() for part in rest)
+def _deploy_token_endpoint(owner: str, endpoints: dict[str, api.ApiEndpoint]) -> api.ApiEndpoint:
+    if owner not in endpoints:
+        raise ValueError(f"deploy tokens belong to 'projects' or 'groups', not {owner!r}")
+    return endpoints[owner]
 
 
 class GitLabClient:
@@ -214,6 +213,24 @@ class GitLabClient:
                 hint="is the target URL the root of a GitLab instance (not a login page or a proxy)?",
             ) from None
 
+    def _call(self, endpoint: api.ApiEndpoint, what: str, *, json: Mapping[str, Any] | None = None,
+              missing_ok: bool = False, **params: int | str) -> Any:
+        """Call a provisioning endpoint, its path filled in from `params` (ids, or URL-encoded full paths)."""
+        return self._request(endpoint.method, endpoint.url_path(**params), what, json=json, missing_ok=missing_ok)
+
+    def _object(self, endpoint: api.ApiEndpoint, what: str, *, json: Mapping[str, Any] | None = None,
+                **params: int | str) -> dict[str, Any]:
+        """Call an endpoint that answers with a JSON object (a group, a project, a user)."""
+        answer: dict[str, Any] = self._call(endpoint, what, json=json, missing_ok=False, **params)
+        return answer
+
+    def _issue(self, endpoint: api.ApiEndpoint, what: str, *, json: Mapping[str, Any] | None = None,
+               **params: int | str) -> IssuedToken:
+        """Call an endpoint that issues a token, and take the token from its answer."""
+        path = endpoint.url_path(**params)
+        data = self._request(endpoint.method, path, what, json=json)
+        return self._issued(data, what, endpoint.method, path)
+
     def _issued(self, data: Any, what: str, method: str, path: str) -> IssuedToken:
         if not isinstance(data, dict) or not data.get("token") or data.get("id") is None:
             raise ProvisioningError(what, method, path, detail="the answer carries no token",
@@ -230,7 +247,7 @@ class GitLabClient:
     # -- users -------------------------------------------------------------------------------------
 
     def current_user(self) -> dict[str, Any]:
-        return self._request("GET", "/api/v4/user", "read the owner token's user")
+        return self._object(api.CURRENT_USER, "read the owner token's user")
 
     # -- groups ------------------------------------------------------------------------------------
 
@@ -240,14 +257,13 @@ class GitLabClient:
         payload: dict[str, Any] = {"name": name, "path": path, "visibility": visibility}
         if parent_id is not None:
             payload["parent_id"] = parent_id
-        return self._request("POST", "/api/v4/groups", f"create group {path!r}", json=payload)
+        return self._object(api.CREATE_GROUP, f"create group {path!r}", json=payload)
 
     def get_group(self, group_id: int | str) -> dict[str, Any]:
-        return self._request("GET", f"/api/v4/groups/{_segment(group_id)}", f"read group {group_id}")
+        return self._object(api.GET_GROUP, f"read group {group_id}", id=group_id)
 
     def delete_group(self, group_id: int | str, missing_ok: bool = True) -> None:
-        self._request("DELETE", f"/api/v4/groups/{_segment(group_id)}", f"delete group {group_id}",
-                      missing_ok=missing_ok)
+        self._call(api.DELETE_GROUP, f"delete group {group_id}", missing_ok=missing_ok, id=group_id)
 
     # -- projects ----------------------------------------------------------------------------------
 
@@ -257,18 +273,18 @@ class GitLabClient:
         payload: dict[str, Any] = {"name": name, "namespace_id": namespace_id, "visibility": visibility}
         if path is not None:
             payload["path"] = path
-        return self._request("POST", "/api/v4/projects", f"create project {name!r}", json=payload)
+        return self._object(api.CREATE_PROJECT, f"create project {name!r}", json=payload)
 
     def get_project(self, project_id: int | str) -> dict[str, Any]:
-        return self._request("GET", f"/api/v4/projects/{_segment(project_id)}", f"read project {project_id}")
+        return self._object(api.GET_PROJECT, f"read project {project_id}", id=project_id)
 
     def delete_project(self, project_id: int | str, missing_ok: bool = True) -> None:
-        self._request("DELETE", f"/api/v4/projects/{_segment(project_id)}", f"delete project {project_id}",
-                      missing_ok=missing_ok)
+        self._call(api.DELETE_PROJECT, f"delete project {project_id}", missing_ok=missing_ok, id=project_id)
 
     def delete_package(self, project_id: int | str, package_id: int | str, missing_ok: bool = True) -> None:
-        path = f"/api/v4/projects/{_segment(project_id)}/packages/{_segment(package_id)}"
-        self._request("DELETE", path, f"delete package {package_id} of project {project_id}", missing_ok=missing_ok)
+        path = DELETE_PACKAGE.url_path(project_id=project_id, package_id=package_id)
+        self._request(DELETE_PACKAGE.method, path, f"delete package {package_id} of project {project_id}",
+                      missing_ok=missing_ok)
 
     # -- tokens ------------------------------------------------------------------------------------
 
@@ -276,14 +292,13 @@ class GitLabClient:
         self, user_id: int, name: str, scopes: Iterable[str], expires_at: date | None = None
     ) -> IssuedToken:
         """A personal access token for `user_id` (needs an admin owner token). No date: today + 2 days."""
-        path = f"/api/v4/users/{_segment(user_id)}/personal_access_tokens"
         payload = {"name": name, "scopes": list(scopes), "expires_at": (expires_at or default_expiry()).isoformat()}
         what = f"create personal access token {name!r} for user {user_id}"
-        return self._issued(self._request("POST", path, what, json=payload), what, "POST", path)
+        return self._issue(api.CREATE_PERSONAL_ACCESS_TOKEN, what, json=payload, user_id=user_id)
 
     def revoke_personal_access_token(self, token_id: int | str, missing_ok: bool = True) -> None:
-        self._request("DELETE", f"/api/v4/personal_access_tokens/{_segment(token_id)}",
-                      f"revoke personal access token {token_id}", missing_ok=missing_ok)
+        self._call(api.REVOKE_PERSONAL_ACCESS_TOKEN, f"revoke personal access token {token_id}",
+                   missing_ok=missing_ok, token_id=token_id)
 
     def create_project_access_token(
         self,
@@ -294,7 +309,6 @@ class GitLabClient:
         expires_at: date | None = None,
     ) -> IssuedToken:
         """A project access token (its bot user gets `access_level`, 40 = Maintainer). No date: today + 2 days."""
-        path = f"/api/v4/projects/{_segment(project_id)}/access_tokens"
         payload = {
             "name": name,
             "scopes": list(scopes),
@@ -302,13 +316,13 @@ class GitLabClient:
             "expires_at": (expires_at or default_expiry()).isoformat(),
         }
         what = f"create project access token {name!r} in project {project_id}"
-        return self._issued(self._request("POST", path, what, json=payload), what, "POST", path)
+        return self._issue(api.CREATE_PROJECT_ACCESS_TOKEN, what, json=payload, id=project_id)
 
     def revoke_project_access_token(
         self, project_id: int | str, token_id: int | str, missing_ok: bool = True
     ) -> None:
-        self._request("DELETE", f"/api/v4/projects/{_segment(project_id)}/access_tokens/{_segment(token_id)}",
-                      f"revoke project access token {token_id} of project {project_id}", missing_ok=missing_ok)
+        self._call(api.REVOKE_PROJECT_ACCESS_TOKEN, f"revoke project access token {token_id} of project {project_id}",
+                   missing_ok=missing_ok, id=project_id, token_id=token_id)
 
     def create_deploy_token(
         self,
@@ -320,9 +334,7 @@ class GitLabClient:
         username: str | None = None,
     ) -> IssuedToken:
         """A project or group deploy token. No date: today + 2 days. The answer's `username` goes with Basic auth."""
-        if owner not in ("projects", "groups"):
-            raise ValueError(f"deploy tokens belong to 'projects' or 'groups', not {owner!r}")
-        path = f"/api/v4/{owner}/{_segment(owner_id)}/deploy_tokens"
+        endpoint = _deploy_token_endpoint(owner, _CREATE_DEPLOY_TOKEN)
         payload: dict[str, Any] = {
             "name": name,
             "scopes": list(scopes),
@@ -331,15 +343,14 @@ class GitLabClient:
         if username is not None:
             payload["username"] = username
         what = f"create deploy token {name!r} in {owner[:-1]} {owner_id}"
-        return self._issued(self._request("POST", path, what, json=payload), what, "POST", path)
+        return self._issue(endpoint, what, json=payload, id=owner_id)
 
     def revoke_deploy_token(
         self, owner: DeployTokenOwner, owner_id: int | str, token_id: int | str, missing_ok: bool = True
     ) -> None:
-        if owner not in ("projects", "groups"):
-            raise ValueError(f"deploy tokens belong to 'projects' or 'groups', not {owner!r}")
-        self._request("DELETE", f"/api/v4/{owner}/{_segment(owner_id)}/deploy_tokens/{_segment(token_id)}",
-                      f"revoke deploy token {token_id} of {owner[:-1]} {owner_id}", missing_ok=missing_ok)
+        endpoint = _deploy_token_endpoint(owner, _REVOKE_DEPLOY_TOKEN)
+        self._call(endpoint, f"revoke deploy token {token_id} of {owner[:-1]} {owner_id}", missing_ok=missing_ok,
+                   id=owner_id, token_id=token_id)
 
     # -- package settings (GraphQL) ----------------------------------------------------------------
 
@@ -353,20 +364,20 @@ class GitLabClient:
         """
         if not re.fullmatch(r"[a-z][a-z0-9_]*", package_type):
             raise ValueError(f"package type {package_type!r} is not a GitLab package type name")
-        prefix = _camel(package_type)
-        allowed_field, regex_field = f"{prefix}DuplicatesAllowed", f"{prefix}DuplicateExceptionRegex"
+        allowed_field, regex_field = api.duplicate_setting_fields(package_type)
+        mutation = api.PACKAGE_SETTINGS_MUTATION
         query = (
             "mutation($input: UpdateNamespacePackageSettingsInput!) {"
-            " updateNamespacePackageSettings(input: $input) {"
+            f" {mutation}(input: $input) {{"
             f" packageSettings {{ {allowed_field} {regex_field} }} errors }} }}"
         )
         variables = {"input": {"namespacePath": namespace_path, allowed_field: allowed, regex_field: exception_regex}}
         what = f"set {package_type} duplicate settings of {namespace_path!r}"
-        path = "/api/graphql"
-        data = self._request("POST", path, what, json={"query": query, "variables": variables})
+        path = api.GRAPHQL.path
+        data = self._request(api.GRAPHQL.method, path, what, json={"query": query, "variables": variables})
 
         def refused(detail: str) -> ProvisioningError:
-            return ProvisioningError(what, "POST", path, detail=detail, body=_excerpt(str(data)),
+            return ProvisioningError(what, api.GRAPHQL.method, path, detail=detail, body=_excerpt(str(data)),
                                      hint=f"the namespace path exists, the owner token can administer it, "
                                           f"and the target knows {allowed_field}")
 
@@ -375,22 +386,20 @@ class GitLabClient:
         if data.get("errors"):
             messages = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in data["errors"])
             raise refused(f"GraphQL errors: {messages}")
-        result = (data.get("data") or {}).get("updateNamespacePackageSettings")
+        result = (data.get("data") or {}).get(mutation)
         if not isinstance(result, dict):
-            raise refused("the answer has no updateNamespacePackageSettings result")
+            raise refused(f"the answer has no {mutation} result")
         if result.get("errors"):
             raise refused(f"mutation errors: {'; '.join(map(str, result['errors']))}")
-        return result.get("packageSettings") or {}
+        settings: dict[str, Any] = result.get("packageSettings") or {}
+        return settings
 
     # -- simulated CI jobs (reference server only) -------------------------------------------------
 
     def start_job(self, project_id: int | str) -> IssuedToken:
         """Start a simulated CI job in a project (reference server only); its token is a CI job token."""
-        path = f"/-/reference/projects/{_segment(project_id)}/jobs"
-        what = f"start a simulated CI job in project {project_id}"
-        return self._issued(self._request("POST", path, what), what, "POST", path)
+        return self._issue(api.START_JOB, f"start a simulated CI job in project {project_id}", id=project_id)
 
     def finish_job(self, job_id: int | str, missing_ok: bool = True) -> None:
         """Finish a simulated job: its job token stops working, as GitLab's does when a job ends."""
-        self._request("POST", f"/-/reference/jobs/{_segment(job_id)}/finish", f"finish simulated CI job {job_id}",
-                      missing_ok=missing_ok)
+        self._call(api.FINISH_JOB, f"finish simulated CI job {job_id}", missing_ok=missing_ok, job_id=job_id)

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from formats import FORMATS
+
 Row = sqlite3.Row
 
 ROOT_USER_ID = 1
@@ -35,12 +37,8 @@ CREATE TABLE IF NOT EXISTS namespaces (  -- groups and subgroups
     visibility TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS package_settings (
-    namespace_id INTEGER PRIMARY KEY REFERENCES namespaces(id) ON DELETE CASCADE,
-    generic_duplicates_allowed INTEGER NOT NULL DEFAULT 1,
-    generic_duplicate_exception_regex TEXT NOT NULL DEFAULT '',
-    maven_duplicates_allowed INTEGER NOT NULL DEFAULT 1,
-    maven_duplicate_exception_regex TEXT NOT NULL DEFAULT ''
+CREATE TABLE IF NOT EXISTS package_settings (  -- two columns per switchable format, added by _add_setting_columns
+    namespace_id INTEGER PRIMARY KEY REFERENCES namespaces(id) ON DELETE CASCADE
 );
 CREATE TABLE IF NOT EXISTS projects (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -143,7 +141,8 @@ def _revision_triggers() -> str:
 
 SCHEMA += _revision_triggers()
 
-SWITCHABLE_DUPLICATES = ("generic", "maven")  # the formats with columns in package_settings
+# The formats whose duplicate policy a group setting switches (each has its two columns in package_settings).
+SWITCHABLE_DUPLICATES = tuple(name for name, fmt in FORMATS.items() if fmt.rules.duplicates.switchable)
 
 ORDER_COLUMNS = {"created_at": "created_at", "name": "name", "version": "version", "type": "package_type"}
 
@@ -179,17 +178,19 @@ class Database:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(SCHEMA)
-        self._add_missing_columns()
+        self._add_setting_columns()
         self._conn.execute("INSERT OR IGNORE INTO users (id, username, is_admin) VALUES (?, 'root', 1)",
                            (ROOT_USER_ID,))
 
-    def _add_missing_columns(self) -> None:
-        """A data directory from an older server lacks the newer settings columns: add them, keeping its data."""
+    def _add_setting_columns(self) -> None:
+        """Each switchable format's settings columns, where missing (a new data directory, or one from a server that
+        knew fewer formats): added to the table, its rows kept. A column of a format no longer known stays unread."""
         present = {r["name"] for r in self._conn.execute("PRAGMA table_info(package_settings)")}
         for package_type in SWITCHABLE_DUPLICATES:
             if f"{package_type}_duplicates_allowed" not in present:
                 self._conn.execute(f"ALTER TABLE package_settings ADD COLUMN {package_type}_duplicates_allowed"
                                    " INTEGER NOT NULL DEFAULT 1")
+            if f"{package_type}_duplicate_exception_regex" not in present:
                 self._conn.execute(f"ALTER TABLE package_settings ADD COLUMN {package_type}_duplicate_exception_regex"
                                    " TEXT NOT NULL DEFAULT ''")
 
@@ -223,7 +224,8 @@ class Database:
 
     def _one(self, sql: str, args: tuple[Any, ...] = ()) -> Row | None:
         with self._lock:
-            return self._conn.execute(sql, args).fetchone()
+            row: Row | None = self._conn.execute(sql, args).fetchone()
+            return row
 
     def _insert(self, sql: str, args: tuple[Any, ...]) -> int:
         with self._lock:
@@ -294,13 +296,21 @@ class Database:
     def package_settings(self, group_id: int) -> Row | None:
         return self._one("SELECT * FROM package_settings WHERE namespace_id = ?", (group_id,))
 
+    def ensure_package_settings(self, group_id: int) -> Row:
+        """The group's settings row, created with every default if it has none."""
+        with self.transaction():
+            self._run("INSERT OR IGNORE INTO package_settings (namespace_id) VALUES (?)", (group_id,))
+            row = self.package_settings(group_id)
+        assert row is not None
+        return row
+
     def set_package_settings(self, group_id: int, package_type: str, allowed: bool | None,
                              regex: str | None) -> Row:
         """Set one format's duplicate settings (`package_type` is one of SWITCHABLE_DUPLICATES)."""
         if package_type not in SWITCHABLE_DUPLICATES:
             raise ValueError(f"{package_type} has no duplicate settings")
         with self.transaction():
-            self._run("INSERT OR IGNORE INTO package_settings (namespace_id) VALUES (?)", (group_id,))
+            self.ensure_package_settings(group_id)
             if allowed is not None:
                 self._run(f"UPDATE package_settings SET {package_type}_duplicates_allowed = ? WHERE namespace_id = ?",
                           (int(allowed), group_id))
@@ -406,7 +416,7 @@ class Database:
                       limit: int, offset: int, include_versionless: bool = False) -> tuple[int, list[Row]]:
         """(total, one page) of a project's packages. `statuses` None means any status. Versionless packages
         (Maven's artifact-level maven-metadata.xml) are left out unless asked for, as GitLab does."""
-        where, args = ["project_id = ?"], [project_id]
+        where, args = ["project_id = ?"], list[object]([project_id])
         if not include_versionless:
             where.append("version != ''")
         if package_type:
@@ -526,7 +536,7 @@ class Database:
     def versions_with_details(self, project_id: int, package_type: str | None, name: str | None = None) -> list[Row]:
         """Every package of the project (of one type and name, when given), oldest first, with its stored metadata
         (`data`, JSON or NULL) and its files (`files`, a JSON list). What the metadata_n_plus_one fault re-reads."""
-        filters, args = "", [project_id]
+        filters, args = "", list[object]([project_id])
         for column, value in (("package_type", package_type), ("name", name)):
             if value is not None:
                 filters += f" AND p.{column} = ?"

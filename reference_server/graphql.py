@@ -1,7 +1,7 @@
 """`POST /api/graphql`, limited to the one mutation the harness needs: `updateNamespacePackageSettings`.
 
 Variables only: `{"input": {"namespacePath", "<type>DuplicatesAllowed", "<type>DuplicateExceptionRegex"}}` for
-the types in `SWITCHABLE_DUPLICATES` (generic, maven).
+the types in `SWITCHABLE_DUPLICATES` (the formats whose duplicate policy is switchable).
 Any other query gets GraphQL's `{"errors": [...]}` with 200. Needs an administrator's token with `api` scope.
 """
 
@@ -11,12 +11,12 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from core.provisioning_api import GRAPHQL, PACKAGE_SETTINGS_MUTATION, duplicate_setting_fields
 from reference_server.db import SWITCHABLE_DUPLICATES, Database
-from reference_server.provisioning_auth import api_principal
+from reference_server.provisioning_auth import api_principal, route
 
-MUTATION = "updateNamespacePackageSettings"
+MUTATION = PACKAGE_SETTINGS_MUTATION
 NOT_FOUND = ("The resource that you are attempting to access does not exist or you don't have permission to "
              "perform this action")
 
@@ -42,13 +42,13 @@ async def graphql(request: Request) -> Response:
     group = db.group_by_ref(str(arguments.get("namespacePath", "")))
     if group is None or not principal.is_admin:
         return JSONResponse({"data": {MUTATION: None}, "errors": [{"message": NOT_FOUND, "path": [MUTATION]}]})
-    row = db.set_package_settings(group["id"], "generic", None, None)
-    asked = [t for t in SWITCHABLE_DUPLICATES if f"{t}DuplicatesAllowed" in arguments
-             or f"{t}DuplicateExceptionRegex" in arguments]
+    row = db.ensure_package_settings(group["id"])
+    fields = {package_type: duplicate_setting_fields(package_type) for package_type in SWITCHABLE_DUPLICATES}
+    asked = [t for t in SWITCHABLE_DUPLICATES if fields[t][0] in arguments or fields[t][1] in arguments]
     for package_type in asked:
-        prefix = package_type  # GraphQL's camelCase of a one-word snake_case name is the name itself
-        allowed = arguments.get(f"{prefix}DuplicatesAllowed")
-        regex = arguments.get(f"{prefix}DuplicateExceptionRegex")
+        allowed_field, regex_field = fields[package_type]
+        allowed = arguments.get(allowed_field)
+        regex = arguments.get(regex_field)
         if regex:
             try:
                 re.compile(regex)
@@ -57,9 +57,10 @@ async def graphql(request: Request) -> Response:
         row = db.set_package_settings(group["id"], package_type, None if allowed is None else bool(allowed), regex)
     settings = {}  # like GraphQL, only what was asked for
     for package_type in asked:
-        settings[f"{package_type}DuplicatesAllowed"] = bool(row[f"{package_type}_duplicates_allowed"])
-        settings[f"{package_type}DuplicateExceptionRegex"] = row[f"{package_type}_duplicate_exception_regex"]
+        allowed_field, regex_field = fields[package_type]
+        settings[allowed_field] = bool(row[f"{package_type}_duplicates_allowed"])
+        settings[regex_field] = row[f"{package_type}_duplicate_exception_regex"]
     return _payload(settings, [])
 
 
-ROUTES = [Route("/api/graphql", graphql, methods=["POST"])]
+ROUTES = [route(GRAPHQL, graphql)]

@@ -12,13 +12,13 @@ from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from core import provisioning_api as api
 from reference_server.access import role_on_project
 from reference_server.db import Database, Row
 from reference_server.errors import ApiError, not_found
 from reference_server.params import as_int, read_params, required
-from reference_server.provisioning_auth import admin_principal, api_principal, require_maintainer
+from reference_server.provisioning_auth import admin_principal, api_principal, require_maintainer, route
 from reference_server.settings import ServerSettings
 from reference_server.storage import FileStore
 
@@ -66,14 +66,16 @@ def project_json(request: Request, project: Row, group: Row) -> dict[str, object
 
 
 def find_group(request: Request, param: str = "id") -> Row:
-    group = request.app.state.db.group_by_ref(unquote(request.path_params[param]))
+    db: Database = request.app.state.db
+    group = db.group_by_ref(unquote(request.path_params[param]))
     if group is None:
         raise not_found("Group")
     return group
 
 
 def find_project(request: Request, param: str = "id") -> Row:
-    project = request.app.state.db.project_by_ref(unquote(request.path_params[param]))
+    db: Database = request.app.state.db
+    project = db.project_by_ref(unquote(request.path_params[param]))
     if project is None:
         raise not_found("Project")
     return project
@@ -145,7 +147,9 @@ async def get_project(request: Request) -> Response:
     project = find_project(request)
     if project["visibility"] != "public" and role_on_project(principal, project, db, settings.faults) is None:
         raise not_found("Project")
-    return JSONResponse(project_json(request, project, db.group(project["namespace_id"])))
+    group = db.group(project["namespace_id"])
+    assert group is not None  # a project's group is deleted with it
+    return JSONResponse(project_json(request, project, group))
 
 
 async def delete_project(request: Request) -> Response:
@@ -160,11 +164,11 @@ async def delete_project(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/api/v4/user", current_user, methods=["GET"]),
-    Route("/api/v4/groups", create_group, methods=["POST"]),
-    Route("/api/v4/groups/{id}", get_group, methods=["GET"]),
-    Route("/api/v4/groups/{id}", delete_group, methods=["DELETE"]),
-    Route("/api/v4/projects", create_project, methods=["POST"]),
-    Route("/api/v4/projects/{id}", get_project, methods=["GET"]),
-    Route("/api/v4/projects/{id}", delete_project, methods=["DELETE"]),
+    route(api.CURRENT_USER, current_user),
+    route(api.CREATE_GROUP, create_group),
+    route(api.GET_GROUP, get_group),
+    route(api.DELETE_GROUP, delete_group),
+    route(api.CREATE_PROJECT, create_project),
+    route(api.GET_PROJECT, get_project),
+    route(api.DELETE_PROJECT, delete_project),
 ]

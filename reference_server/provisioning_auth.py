@@ -1,9 +1,13 @@
-"""Authentication for the provisioning API: personal or project access tokens, in PRIVATE-TOKEN or Bearer."""
+"""Authentication for the provisioning API (personal or project access tokens, in PRIVATE-TOKEN or Bearer), and
+its routes made from the endpoints declared in core/provisioning_api.py."""
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
+from core.provisioning_api import ApiEndpoint
 from core.vocabulary import AuthScheme
 from reference_server.access import MAINTAINER, role_on_project
 from reference_server.auth import ACCESS_TOKEN_KINDS, Principal, authenticate
@@ -46,3 +50,8 @@ def require_maintainer(request: Request, principal: Principal, project: Row) -> 
         raise not_found("Project")
     if level < MAINTAINER:
         raise forbidden("the maintainer role is required")
+
+
+def route(endpoint: ApiEndpoint, handler: Callable[[Request], Awaitable[Response]]) -> Route:
+    """The route serving a provisioning endpoint."""
+    return Route(endpoint.path, handler, methods=[endpoint.method])

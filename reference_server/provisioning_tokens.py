@@ -11,15 +11,15 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from core import provisioning_api as api
 from core.vocabulary import READ_PACKAGE_REGISTRY, WRITE_PACKAGE_REGISTRY, TokenKind
 from reference_server.auth import ACCESS_TOKEN_KINDS, DEPLOY_TOKEN_KINDS, today_utc
 from reference_server.db import Database, Row
 from reference_server.errors import ApiError, not_found
 from reference_server.params import as_int, as_list, read_params, required
 from reference_server.provisioning import find_group, find_project
-from reference_server.provisioning_auth import admin_principal, api_principal, require_maintainer
+from reference_server.provisioning_auth import admin_principal, api_principal, require_maintainer, route
 from reference_server.tokens import issue_token
 
 ACCESS_TOKEN_SCOPES = ("api", "read_api", "read_user", "read_repository", "write_repository", "read_registry",
@@ -144,8 +144,9 @@ async def _create_deploy_token(request: Request, kind: TokenKind, **owner: int) 
     with db.transaction():
         token, row = issue_token(db, kind, name, scopes, expires, **owner)
         db.set_deploy_username(row["id"], str(params.get("username") or f"gitlab+deploy-token-{row['id']}"))
-        row = db.token(row["id"])
-    return JSONResponse(deploy_token_json(row, token), status_code=201)
+        stored = db.token(row["id"])
+    assert stored is not None
+    return JSONResponse(deploy_token_json(stored, token), status_code=201)
 
 
 async def create_project_deploy_token(request: Request) -> Response:
@@ -183,12 +184,12 @@ async def revoke_group_deploy_token(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/api/v4/users/{user_id}/personal_access_tokens", create_personal_access_token, methods=["POST"]),
-    Route("/api/v4/personal_access_tokens/{token_id}", revoke_personal_access_token, methods=["DELETE"]),
-    Route("/api/v4/projects/{id}/access_tokens", create_project_access_token, methods=["POST"]),
-    Route("/api/v4/projects/{id}/access_tokens/{token_id}", revoke_project_access_token, methods=["DELETE"]),
-    Route("/api/v4/projects/{id}/deploy_tokens", create_project_deploy_token, methods=["POST"]),
-    Route("/api/v4/projects/{id}/deploy_tokens/{token_id}", revoke_project_deploy_token, methods=["DELETE"]),
-    Route("/api/v4/groups/{id}/deploy_tokens", create_group_deploy_token, methods=["POST"]),
-    Route("/api/v4/groups/{id}/deploy_tokens/{token_id}", revoke_group_deploy_token, methods=["DELETE"]),
+    route(api.CREATE_PERSONAL_ACCESS_TOKEN, create_personal_access_token),
+    route(api.REVOKE_PERSONAL_ACCESS_TOKEN, revoke_personal_access_token),
+    route(api.CREATE_PROJECT_ACCESS_TOKEN, create_project_access_token),
+    route(api.REVOKE_PROJECT_ACCESS_TOKEN, revoke_project_access_token),
+    route(api.CREATE_PROJECT_DEPLOY_TOKEN, create_project_deploy_token),
+    route(api.REVOKE_PROJECT_DEPLOY_TOKEN, revoke_project_deploy_token),
+    route(api.CREATE_GROUP_DEPLOY_TOKEN, create_group_deploy_token),
+    route(api.REVOKE_GROUP_DEPLOY_TOKEN, revoke_group_deploy_token),
 ]

@@ -6,13 +6,13 @@ ends it, after which the job token is refused with 401. Both need the administra
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from core import provisioning_api as api
 from core.vocabulary import TokenKind
 from reference_server.db import Database
 from reference_server.errors import not_found
 from reference_server.provisioning import find_project
-from reference_server.provisioning_auth import admin_principal
+from reference_server.provisioning_auth import admin_principal, route
 from reference_server.tokens import issue_token
 
 
@@ -40,6 +40,6 @@ async def finish_job(request: Request) -> Response:
 
 
 ROUTES = [
-    Route("/-/reference/projects/{id}/jobs", start_job, methods=["POST"]),
-    Route("/-/reference/jobs/{job_id}/finish", finish_job, methods=["POST"]),
+    route(api.START_JOB, start_job),
+    route(api.FINISH_JOB, finish_job),
 ]
