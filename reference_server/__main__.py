@@ -6,7 +6,6 @@ Prints `reference server listening on http://HOST:PORT` once listening. The admi
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 from core.faults import DESCRIPTIONS, parse_faults
@@ -72,4 +71,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -6,17 +6,14 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from core.discovery import subpackages
 from core.faults import Fault
 from core.vocabulary import EVENTS_METRICS_PATH
-from reference_server import graphql, packages_api, provisioning, provisioning_tokens, reference_jobs
+from reference_server import formats, graphql, packages_api, provisioning, provisioning_tokens, reference_jobs
 from reference_server.db import Database
 from reference_server.errors import ApiError, api_error_handler, http_exception_handler, server_error_handler
-from reference_server.formats.generic import routes as routes_generic
-from reference_server.formats.maven import routes as routes_maven
-from reference_server.formats.npm import routes as routes_npm
-from reference_server.formats.pypi import routes as routes_pypi
 from reference_server.metadata_cache import MetadataCache
 from reference_server.metrics import Metrics, metrics_endpoint
 from reference_server.paths import EncodedSlashMiddleware
@@ -26,6 +23,17 @@ from reference_server.storage import FileStore
 from reference_server.tokens import register_admin_token
 
 DATABASE_FILE = "registry.sqlite3"
+
+
+def format_routes() -> list[BaseRoute]:
+    """The routes of every format in reference_server/formats/ (formats in name order: no two formats' paths
+    overlap, each is under its own `packages/<format>` segment)."""
+    routes: list[BaseRoute] = []
+    for package in subpackages(formats):
+        if not hasattr(package, "ROUTES"):
+            raise TypeError(f"{package.__name__} is a format folder without ROUTES (its routes, in match order)")
+        routes.extend(package.ROUTES)
+    return routes
 
 
 def create_app(settings: ServerSettings) -> Starlette:
@@ -42,10 +50,7 @@ def create_app(settings: ServerSettings) -> Starlette:
 
     routes = [
         Route(EVENTS_METRICS_PATH, metrics_endpoint, methods=["GET"]),
-        *routes_generic.ROUTES,
-        *routes_pypi.ROUTES,
-        *routes_maven.ROUTES,
-        *routes_npm.ROUTES,
+        *format_routes(),  # before the Packages API, whose `/packages/{package_id}` would take a format's path
         *packages_api.ROUTES,
         *provisioning.ROUTES,
         *provisioning_tokens.ROUTES,

@@ -1,14 +1,16 @@
 """Whether an upload would duplicate a file, and whether the format's rules and the group's settings refuse it.
 
-Formats whose duplicate policy is switchable (Generic, Maven) have a group setting "reject duplicates" with an
-exceptions regex; a project's setting is its group's, or the nearest ancestor group's that has one. Formats
-without the setting (npm, PyPI) apply their default: refused.
+Formats whose duplicate policy is switchable (`rules.duplicates.switchable`: Generic, Maven) have a group setting
+"reject duplicates" with an exceptions regex; a project's setting is its group's, or the nearest ancestor group's
+that has one. Formats without the setting (npm, PyPI) apply their default: refused. And the format's answer to a
+refused duplicate.
 """
 
 import re
 
 from formats import FORMATS
 from reference_server.db import Database, Row
+from reference_server.errors import ApiError, refused
 
 
 def effective_settings(db: Database, group_id: int) -> Row | None:
@@ -41,3 +43,10 @@ def duplicate_refused(db: Database, project: Row, package: Row | None, file_name
     if package is None or not db.has_file_named(package["id"], file_name):
         return False
     return duplicates_refused(db, project, package["package_type"], package["name"], package["version"])
+
+
+def duplicate_refusal(format_name: str, detail: str | None = None) -> ApiError:
+    """The format's refusal of a duplicate (its status and message, with `detail` after it)."""
+    policy = FORMATS[format_name].rules.duplicates
+    message = policy.refused_message if detail is None else f"{policy.refused_message} {detail}"
+    return refused(policy.refused_status, message)

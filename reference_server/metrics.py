@@ -7,7 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, g
 from starlette.requests import Request
 from starlette.responses import Response
 
-from core.vocabulary import EVENTS_METRIC
+from core.vocabulary import EVENTS_METRIC, Operation
 from reference_server.auth import Principal
 
 
@@ -29,3 +29,9 @@ class Metrics:
 async def metrics_endpoint(request: Request) -> Response:
     metrics: Metrics = request.app.state.metrics
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def count_event(request: Request, format_name: str, operation: Operation, principal: Principal | None) -> None:
+    """Count one push or pull of the format's packages on the app's counter."""
+    metrics: Metrics = request.app.state.metrics
+    metrics.count(format_name, operation.value, principal)

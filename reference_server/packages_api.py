@@ -98,7 +98,8 @@ async def list_packages(request: Request) -> Response:
     page, per_page = page_args(request)
     if settings.has(Fault.SLOW_LIST):
         await anyio.sleep(SLOW_LIST_SECONDS)
-    statuses = (status,) if status else None if settings.has(Fault.LIST_SHOWS_HIDDEN) else LISTED_STATUSES
+    statuses: tuple[str, ...] | None = (
+        (status,) if status else None if settings.has(Fault.LIST_SHOWS_HIDDEN) else LISTED_STATUSES)
     if settings.has(Fault.PROCESSING_STUCK) and not status:  # the stuck version is in no listing but its own
         statuses = tuple(s for s in statuses or STATUSES if s != PROCESSING)
 
@@ -108,8 +109,9 @@ async def list_packages(request: Request) -> Response:
             version=request.query_params.get("package_version"), statuses=statuses,
             order_by=order_by or "created_at", sort=sort or "asc", limit=per_page, offset=(page - 1) * per_page,
             include_versionless=request.query_params.get("include_versionless") == "true")
-        for row in rows if check is not None else ():
-            check(row)
+        if check is not None:
+            for row in rows:
+                check(row)
         return paginated(request, [package_json(request, project, row) for row in rows], total, page, per_page)
 
     # The query string is part of the cache key (the URL), the list's statuses are the server's settings.

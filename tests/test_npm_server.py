@@ -1,4 +1,4 @@
-"""The reference server's npm API (reference_server/routes_npm.py) over HTTP, and once through the real npm client.
+"""The reference server's npm API (reference_server/formats/npm/) over HTTP, and once through the real npm client.
 
 Servers run on loopback ports with their data under `tmp_path` (xdist-safe), provisioned through the GitLab REST
 API like the harness does; the helpers come from tests/test_reference_server.py.

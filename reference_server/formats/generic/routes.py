@@ -6,37 +6,26 @@ Guesses where seed 003 is silent: an upload with `status` also sets the status o
 `select=package_file` answers 200 (Grape's default for PUT with `present`; plain uploads answer 201).
 """
 
-import sqlite3
-
-import anyio
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core.faults import Fault
 from core.vocabulary import Operation, Permission
 from formats.generic import DOWNLOAD, RULES, UPLOAD
 from reference_server.access import authorize
-from reference_server.db import PROCESSING, Database, Row, installable
-from reference_server.duplicates import duplicate_refused
-from reference_server.errors import ApiError, bad_request, not_found, refused
-from reference_server.metrics import Metrics
+from reference_server.db import PROCESSING, Database, Row
+from reference_server.downloads import count_pull, file_response, served_file
+from reference_server.duplicates import duplicate_refusal, duplicate_refused
+from reference_server.errors import bad_request, not_found
+from reference_server.metrics import count_event
+from reference_server.package_files import add_file, new_package_status, saving_package
 from reference_server.settings import ServerSettings
 from reference_server.storage import FileStore, ReceivedFile
-from reference_server.transfers import flipped, new_package_status, over_limit, receive_body
+from reference_server.transfers import body_before_auth, receive_body, refuse_oversized
 
 FORMAT = "generic"
 STATUSES = ("default", "hidden")
-RACE_WINDOW = 0.25  # seconds between "is there a package?" and "create it" under the duplicate_race fault
-
-
-def duplicate() -> ApiError:
-    return refused(RULES.duplicates.refused_status, RULES.duplicates.refused_message)
-
-
-def too_large(limit: int, size: int | None = None) -> ApiError:
-    size_text = f"file size {size}" if size is not None else "file size"
-    return refused(RULES.too_large_status, f"{size_text} exceeds the {FORMAT} limit of {limit} bytes")
 
 
 def validate(request: Request) -> tuple[str, str, str, str | None, str | None]:
@@ -58,11 +47,6 @@ def validate(request: Request) -> tuple[str, str, str, str | None, str | None]:
     return name, version, file_name, status, select
 
 
-def declared_size(request: Request) -> int | None:
-    value = request.headers.get("content-length")
-    return int(value) if value and value.isdigit() else None
-
-
 def package_file_json(store: FileStore, project: Row, row: Row) -> dict[str, object]:
     """The `select=package_file` answer (seed 003)."""
     url = store.file_url(project["id"], row["package_id"], row["id"], row["file_name"])
@@ -81,81 +65,50 @@ async def save(request: Request, project: Row, name: str, version: str, file_nam
     """Record the package (created if new) and the file, and move the upload into place, in one transaction."""
     settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
-    store: FileStore = request.app.state.store
-    new_status = new_package_status(request, status or "default")
-    if settings.has(Fault.DUPLICATE_RACE) and db.find_package(project["id"], FORMAT, name, version) is None:
-        await anyio.sleep(RACE_WINDOW)
-        db.insert_package(project["id"], FORMAT, name, version, new_status)  # may raise IntegrityError
-    with db.transaction():
-        package = db.get_or_create_package(project["id"], FORMAT, name, version, new_status)
+    async with saving_package(request, project, FORMAT, name, version,
+                              new_package_status(request, status or "default")) as package:
         if status and package["status"] not in (status, PROCESSING):  # a processing package stays so
             db.set_package_status(package["id"], status)
         if duplicate_refused(db, project, package, file_name) and not settings.has(Fault.IGNORE_REJECT_DUPLICATES):
-            raise duplicate()  # lost a race with an identical upload
-        row = db.add_package_file(package["id"], file_name, received.size, received.md5, received.sha1,
-                                  received.sha256)
-        store.place(received, store.file_path(project["id"], package["id"], row["id"], file_name))
-    return row
+            raise duplicate_refusal(FORMAT)  # lost a race with an identical upload
+        return add_file(request, project, package, file_name, received)
 
 
 async def upload(request: Request) -> Response:
     settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
     store: FileStore = request.app.state.store
-    received: ReceivedFile | None = None
+    received = await body_before_auth(request)
     try:
-        if settings.has(Fault.READ_BODY_BEFORE_AUTH):
-            received = await store.receive(request.stream(), None)
         granted = authorize(request, UPLOAD, Permission.CREATE_PACKAGE)
         project = granted.project
         name, version, file_name, status, select = validate(request)
-        limit = None if settings.has(Fault.NO_SIZE_LIMIT) else settings.size_limit(FORMAT)
-        size = declared_size(request)
-        if limit is not None and size is not None and over_limit(request, size, limit):
-            raise too_large(limit, size)
-        if received is not None and limit is not None and over_limit(request, received.size, limit):
-            raise too_large(limit, received.size)
+        limit = refuse_oversized(request, FORMAT, received)
         package = db.find_package(project["id"], FORMAT, name, version)
         if duplicate_refused(db, project, package, file_name) and not settings.has(Fault.IGNORE_REJECT_DUPLICATES):
-            raise duplicate()
+            raise duplicate_refusal(FORMAT)
         if received is None:
-            received = await receive_body(request, store, limit, too_large)
-        try:
-            row = await save(request, project, name, version, file_name, status, received)
-        except sqlite3.IntegrityError:
-            return JSONResponse({"message": "500 Internal Server Error"}, status_code=500)
+            received = await receive_body(request, FORMAT, limit)
+        row = await save(request, project, name, version, file_name, status, received)
     finally:
         store.discard(received)  # a no-op once the file was moved into place
-    metrics: Metrics = request.app.state.metrics
-    metrics.count(FORMAT, Operation.PUSH.value, granted.principal)
+    count_event(request, FORMAT, Operation.PUSH, granted.principal)
     if select == "package_file":
         return JSONResponse(package_file_json(store, project, row), status_code=200)
     return JSONResponse({"message": "201 Created"}, status_code=201)
 
 
-
 async def download(request: Request) -> Response:
-    settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
-    store: FileStore = request.app.state.store
     granted = authorize(request, DOWNLOAD, Permission.READ_PACKAGE)
     project = granted.project
     params = request.path_params
     package = db.find_package(project["id"], FORMAT, params["package_name"], params["package_version"])
-    row = None
-    if package is not None and installable(package):
-        row = db.file_named(package["id"], params["file_name"], newest=not settings.has(Fault.OLDEST_FILE_WINS))
+    row = served_file(request, package, params["file_name"])
     if row is None:
         raise not_found()
-    path = store.file_path(project["id"], package["id"], row["id"], row["file_name"])
-    if request.method == "GET":
-        metrics: Metrics = request.app.state.metrics
-        metrics.count(FORMAT, Operation.PULL.value, granted.principal)
-    headers = {"X-Checksum-SHA256": row["file_sha256"]}
-    if settings.has(Fault.CORRUPT_DOWNLOAD) and row["size"] > 0:
-        return StreamingResponse(flipped(path), media_type="application/octet-stream",
-                                 headers={**headers, "Content-Length": str(row["size"])})
-    return FileResponse(path, media_type="application/octet-stream", filename=row["file_name"], headers=headers)
+    count_pull(request, FORMAT, granted.principal)
+    return file_response(request, project["id"], row, named=True)
 
 
 ROUTES = [

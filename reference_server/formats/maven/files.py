@@ -2,8 +2,8 @@
 artifact-level maven-metadata.xml built from the package's versions (and its checksums), kept in the metadata cache
 until the project's packages change (reference_server/metadata_cache.py).
 
-Shared by the project-, group- and instance-level download routes (reference_server/routes_maven.py), which find
-the project and authorize first.
+Shared by the project-, group- and instance-level download routes (routes.py), which find the project and
+authorize first.
 """
 
 import hashlib
@@ -13,19 +13,15 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response
 
-from core.faults import Fault
-from core.vocabulary import Operation
 from formats.maven import FileRef, artifact_metadata_xml
 from reference_server.auth import Principal
-from reference_server.db import Database, Row, installable
+from reference_server.db import Database, Row
+from reference_server.downloads import count_pull, file_response, served_file
 from reference_server.errors import not_found
 from reference_server.metadata_cache import Check, Subject, metadata_response
-from reference_server.metrics import Metrics
-from reference_server.settings import ServerSettings
 from reference_server.storage import FileStore
-from reference_server.transfers import flipped
 
 FORMAT = "maven"
 VERSIONLESS = ""  # GitLab's nil version: the package that holds the artifact-level maven-metadata.xml
@@ -48,8 +44,9 @@ def artifact_metadata(db: Database, project_id: int, ref: FileRef, check: Check 
     packages = [p for p in db.packages_named(project_id, FORMAT, ref.package_name) if p["version"] != VERSIONLESS]
     if not packages:
         return None
-    for package in packages if check is not None else ():
-        check(package)
+    if check is not None:
+        for package in packages:
+            check(package)
     last_updated = maven_timestamp(max(p["updated_at"] for p in packages))
     return artifact_metadata_xml(ref.group_id, ref.artifact_id, [p["version"] for p in packages], last_updated)
 
@@ -70,13 +67,10 @@ async def stored_checksum(store: FileStore, project: Row, row: Row, algorithm: s
     return await anyio.to_thread.run_sync(_file_digest, path, algorithm)
 
 
-def find_file(db: Database, project: Row, ref: FileRef, newest: bool = True,
-              installable_only: bool = False) -> Row | None:
-    """The stored file `ref` names; with `installable_only` (downloads), None while its package is processing."""
+def find_file(db: Database, project: Row, ref: FileRef) -> Row | None:
+    """The most recent stored file `ref` names (what a checksum upload is verified against)."""
     package = db.find_package(project["id"], FORMAT, ref.package_name, stored_version(ref))
-    if package is None or (installable_only and not installable(package)):
-        return None
-    return db.file_named(package["id"], ref.file_name, newest=newest)
+    return None if package is None else db.file_named(package["id"], ref.file_name)
 
 
 
@@ -94,24 +88,19 @@ def _metadata_answer(db: Database, project_id: int, ref: FileRef, check: Check |
 
 async def serve(request: Request, project: Row, ref: FileRef, principal: Principal | None) -> Response:
     """Answer a GET (or HEAD) for `ref` in `project`, which the caller may read."""
-    settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
     store: FileStore = request.app.state.store
     if ref.version is None and ref.is_metadata:
         return await metadata_response(request, (FORMAT, "maven-metadata.xml", ref.package_name, ref.checksum),
                                        [project], Subject(FORMAT, lambda name: name == ref.package_name),
                                        partial(_metadata_answer, db, project["id"], ref))
-    row = find_file(db, project, ref, newest=not settings.has(Fault.OLDEST_FILE_WINS), installable_only=True)
+    package = db.find_package(project["id"], FORMAT, ref.package_name, stored_version(ref))
+    row = served_file(request, package, ref.file_name)
     if row is None:
         raise not_found("Package")
     if ref.checksum:
         return PlainTextResponse(await stored_checksum(store, project, row, ref.checksum))
-    if request.method == "GET" and ref.extension == ".jar":  # GitLab counts pulls of jars only
-        metrics: Metrics = request.app.state.metrics
-        metrics.count(FORMAT, Operation.PULL.value, principal)
-    path = store.file_path(project["id"], row["package_id"], row["id"], row["file_name"])
-    headers = {"X-Checksum-SHA1": row["file_sha1"], "X-Checksum-MD5": row["file_md5"]}
-    if settings.has(Fault.CORRUPT_DOWNLOAD) and row["size"] > 0:
-        return StreamingResponse(flipped(path), media_type="application/octet-stream",
-                                 headers={**headers, "Content-Length": str(row["size"])})
-    return FileResponse(path, media_type="application/octet-stream", headers=headers)
+    if ref.extension == ".jar":  # GitLab counts pulls of jars only
+        count_pull(request, FORMAT, principal)
+    return file_response(request, project["id"], row, {"X-Checksum-SHA1": row["file_sha1"],
+                                                       "X-Checksum-MD5": row["file_md5"]})

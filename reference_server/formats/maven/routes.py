@@ -13,7 +13,7 @@ in GitLab), where checksum uploads are verified against it.
 
 Downloads. Checksums are answered from the stored digests (sha512 computed on request); files carry
 `X-Checksum-SHA1` and `X-Checksum-MD5`. The artifact-level maven-metadata.xml is built from the versions (see
-reference_server/maven_files.py). The group level serves the newest package of the path among the group's projects
+files.py). The group level serves the newest package of the path among the group's projects
 the caller may read; the instance level finds the project whose full path is the package name, as GitLab does.
 
 Faults: maven_deploy_token_refused (the endpoints stop accepting deploy tokens: 401), duplicate_race (concurrent
@@ -22,12 +22,10 @@ no_size_limit, ignore_reject_duplicates, oldest_file_wins, corrupt_download, loo
 processing_stuck; anonymous_404 lives in access.py).
 """
 
-import sqlite3
 from dataclasses import replace
 from pathlib import PurePosixPath
 from urllib.parse import unquote
 
-import anyio
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -40,7 +38,6 @@ from formats.maven import (
     GROUP_DOWNLOAD,
     INSTANCE_DOWNLOAD,
     METADATA_FILE,
-    RULES,
     SNAPSHOT,
     UPLOAD,
     VERIFIED_CHECKSUMS,
@@ -51,16 +48,16 @@ from formats.maven import (
 )
 from reference_server.access import authenticate_for, authorize, authorize_on, project_permissions
 from reference_server.db import Database, Row, installable
-from reference_server.duplicates import duplicates_refused
-from reference_server.errors import ApiError, bad_request, not_found, refused
+from reference_server.duplicates import duplicate_refusal, duplicates_refused
+from reference_server.errors import bad_request, not_found, refused
 from reference_server.formats.maven.files import FORMAT, VERSIONLESS, find_file, serve, stored_checksum, stored_version
-from reference_server.metrics import Metrics
+from reference_server.metrics import count_event
+from reference_server.package_files import add_file, new_package_status, saving_package
 from reference_server.settings import ServerSettings
 from reference_server.storage import FileStore, ReceivedFile
-from reference_server.transfers import new_package_status, over_limit, receive_body
+from reference_server.transfers import body_before_auth, receive_body, refuse_oversized
 
 DEPLOY_KINDS = frozenset({TokenKind.PROJECT_DEPLOY_TOKEN, TokenKind.GROUP_DEPLOY_TOKEN})
-RACE_WINDOW = 0.25  # seconds between "is there a package?" and "create it" under the duplicate_race fault
 CHECKSUM_BODY_LIMIT = 1024  # a checksum file is one hex digest (sha512: 128 characters)
 
 
@@ -106,20 +103,6 @@ def file_ref(request: Request) -> FileRef:
         if loose is None:
             raise bad_request(str(error)) from None
         return loose
-
-
-def duplicate() -> ApiError:
-    return refused(RULES.duplicates.refused_status, RULES.duplicates.refused_message)
-
-
-def too_large(limit: int, size: int | None = None) -> ApiError:
-    size_text = f"file size {size}" if size is not None else "file size"
-    return refused(RULES.too_large_status, f"{size_text} exceeds the {FORMAT} limit of {limit} bytes")
-
-
-def declared_size(request: Request) -> int | None:
-    value = request.headers.get("content-length")
-    return int(value) if value and value.isdigit() else None
 
 
 def is_duplicate(db: Database, project: Row, package: Row | None, ref: FileRef) -> bool:
@@ -173,24 +156,15 @@ async def save(request: Request, project: Row, ref: FileRef, received: ReceivedF
     """Record the package (created if new) and the file, and move the upload into place, in one transaction."""
     settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
-    store: FileStore = request.app.state.store
     version = stored_version(ref)
     # A version's package waits for processing under processing_stuck; the versionless one (the uploaded
     # artifact-level maven-metadata.xml, never served as stored) is not a version to install.
     status = "default" if version == VERSIONLESS else new_package_status(request)
-    if settings.has(Fault.DUPLICATE_RACE) and db.find_package(project["id"], FORMAT, ref.package_name,
-                                                              version) is None:
-        await anyio.sleep(RACE_WINDOW)
-        db.insert_package(project["id"], FORMAT, ref.package_name, version, status)  # may raise IntegrityError
-    with db.transaction():
-        package = db.get_or_create_package(project["id"], FORMAT, ref.package_name, version, status)
+    async with saving_package(request, project, FORMAT, ref.package_name, version, status) as package:
         if is_duplicate(db, project, package, ref) and not settings.has(Fault.IGNORE_REJECT_DUPLICATES):
-            raise duplicate()  # lost a race with an identical upload
+            raise duplicate_refusal(FORMAT)  # lost a race with an identical upload
         db.set_package_metadata(package["id"], maven_metadatum(ref))
-        row = db.add_package_file(package["id"], ref.file_name, received.size, received.md5, received.sha1,
-                                  received.sha256)
-        store.place(received, store.file_path(project["id"], package["id"], row["id"], ref.file_name))
-    return row
+        return add_file(request, project, package, ref.file_name, received)
 
 
 def file_json(row: Row) -> dict[str, object]:
@@ -203,35 +177,24 @@ async def upload(request: Request) -> Response:
     settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
     store: FileStore = request.app.state.store
-    received: ReceivedFile | None = None
+    received = await body_before_auth(request)
     try:
-        if settings.has(Fault.READ_BODY_BEFORE_AUTH):
-            received = await store.receive(request.stream(), None)
         granted = authorize(request, effective(request, UPLOAD), Permission.CREATE_PACKAGE)
         project = granted.project
         ref = file_ref(request)
-        limit = None if settings.has(Fault.NO_SIZE_LIMIT) else settings.size_limit(FORMAT)
-        size = declared_size(request)
-        if limit is not None and size is not None and over_limit(request, size, limit):
-            raise too_large(limit, size)
-        if received is not None and limit is not None and over_limit(request, received.size, limit):
-            raise too_large(limit, received.size)
+        limit = refuse_oversized(request, FORMAT, received)
         if ref.checksum:
             return await verify_checksum(request, project, ref, received)
         package = db.find_package(project["id"], FORMAT, ref.package_name, stored_version(ref))
         if is_duplicate(db, project, package, ref) and not settings.has(Fault.IGNORE_REJECT_DUPLICATES):
-            raise duplicate()
+            raise duplicate_refusal(FORMAT)
         if received is None:
-            received = await receive_body(request, store, limit, too_large)
-        try:
-            row = await save(request, project, ref, received)
-        except sqlite3.IntegrityError:
-            return JSONResponse({"message": "500 Internal Server Error"}, status_code=500)
+            received = await receive_body(request, FORMAT, limit)
+        row = await save(request, project, ref, received)
     finally:
         store.discard(received)  # a no-op once the file was moved into place
-    if ref.extension == ".jar":
-        metrics: Metrics = request.app.state.metrics
-        metrics.count(FORMAT, Operation.PUSH.value, granted.principal)
+    if ref.extension == ".jar":  # GitLab counts pushes of jars only
+        count_event(request, FORMAT, Operation.PUSH, granted.principal)
     return JSONResponse(file_json(row), status_code=UPLOAD.success_status)
 
 

@@ -25,7 +25,8 @@ SERVED_FIELDS = ("deprecated", "bin", "directories", "engines", "_hasShrinkwrap"
 def path_param(request: Request, key: str) -> str:
     """A path parameter with its slashes: npm sends `@scope%2Fpkg`, which EncodedSlashMiddleware keeps as one
     segment (every other escape is already decoded, so decoding again would decode twice)."""
-    return request.path_params[key].replace("%2F", "/")
+    value: str = request.path_params[key]
+    return value.replace("%2F", "/")
 
 
 def package_name(request: Request) -> str:

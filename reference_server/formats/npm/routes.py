@@ -1,4 +1,4 @@
-"""GitLab's npm API (formats/npm.py): publish, packument, tarball and dist-tags at the project level; packument and
+"""GitLab's npm API (formats/npm/): publish, packument, tarball and dist-tags at the project level; packument and
 dist-tags at the instance level, where the project is found by the package's scope.
 
 A publish is refused before its body is read when the credential, the name or the declared length is wrong;
@@ -7,7 +7,6 @@ memory: a JSON body of a few hundred MiB is acceptable) and parsed, decoded and 
 """
 
 import json
-import sqlite3
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core.faults import Fault
@@ -38,8 +37,9 @@ from formats.npm import (
     tarball_file_name,
 )
 from reference_server.access import Authorized
-from reference_server.db import Database, Row, installable
-from reference_server.duplicates import duplicates_refused
+from reference_server.db import Database, Row
+from reference_server.downloads import count_pull, file_response, served_file
+from reference_server.duplicates import duplicate_refusal, duplicates_refused
 from reference_server.errors import ApiError, bad_request, not_found, refused
 from reference_server.formats.npm.lookup import (
     FORMAT,
@@ -59,13 +59,13 @@ from reference_server.formats.npm.publish import (
     stored_manifest,
 )
 from reference_server.metadata_cache import Check, Subject, metadata_response
-from reference_server.metrics import Metrics
+from reference_server.metrics import count_event
+from reference_server.package_files import add_file, new_package_status, saving_package
 from reference_server.settings import ServerSettings
 from reference_server.storage import FileStore, ReceivedFile
-from reference_server.transfers import flipped, new_package_status, over_limit
+from reference_server.transfers import declared_size, over_limit, size_limit
 
 JSON_ALLOWANCE = 32 << 20  # bytes of JSON around the base64 tarball a publish body may carry
-RACE_WINDOW = 0.25  # seconds between "is there a package?" and "create it" under the duplicate_race fault
 TAG_BODY_LIMIT = 1024
 
 Locate = Callable[[Request, Endpoint, Permission], Authorized]
@@ -91,16 +91,10 @@ def too_large(size: int, limit: int) -> ApiError:
                                            f"of {limit} bytes")
 
 
-def duplicate(name: str, version: str) -> ApiError:
-    return refused(RULES.duplicates.refused_status,
-                   f"{RULES.duplicates.refused_message} npm allows one publish of {name}@{version} per project")
-
-
 async def read_body(request: Request, limit: int | None) -> bytearray:
     """The publish body, refused with 413 (by its declared length when it has one) once it cannot fit."""
     cap = body_limit(limit)
-    declared = request.headers.get("content-length")
-    size = int(declared) if declared and declared.isdigit() else None
+    size = declared_size(request)
     if cap is not None and limit is not None and size is not None and size > cap:
         raise body_too_large(size, cap, limit)
     body = bytearray()
@@ -132,37 +126,27 @@ def refuse_duplicate(request: Request, project: Row, name: str, version: str) ->
         return
     package = db.find_package(project["id"], FORMAT, name, version)
     if package is not None and db.has_file_named(package["id"], tarball_file_name(name, version)):
-        raise duplicate(name, version)
+        raise duplicate_refusal(FORMAT, f"npm allows one publish of {name}@{version} per project")
 
 
 async def save(request: Request, project: Row, wanted: Publication, received: ReceivedFile,
                integrity: str) -> Row:
     """The package, its tarball, its package.json and its dist-tags, in one transaction."""
-    settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
-    store: FileStore = request.app.state.store
     name, version = wanted.name, wanted.version
-    status = new_package_status(request)
-    if settings.has(Fault.DUPLICATE_RACE) and db.find_package(project["id"], FORMAT, name, version) is None:
-        await anyio.sleep(RACE_WINDOW)
-        db.insert_package(project["id"], FORMAT, name, version, status)  # may raise IntegrityError
-    with db.transaction():
-        package = db.get_or_create_package(project["id"], FORMAT, name, version, status)
+    async with saving_package(request, project, FORMAT, name, version, new_package_status(request)) as package:
         refuse_duplicate(request, project, name, version)  # lost a race with an identical publish
-        file_name = tarball_file_name(name, version)
-        row = db.add_package_file(package["id"], file_name, received.size, received.md5, received.sha1,
-                                  received.sha256)
         db.set_package_metadata(package["id"], stored_manifest(wanted, received, integrity))
         for tag in wanted.tags:
             db.set_tag(project["id"], FORMAT, name, tag, package["id"])
-        store.place(received, store.file_path(project["id"], package["id"], row["id"], file_name))
-    return package
+        add_file(request, project, package, tarball_file_name(name, version), received)
+        return package
 
 
 async def publish(request: Request) -> Response:
     settings: ServerSettings = request.app.state.settings
     store: FileStore = request.app.state.store
-    limit = None if settings.has(Fault.NO_SIZE_LIMIT) else settings.size_limit(FORMAT)
+    limit = size_limit(request, FORMAT)
     body = await read_body(request, limit) if settings.has(Fault.READ_BODY_BEFORE_AUTH) else None
     granted = at_project_level(request, PUBLISH, Permission.CREATE_PACKAGE)
     project = granted.project
@@ -184,14 +168,10 @@ async def publish(request: Request) -> Response:
         if not settings.has(Fault.NO_FORMAT_GUARD):
             await anyio.to_thread.run_sync(check_tarball, received.path, wanted)
         check_dist(wanted, received, integrity)
-        try:
-            package = await save(request, project, wanted, received, integrity)
-        except sqlite3.IntegrityError:
-            return JSONResponse({"message": "500 Internal Server Error"}, status_code=500)
+        package = await save(request, project, wanted, received, integrity)
     finally:
         store.discard(received)  # a no-op once the file was moved into place
-    metrics: Metrics = request.app.state.metrics
-    metrics.count(FORMAT, Operation.PUSH.value, granted.principal)
+    count_event(request, FORMAT, Operation.PUSH, granted.principal)
     return JSONResponse({"id": package["id"], "project_id": project["id"], "name": name, "version": wanted.version,
                          "package_type": FORMAT, "status": package["status"],
                          "created_at": package["created_at"]}, status_code=PUBLISH.success_status)
@@ -224,30 +204,17 @@ def version_in(name: str, file_name: str) -> str | None:
 
 
 async def download(request: Request) -> Response:
-    settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
-    store: FileStore = request.app.state.store
     granted = at_project_level(request, TARBALL, Permission.READ_PACKAGE)
     project = granted.project
     name, file_name = package_name(request), path_param(request, "file_name")
     version = version_in(name, file_name)
     package = db.find_package(project["id"], FORMAT, name, version) if version else None
-    if package is not None and not installable(package):
-        package = None  # still processing (the processing_stuck fault)
-    row = None
-    if package is not None:
-        row = db.file_named(package["id"], file_name, newest=not settings.has(Fault.OLDEST_FILE_WINS))
-    if package is None or row is None:
+    row = served_file(request, package, file_name)
+    if row is None:
         raise not_found("Package")
-    path = store.file_path(project["id"], package["id"], row["id"], row["file_name"])
-    if request.method == "GET":
-        metrics: Metrics = request.app.state.metrics
-        metrics.count(FORMAT, Operation.PULL.value, granted.principal)
-    headers = {"X-Checksum-SHA256": row["file_sha256"]}
-    if settings.has(Fault.CORRUPT_DOWNLOAD) and row["size"] > 0:
-        return StreamingResponse(flipped(path), media_type="application/octet-stream",
-                                 headers={**headers, "Content-Length": str(row["size"])})
-    return FileResponse(path, media_type="application/octet-stream", headers=headers)
+    count_pull(request, FORMAT, granted.principal)
+    return file_response(request, project["id"], row)
 
 
 # --- dist-tags --------------------------------------------------------------------------------------------------

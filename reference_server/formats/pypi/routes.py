@@ -1,4 +1,4 @@
-"""GitLab's PyPI API: upload (see pypi_upload), simple index pages and file downloads, per project and per group.
+"""GitLab's PyPI API: upload (see upload.py), simple index pages and file downloads, per project and per group.
 
 Simple pages link each file to `.../files/<sha256>/<file name>` on the host the request came to (so a recording
 proxy in front sees the download too), with `#sha256=` and `data-requires-python`. Package names are looked up
@@ -10,12 +10,12 @@ file download to anonymous requests.
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from core.faults import Fault
 from core.format_types import Endpoint
-from core.vocabulary import Operation, Permission
+from core.vocabulary import Permission
 from formats.pypi import (
     DOWNLOAD,
     FORMAT,
@@ -30,6 +30,7 @@ from formats.pypi import (
 from reference_server.access import authorize_on
 from reference_server.auth import Principal
 from reference_server.db import Database, Row
+from reference_server.downloads import count_pull, file_response
 from reference_server.errors import not_found
 from reference_server.formats.pypi.access import (
     FILES_PER_PACKAGE,
@@ -43,9 +44,7 @@ from reference_server.formats.pypi.access import (
 from reference_server.formats.pypi.simple import FileLink, ProjectLink, index_page, package_page, wants_json
 from reference_server.formats.pypi.upload import upload
 from reference_server.metadata_cache import Check, Subject, metadata_response
-from reference_server.metrics import Metrics
 from reference_server.settings import ServerSettings
-from reference_server.storage import FileStore
 
 
 def _base(request: Request) -> str:
@@ -136,17 +135,12 @@ async def group_simple_package(request: Request) -> Response:
 
 def _serve(request: Request, projects: list[Row], principal: Principal | None) -> Response:
     db: Database = request.app.state.db
-    store: FileStore = request.app.state.store
     found = find_file(db, projects, request.path_params["sha256"], request.path_params["file_name"])
     if found is None:
         raise not_found("Package")
-    row = found.row
-    if request.method == "GET":
-        metrics: Metrics = request.app.state.metrics
-        metrics.count(FORMAT, Operation.PULL.value, principal)
-    path = store.file_path(found.project["id"], found.package["id"], row["id"], row["file_name"])
-    return FileResponse(path, media_type="application/octet-stream", filename=row["file_name"],
-                        headers={"X-Checksum-SHA256": row["file_sha256"]})
+    count_pull(request, FORMAT, principal)
+    # A file is found by its name and sha256 (no oldest_file_wins); the corrupt_download fault never applied here.
+    return file_response(request, found.project["id"], found.row, named=True, corruptible=False)
 
 
 async def download(request: Request) -> Response:

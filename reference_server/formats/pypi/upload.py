@@ -8,7 +8,6 @@ in a package: GitLab's 400 "File name has already been taken").
 """
 
 import re
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path, PurePosixPath
 
@@ -21,31 +20,23 @@ from core.faults import Fault
 from core.vocabulary import Operation, Permission
 from formats.pypi import FORMAT, RULES, UPLOAD, wheel_dist_name
 from reference_server.db import Database, Row
-from reference_server.duplicates import duplicate_refused
+from reference_server.duplicates import duplicate_refusal, duplicate_refused
 from reference_server.errors import ApiError, bad_request, missing, refused
 from reference_server.formats.pypi.access import authorize_project
 from reference_server.formats.pypi.distributions import InvalidDistribution, inspect
 from reference_server.formats.pypi.multipart import FIELD_LIMIT, MultipartError, MultipartReader, boundary_of
-from reference_server.metrics import Metrics
+from reference_server.metrics import count_event
+from reference_server.package_files import add_file, new_package_status, saving_package
 from reference_server.settings import ServerSettings
 from reference_server.storage import FileStore, ReceivedFile, TooLarge
-from reference_server.transfers import new_package_status, over_limit, stream_limit
+from reference_server.transfers import body_before_auth, declared_size, over_limit, size_limit, stream_limit, too_large
 
 FIELDS_LIMIT = 8 << 20  # bytes of all non-file fields together
 FORM_FRAMING = 64 << 10  # delimiters and part headers around the fields, at most
 EPILOGUE = 2  # the CRLF clients write after the closing delimiter
-RACE_WINDOW = 0.25  # seconds between "is there a package?" and "create it" under the duplicate_race fault
 REQUIRES_PYTHON_MAX = 255  # Packages::Pypi::Metadatum truncates longer values
 KEPT_FIELDS = ("metadata_version", "summary", "keywords", "author_email", "description_content_type")
 HEX = {"sha256_digest": re.compile(r"[0-9a-fA-F]{64}"), "md5_digest": re.compile(r"[0-9a-fA-F]{32}")}
-
-
-def duplicate() -> ApiError:
-    return refused(RULES.duplicates.refused_status, RULES.duplicates.refused_message)
-
-
-def too_large(limit: int) -> ApiError:
-    return refused(RULES.too_large_status, f"file size exceeds the {FORMAT} limit of {limit} bytes")
 
 
 def invalid(param: str, rule: str) -> ApiError:
@@ -83,13 +74,13 @@ class Form:
                 if declared is not None and over is not None and limit is not None:
                     file_size = declared - reader.position - reader.closing_size - EPILOGUE
                     if over(file_size):
-                        raise too_large(limit)
+                        raise too_large(FORMAT, limit)
                 self.file_name = PurePosixPath(part.filename.replace("\\", "/")).name
                 try:
                     self.content = await store.receive(reader.data(), cap)
                 except TooLarge:
                     assert limit is not None
-                    raise too_large(limit) from None
+                    raise too_large(FORMAT, limit) from None
             elif part.filename is None:
                 value = await reader.text(min(FIELD_LIMIT, budget))
                 budget -= len(value.encode())
@@ -146,44 +137,27 @@ def package_metadata(form: Form) -> dict[str, str]:
 async def save(request: Request, project: Row, name: str, version: str, file_name: str, received: ReceivedFile,
                metadata: dict[str, str]) -> Row:
     """Record the package (created if new), its metadata and the file, and move the file into place, at once."""
-    settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
-    store: FileStore = request.app.state.store
-    status = new_package_status(request)
-    if settings.has(Fault.DUPLICATE_RACE) and db.find_package(project["id"], FORMAT, name, version) is None:
-        await anyio.sleep(RACE_WINDOW)
-        db.insert_package(project["id"], FORMAT, name, version, status)  # may raise IntegrityError
-    with db.transaction():
-        package = db.get_or_create_package(project["id"], FORMAT, name, version, status)
+    async with saving_package(request, project, FORMAT, name, version, new_package_status(request)) as package:
         if duplicate_refused(db, project, package, file_name):
-            raise duplicate()  # lost a race with an upload of the same file name
-        row = db.add_package_file(package["id"], file_name, received.size, received.md5, received.sha1,
-                                  received.sha256)
+            raise duplicate_refusal(FORMAT)  # lost a race with an upload of the same file name
         db.set_package_metadata(package["id"], metadata)
-        store.place(received, store.file_path(project["id"], package["id"], row["id"], file_name))
-    return row
-
-
-def declared_size(request: Request) -> int | None:
-    value = request.headers.get("content-length")
-    return int(value) if value and value.isdigit() else None
+        return add_file(request, project, package, file_name, received)
 
 
 async def upload(request: Request) -> Response:
     settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
     store: FileStore = request.app.state.store
-    spooled: ReceivedFile | None = None
+    spooled = await body_before_auth(request)
     form = Form()
     try:
-        if settings.has(Fault.READ_BODY_BEFORE_AUTH):
-            spooled = await store.receive(request.stream(), None)
         granted = authorize_project(request, UPLOAD, Permission.CREATE_PACKAGE)
         project = granted.project
         boundary = boundary_of(request.headers.get("content-type", ""))
         if boundary is None:
             raise bad_request("the body must be a multipart/form-data form with a boundary (the legacy upload API)")
-        limit = None if settings.has(Fault.NO_SIZE_LIMIT) else settings.size_limit(FORMAT)
+        limit = size_limit(request, FORMAT)
         size = declared_size(request)
         # Refused unread when even the most the other fields may take leaves a file over the limit; otherwise the
         # file's exact size is known once the fields before it are read (see Form.read), still before its bytes.
@@ -212,14 +186,10 @@ async def upload(request: Request) -> Response:
         except InvalidDistribution as error:
             raise bad_request(f"content is not a valid distribution: {error}") from None
         if duplicate_refused(db, project, db.find_package(project["id"], FORMAT, name, version), file_name):
-            raise duplicate()
-        try:
-            await save(request, project, name, version, file_name, form.content, package_metadata(form))
-        except sqlite3.IntegrityError:
-            return JSONResponse({"message": "500 Internal Server Error"}, status_code=500)
+            raise duplicate_refusal(FORMAT)
+        await save(request, project, name, version, file_name, form.content, package_metadata(form))
     finally:
         store.discard(form.content)  # a no-op once the file was moved into place
         store.discard(spooled)
-    metrics: Metrics = request.app.state.metrics
-    metrics.count(FORMAT, Operation.PUSH.value, granted.principal)
+    count_event(request, FORMAT, Operation.PUSH, granted.principal)
     return JSONResponse({"message": "201 Created"}, status_code=201)
