@@ -65,20 +65,22 @@ def project_json(request: Request, project: Row, group: Row) -> dict[str, object
     }
 
 
+def _found(row: Row | None, what: str) -> Row:
+    if row is None:
+        raise not_found(what)
+    return row
+
+
 def find_group(request: Request, param: str = "id") -> Row:
+    """The group the path parameter names (an id or a URL-encoded full path), or 404."""
     db: Database = request.app.state.db
-    group = db.group_by_ref(unquote(request.path_params[param]))
-    if group is None:
-        raise not_found("Group")
-    return group
+    return _found(db.group_by_ref(unquote(request.path_params[param])), "Group")
 
 
 def find_project(request: Request, param: str = "id") -> Row:
+    """The project the path parameter names (an id or a URL-encoded full path), or 404."""
     db: Database = request.app.state.db
-    project = db.project_by_ref(unquote(request.path_params[param]))
-    if project is None:
-        raise not_found("Project")
-    return project
+    return _found(db.project_by_ref(unquote(request.path_params[param])), "Project")
 
 
 async def current_user(request: Request) -> Response:

@@ -3,7 +3,6 @@ and never carry a token) against a stub server."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import socket
 import threading
@@ -18,6 +17,8 @@ import pytest
 
 from core.credentials import REDACTED, REDACTOR
 from engine.gitlab_api import GitLabClient, IssuedToken, ProvisioningError
+from engine.ledger import Ledger, cleanup
+from engine.reference import ReferenceServer
 
 # -- a stub server for the error paths (no reference server needed) -------------------------------------
 
@@ -192,22 +193,8 @@ def test_duplicate_settings_field_names() -> None:
 
 # -- against the reference server ------------------------------------------------------------------------
 
-def _reference_server_missing() -> str | None:
-    try:
-        if importlib.util.find_spec("reference_server.__main__") is None:
-            return "reference_server/__main__.py does not exist yet (the reference server is being built)"
-    except ImportError as exc:
-        return f"reference_server cannot be imported yet: {exc}"
-    return None
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    reason = _reference_server_missing()
-    if reason:
-        pytest.skip(reason)
-    from engine.reference import ReferenceServer
-
     data_dir: Path = tmp_path_factory.mktemp("reference")
     with ReferenceServer(data_dir) as running:
         yield running
@@ -312,8 +299,6 @@ def test_simulated_job(admin: GitLabClient) -> None:
 
 
 def test_ledger_cleanup_against_the_reference_server(admin: GitLabClient, tmp_path: Path) -> None:
-    from engine.ledger import Ledger, cleanup
-
     ledger = Ledger(tmp_path / "ledger.jsonl")
     group = admin.create_group("Cleanup", unique("harness"))
     ledger.record("group", group["id"], group["full_path"])

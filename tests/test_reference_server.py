@@ -7,6 +7,7 @@ data directory under `tmp_path`, so the tests are xdist-safe.
 import base64
 import hashlib
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,8 +21,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from core import packages_api
+from core import packages_api, provisioning_api
 from core.credentials import ANONYMOUS, Credential, auth_headers
+from core.discovery import subpackages
 from core.permissions import NotApplicable, expected_answer, token_kind_of
 from core.vocabulary import (
     READ_PACKAGE_REGISTRY,
@@ -31,9 +33,12 @@ from core.vocabulary import (
     Operation,
     TokenKind,
 )
+from formats import FORMATS
 from formats.generic import DOWNLOAD, UPLOAD, GeneratedFile
-from reference_server import Fault, ServerSettings, running_server
+from reference_server import Fault, ServerSettings, create_app, formats, running_server
+from reference_server.app import DATABASE_FILE, format_routes
 from reference_server.auth import new_token
+from reference_server.db import SWITCHABLE_DUPLICATES, Database
 
 ADMIN_TOKEN = new_token(TokenKind.PERSONAL_ACCESS_TOKEN)
 DEPLOY_SCOPES = [READ_PACKAGE_REGISTRY, WRITE_PACKAGE_REGISTRY]
@@ -299,6 +304,46 @@ def test_graphql_answers_only_the_package_settings_mutation(registry: Registry) 
     assert other.status_code == 200 and other.json()["errors"][0]["message"]
     missing = registry.set_duplicates("no-such-group", False)
     assert missing["data"]["updateNamespacePackageSettings"] is None and missing["errors"]
+
+
+def test_every_provisioning_endpoint_is_routed_as_declared(tmp_path: Path) -> None:
+    """The GitLab client and the server share core/provisioning_api.py: each endpoint there is a route here."""
+    app = create_app(ServerSettings(tmp_path))
+    routed = {(method, route.path) for route in app.routes for method in getattr(route, "methods", None) or ()}
+    declared = [value for value in vars(provisioning_api).values() if isinstance(value, provisioning_api.ApiEndpoint)]
+    assert len(declared) >= 18
+    assert all((endpoint.method, endpoint.path) in routed for endpoint in declared)
+
+
+def test_formats_are_discovered_and_routed_before_the_packages_api(tmp_path: Path) -> None:
+    app = create_app(ServerSettings(tmp_path))
+    paths = [getattr(route, "path", "") for route in app.routes]
+    assert {package.__name__.rsplit(".", 1)[1] for package in subpackages(formats)} == set(FORMATS)
+    ours = [getattr(route, "path", "") for route in format_routes()]
+    assert paths[1:1 + len(ours)] == ours  # after /-/metrics, before the Packages API
+    assert paths.index(packages_api.LIST.path) == 1 + len(ours)
+
+
+def test_switchable_duplicate_settings_come_from_the_formats(tmp_path: Path) -> None:
+    assert SWITCHABLE_DUPLICATES == tuple(name for name, fmt in FORMATS.items() if fmt.rules.duplicates.switchable)
+    assert set(SWITCHABLE_DUPLICATES) == {"generic", "maven"}
+    old = sqlite3.connect(tmp_path / DATABASE_FILE)  # a data directory from a server that knew Generic's only
+    old.executescript("CREATE TABLE namespaces (id INTEGER PRIMARY KEY);"
+                      "CREATE TABLE package_settings (namespace_id INTEGER PRIMARY KEY REFERENCES namespaces(id),"
+                      " generic_duplicates_allowed INTEGER NOT NULL DEFAULT 1,"
+                      " generic_duplicate_exception_regex TEXT NOT NULL DEFAULT '');"
+                      "INSERT INTO namespaces (id) VALUES (7);"
+                      "INSERT INTO package_settings VALUES (7, 0, '^rc-');")
+    old.commit()
+    old.close()
+    db = Database(tmp_path / DATABASE_FILE)
+    try:
+        row = db.package_settings(7)
+        assert row is not None
+        assert (row["generic_duplicates_allowed"], row["generic_duplicate_exception_regex"]) == (0, "^rc-")
+        assert (row["maven_duplicates_allowed"], row["maven_duplicate_exception_regex"]) == (1, "")
+    finally:
+        db.close()
 
 
 def test_unknown_route_is_a_json_404(registry: Registry) -> None:
