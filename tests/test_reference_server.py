@@ -6,8 +6,11 @@ data directory under `tmp_path`, so the tests are xdist-safe.
 
 import base64
 import hashlib
+import os
 import socket
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -322,6 +325,23 @@ def test_formats_are_discovered_and_routed_before_the_packages_api(tmp_path: Pat
     ours = [getattr(route, "path", "") for route in format_routes()]
     assert paths[1:1 + len(ours)] == ours  # after /-/metrics, before the Packages API
     assert paths.index(packages_api.LIST.path) == 1 + len(ours)
+
+
+def test_a_format_folder_outside_the_repository_is_routed(tmp_path: Path) -> None:
+    """`HARNESS_FORMAT_DIRS` adds `<dir>/reference_server/formats/<name>/`: its ROUTES join the app's."""
+    folder = tmp_path / "team" / "reference_server" / "formats" / "demo"
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text(
+        "from starlette.responses import PlainTextResponse\n"
+        "from starlette.routing import Route\n\n\n"
+        "async def hello(request):\n"
+        "    return PlainTextResponse('demo')\n\n\n"
+        "ROUTES = [Route('/api/v4/projects/{project_id}/packages/demo/hello', hello, methods=['GET'])]\n")
+    program = "from reference_server.app import format_routes; print([r.path for r in format_routes()])"
+    env = {**os.environ, "HARNESS_FORMAT_DIRS": str(tmp_path / "team")}
+    result = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    assert "/api/v4/projects/{project_id}/packages/demo/hello" in result.stdout
 
 
 def test_switchable_duplicate_settings_come_from_the_formats(tmp_path: Path) -> None:
