@@ -104,7 +104,8 @@ def run_case(case: Case, ctx: RunContext, index: int) -> CaseRecord:
     record = CaseRecord(case_id=case.id, scenario=case.scenario.name, stage=case.scenario.stage.value,
                         criteria=[], format=case.format, credential=case.credential.value,
                         scheme=case.scheme.value, driver=case.driver, outcome=Outcome.ERROR.value, reason="",
-                        duration_s=0.0, run_id=ctx.run_id, started_at=started_at)
+                        duration_s=0.0, run_id=ctx.run_id, started_at=started_at,
+                        not_applicable=dict(case.not_applicable))
     state: CaseState | None = None
     if case.driver != "http":
         record.client = {k: v for k, v in ctx.clients.get(case.driver, {}).items() if k != "not_run"} or None

@@ -81,7 +81,7 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         results.with_suffix(".tmp").replace(results)
     stages = load_stages()
     signoffs = load_signoffs(Path(settings.signoff_file), stages) if settings.signoff_file else None
-    readiness = assess(records, stages, signoffs, settings.formats, settings.stage)
+    readiness = assess(records, stages, signoffs, settings.formats, settings.stage, state.applicability)
     code = exit_code(readiness, records)
     if interrupted and code == 0:
         code = 1
@@ -133,6 +133,7 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         "why": why,
         "by_format": {f: v.verdict.value for f, v in readiness.by_format.items()},
         "missing": readiness.overall.missing,
+        "criteria": readiness.statuses(),  # criterion → format → status: the judged result, for `report diff`
         "exit_code": code,
         "cases": {o: sum(1 for r in records if r.outcome == o) for o in sorted({r.outcome for r in records})},
         "leftovers": leftovers,
