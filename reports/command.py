@@ -1,8 +1,8 @@
 """`harness report open|diff|bundle`: look at a run's report, compare two runs, pack a run for the rollout issue.
 
 A run is given as its folder or its id (looked up under --out-dir, default reports/out); `open` and `bundle`
-take the newest run when none is given. Exit codes: 0 fine; 1 `diff` found a regression; 2 no such run or bad
-input; 4 `bundle` refused (a member holds what looks like a token).
+take the newest run when none is given. Exit codes (`core.exit_codes.ExitCode`): 0 fine; 1 `diff` found a
+regression; 2 no such run or bad input; 4 `bundle` refused (a member holds what looks like a token).
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def bundle(args: argparse.Namespace) -> int:
         made = make_bundle(run_dir, args.output)
     except SecretFound as exc:
         console.print(f"bundle refused: {exc}", style="red", markup=False)
-        return ExitCode.HARNESS
+        return ExitCode.HARNESS  # the harness's own output is unsafe to share: never the target's failure
     print(f"{made.path.resolve()} ({_size(made.size)}, {len(made.members)} files)")
     return ExitCode.READY
 
