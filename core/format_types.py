@@ -165,6 +165,11 @@ class FormatOperations(ABC):
         """The format's metadata document for a package name (all versions), where the format has one."""
         return None
 
+    @property
+    def has_metadata_document(self) -> bool:
+        """Whether the format has a metadata document (its operations define `metadata`)."""
+        return type(self).metadata is not FormatOperations.metadata
+
     def search(self, project_id: int | str, term: str, page: int = 1) -> RequestSpec:
         """Packages of this format whose name contains `term` (GitLab's Packages API)."""
         return packages_api.list_packages(project_id, package_type=self.package_type, package_name=term, page=page)

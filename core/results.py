@@ -7,6 +7,7 @@ The schema is documented in docs/results-schema.md; bump SCHEMA when a field cha
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,12 +39,15 @@ class StepRecord:
     name: str
     op: str
     actor: str  # "subject" (the case's credential) or "owner" (the run's set-up credential)
-    outcome: str  # an Outcome value
+    outcome: Outcome
     message: str  # what was expected and what happened, in one or two sentences
     expected: dict[str, Any] = field(default_factory=dict)
     observed: dict[str, Any] = field(default_factory=dict)
     exchanges: list[Exchange] = field(default_factory=list)
     client: dict[str, Any] | None = None  # a real client's step: its reproduce line, config files, output
+
+    def __post_init__(self) -> None:
+        self.outcome = Outcome(self.outcome)
 
 
 @dataclass
@@ -56,7 +60,7 @@ class CaseRecord:
     credential: str  # a CredentialCase value
     scheme: str  # an AuthScheme value
     driver: str  # "http" or a client name
-    outcome: str  # an Outcome value
+    outcome: Outcome
     reason: str  # why: the failing expectation, the error, or why it was not run
     duration_s: float
     run_id: str
@@ -65,7 +69,12 @@ class CaseRecord:
     metrics: dict[str, float] = field(default_factory=dict)  # e.g. throughput_mib_s, p95_ms
     client: dict[str, Any] | None = None  # a real client: name, where it ran, image and image id, version
     known: dict[str, Any] | None = None  # a declared known failure: state (known | expired), issue, expires, reason
+    # The formats the case's scenario has no cases for, and why (decided when the matrix was expanded).
+    not_applicable: dict[str, str] = field(default_factory=dict)
     schema: str = SCHEMA
+
+    def __post_init__(self) -> None:
+        self.outcome = Outcome(self.outcome)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -86,6 +95,29 @@ class CaseRecord:
             if step.outcome in (Outcome.FAILED, Outcome.ERROR):
                 return step
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Applicability:
+    """Which formats each scenario has no cases for, and why: decided when the matrix is expanded
+    (`engine.matrix.applicability`), carried to the judge, and recorded on every case's result record."""
+
+    reasons: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # scenario → format → why not
+
+    def why_not(self, scenario: str, format_name: str) -> str | None:
+        """Why the scenario has no cases for the format; None when it applies."""
+        return self.reasons.get(scenario, {}).get(format_name)
+
+    def applies(self, scenario: str, format_name: str) -> bool:
+        return self.why_not(scenario, format_name) is None
+
+    @classmethod
+    def of_records(cls, records: Iterable[CaseRecord]) -> Applicability:
+        """What the records say (each carries its scenario's decisions); a scenario without a record applies."""
+        reasons: dict[str, dict[str, str]] = {}
+        for record in records:
+            reasons.setdefault(record.scenario, {}).update(record.not_applicable)
+        return cls(reasons)
 
 
 def read_results(path: Path) -> list[CaseRecord]:

@@ -78,6 +78,20 @@ class Verdict(StrEnum):
     NEEDS_SIGN_OFF = "needs_sign_off"
 
 
+class Need(StrEnum):
+    """What a scenario may need of a format beyond its rules; the format says whether it has it (the scenario's
+    `needs:`, decided when the matrix is expanded)."""
+
+    METADATA_DOCUMENT = "metadata_document"  # one document listing a package's versions (npm's packument, …)
+
+
+class KnownState(StrEnum):
+    """A failure declared known (engine.known_failures): still in force, or past its expiry (it counts again)."""
+
+    KNOWN = "known"
+    EXPIRED = "expired"
+
+
 class Stage(StrEnum):
     EXPERIMENT = "experiment"
     BETA = "beta"

@@ -62,7 +62,7 @@ def _one_of(choices: list[str]) -> Callable[[str], str]:
     return _choice(choices)
 
 
-def _size_limits(text: Any) -> dict[str, int]:
+def parse_size_limits(text: Any) -> dict[str, int]:
     """'generic=10MiB,npm=500MiB' → {'generic': 10485760, 'npm': 524288000}."""
     if isinstance(text, dict):
         return {k: parse_size(v) for k, v in text.items()}
@@ -117,7 +117,7 @@ OPTIONS: list[Option] = [
     Option("metadata_packages", _whole_number, 200, "packages pushed for the metadata scenario", "N"),
     Option("size_budget", parse_size, parse_size("8GiB"),
            "largest file a run may push (a push at a format's size limit above it is not run, and says so)", "SIZE"),
-    Option("size_limits", _size_limits, {}, "reference server: per-format file size limits, e.g. generic=5GiB",
+    Option("size_limits", parse_size_limits, {}, "reference server: per-format file size limits, e.g. generic=5GiB",
            "F=SIZE,..."),
     Option("faults", _csv(_one_of(FAULT_NAMES)), [],
            "reference server: inject faults (see reference_server/faults.py)", "LIST"),
@@ -187,18 +187,10 @@ def _parse(option: Option, value: Any, source: str) -> Any:
         raise ConfigError(f"{source}: {exc}") from None
 
 
-def _check_drivers(names: list[str]) -> None:
-    from engine.clients.registry import RECIPES
-
-    known = ["all", "http", *RECIPES]
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ConfigError(f"--drivers: unknown driver {', '.join(unknown)}; known: {', '.join(known)}")
-
-
 def load_settings(flags: dict[str, Any], environ: dict[str, str] | None = None,
                   config_path: str | None = None) -> Settings:
-    """Merge defaults, the config file, HARNESS_* variables and flags (None means 'not given')."""
+    """Merge defaults, the config file, HARNESS_* variables and flags (None means 'not given'). Driver names are
+    checked against the real clients by `engine.matrix.check_drivers` (the clients sit above the settings)."""
     environ = dict(os.environ) if environ is None else environ
     values: dict[str, Any] = {o.name: o.default for o in OPTIONS}
 
@@ -222,7 +214,6 @@ def load_settings(flags: dict[str, Any], environ: dict[str, str] | None = None,
             values[name] = _parse(OPTION_BY_NAME[name], value, "--" + name.replace("_", "-"))
 
     settings = Settings(**values)
-    _check_drivers(settings.drivers)
     if settings.target and (settings.faults or settings.size_limits):
         raise ConfigError("--faults and --size-limits configure the bundled reference server; with --target they "
                           "would be silently ignored. Drop them, or drop --target.")

@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from core.results import CaseRecord
-from core.vocabulary import Outcome
+from core.vocabulary import KnownState, Outcome
 from engine.config import ConfigError, read_yaml_mapping
 
 
@@ -85,7 +85,7 @@ def apply(records: list[CaseRecord], known: KnownFailures, today: dt.date | None
         for record in matching:
             if record.outcome not in (Outcome.FAILED, Outcome.ERROR):
                 continue
-            state = "known" if entry.expires >= today else "expired"
+            state = KnownState.KNOWN if entry.expires >= today else KnownState.EXPIRED
             record.known = {"state": state, "issue": entry.issue, "expires": entry.expires.isoformat(),
                             "reason": entry.reason, "pattern": entry.case}
         if matching and all(r.outcome == Outcome.PASSED for r in matching):
@@ -95,7 +95,7 @@ def apply(records: list[CaseRecord], known: KnownFailures, today: dt.date | None
 
 def is_known(record: CaseRecord) -> bool:
     """A failure declared known and not expired: shown, but not counted against the stage."""
-    return bool(record.known and record.known.get("state") == "known")
+    return bool(record.known and record.known.get("state") == KnownState.KNOWN)
 
 
 def example_path() -> Path:

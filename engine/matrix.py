@@ -1,16 +1,24 @@
-"""Expand scenarios into cases: scenario × format × credential × auth scheme × driver."""
+"""Expand scenarios into cases: scenario × format × credential × auth scheme × driver.
+
+Whether a scenario applies to a format at all is decided here, once, with the reason when it does not
+(`why_not`): a scenario for named formats only, one that needs what the format lacks (`needs:`, e.g. a metadata
+document), duplicate settings the format cannot switch. The decision travels on every case (`Case.not_applicable`,
+then the result record) and to the judge (`applicability`), which never reads a scenario file.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.client_recipe import ClientRecipe
-from core.vocabulary import AuthScheme, CredentialCase, Operation
-from engine.clients.registry import recipes_for
-from engine.config import Settings
-from engine.scenario import Scenario, Step
-from formats import FORMATS
+from core.results import Applicability
+from core.vocabulary import AuthScheme, CredentialCase, Need, Operation
+from engine.clients.registry import RECIPES, recipes_for
+from engine.config import ConfigError, Settings
+from engine.scenario import Scenario, ScenarioError, Step, is_scenario_file, load_scenario
+from formats import FORMATS, OPERATIONS
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,7 @@ class Case:
     credential: CredentialCase
     scheme: AuthScheme
     driver: str = "http"
+    not_applicable: Mapping[str, str] = field(default_factory=dict)  # the scenario's other formats it skips, and why
 
     @property
     def params_id(self) -> str:
@@ -45,12 +54,57 @@ def _schemes_of(format_name: str) -> list[AuthScheme]:
 
 def format_fits(scenario: Scenario, format_name: str) -> bool:
     """A scenario that needs duplicates allowed, or an exceptions regex, runs only for formats that have the
-    setting (Generic, Maven); npm and PyPI always refuse duplicates."""
+    setting (the format's `DuplicatePolicy.switchable`); the others always refuse duplicates."""
     settings = scenario.group_settings
     policy = FORMATS[format_name].rules.duplicates
     if settings is None or policy.switchable:
         return True
     return settings.duplicates == "rejected" and not settings.exception_regex and not policy.allowed_by_default
+
+
+def why_not(scenario: Scenario, format_name: str) -> str | None:
+    """Why the scenario has no cases for the format; None when it applies."""
+    if scenario.formats != "all" and format_name not in scenario.formats:
+        return f"the scenario is for {', '.join(scenario.formats)} only"
+    if Need.METADATA_DOCUMENT in scenario.needs and not OPERATIONS[format_name].has_metadata_document:
+        return f"{format_name} has no metadata document"
+    if not format_fits(scenario, format_name):
+        policy = FORMATS[format_name].rules.duplicates
+        always = "allows" if policy.allowed_by_default else "refuses"
+        return f"{format_name} always {always} duplicates: its duplicate settings cannot be switched"
+    return None
+
+
+def not_applicable(scenario: Scenario) -> dict[str, str]:
+    """Every format the scenario has no cases for, and why."""
+    reasons = {name: why_not(scenario, name) for name in FORMATS}
+    return {name: why for name, why in reasons.items() if why is not None}
+
+
+def applicability(scenarios: Iterable[Scenario]) -> Applicability:
+    """The decisions for every scenario and format, for the judge."""
+    return Applicability({scenario.name: not_applicable(scenario) for scenario in scenarios})
+
+
+def scenario_applicability(directory: Path) -> Applicability:
+    """The decisions for every scenario under `directory`, read once when a run starts. A file that does not load
+    excuses no criterion (it applies everywhere): its errors stop the run on their own."""
+    scenarios = []
+    for path in sorted(directory.rglob("*.yaml")):
+        if is_scenario_file(path):
+            try:
+                scenarios.append(load_scenario(path))
+            except ScenarioError:
+                continue
+    return applicability(scenarios)
+
+
+def check_drivers(names: Iterable[str]) -> None:
+    """Refuse driver names that are neither `all`, `http` nor a real client (exit code 2)."""
+    known = ["all", "http", *RECIPES]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(f"--drivers: unknown driver {', '.join(unknown)}; known: {', '.join(known)}")
 
 
 def client_can_run(recipe: ClientRecipe, scenario: Scenario) -> bool:
@@ -68,12 +122,13 @@ def _client_step(recipe: ClientRecipe, step: Step) -> bool:
 
 def expand(path: Path, scenario: Scenario, settings: Settings) -> list[Case]:
     """Every case of one scenario that the run's selection keeps, in a stable order."""
+    skipped = not_applicable(scenario)
     formats = list(FORMATS) if scenario.formats == "all" else scenario.formats
     credentials = list(CredentialCase) if scenario.credentials == "all" else scenario.credentials
     wanted_schemes = [AuthScheme(s) for s in settings.schemes]
     cases = []
     for format_name in formats:
-        if format_name not in settings.formats or not format_fits(scenario, format_name):
+        if format_name not in settings.formats or format_name in skipped:
             continue
         schemes = _schemes_of(format_name)
         if scenario.schemes != "all":
@@ -93,5 +148,5 @@ def expand(path: Path, scenario: Scenario, settings: Settings) -> list[Case]:
                 if credential.value not in settings.token_kinds:
                     continue
                 for scheme in [AuthScheme.NONE] if credential is CredentialCase.ANONYMOUS else driver_schemes:
-                    cases.append(Case(scenario, path, format_name, credential, scheme, driver))
+                    cases.append(Case(scenario, path, format_name, credential, scheme, driver, skipped))
     return cases

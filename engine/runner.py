@@ -102,9 +102,10 @@ def run_case(case: Case, ctx: RunContext, index: int) -> CaseRecord:
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     record = CaseRecord(case_id=case.id, scenario=case.scenario.name, stage=case.scenario.stage.value,
-                        criteria=[], format=case.format, credential=case.credential.value,
-                        scheme=case.scheme.value, driver=case.driver, outcome=Outcome.ERROR.value, reason="",
-                        duration_s=0.0, run_id=ctx.run_id, started_at=started_at)
+                        criteria=[], format=case.format, credential=case.credential,
+                        scheme=case.scheme, driver=case.driver, outcome=Outcome.ERROR, reason="",
+                        duration_s=0.0, run_id=ctx.run_id, started_at=started_at,
+                        not_applicable=dict(case.not_applicable))
     state: CaseState | None = None
     if case.driver != "http":
         record.client = {k: v for k, v in ctx.clients.get(case.driver, {}).items() if k != "not_run"} or None
@@ -128,17 +129,17 @@ def run_case(case: Case, ctx: RunContext, index: int) -> CaseRecord:
                 _run_step(state, step, index_in_case)
         except CaseRefused:
             pass
-        record.outcome, record.reason = Outcome.PASSED.value, _passed_reason(state)
+        record.outcome, record.reason = Outcome.PASSED, _passed_reason(state)
     except CaseNotRun as exc:
-        record.outcome, record.reason = Outcome.NOT_RUN.value, str(exc)
+        record.outcome, record.reason = Outcome.NOT_RUN, str(exc)
     except CaseNotApplicable as exc:
-        record.outcome, record.reason = Outcome.NOT_APPLICABLE.value, str(exc)
+        record.outcome, record.reason = Outcome.NOT_APPLICABLE, str(exc)
     except StepFailed as exc:
-        record.outcome, record.reason = Outcome.FAILED.value, str(exc)
+        record.outcome, record.reason = Outcome.FAILED, str(exc)
     except ProvisioningError as exc:
-        record.outcome, record.reason = Outcome.ERROR.value, f"set-up failed: {exc}"
+        record.outcome, record.reason = Outcome.ERROR, f"set-up failed: {exc}"
     except Exception as exc:  # the harness itself broke: say where, never blame the target
-        record.outcome = Outcome.ERROR.value
+        record.outcome = Outcome.ERROR
         record.reason = REDACTOR(f"harness error: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}")
     finally:
         if state is not None:
@@ -219,12 +220,12 @@ def _run_step(state: CaseState, step: Step, index: int) -> None:
                "delete": _delete, "push_many": _push_many, "challenge": _challenge, "tag": _tag, "untag": _tag,
                "tags": _tags, "load": _load, "events": _events, "validate": _validate, "prefixes": _prefixes}[step.op]
     record = StepRecord(name=step.name or f"{index + 1}-{step.op}", op=step.op, actor=step.actor,
-                        outcome=Outcome.PASSED.value, message="")
+                        outcome=Outcome.PASSED, message="")
     state.steps.append(record)
     try:
         handler(state, step, record)
     except StepFailed as exc:
-        record.outcome, record.message = Outcome.FAILED.value, str(exc)
+        record.outcome, record.message = Outcome.FAILED, str(exc)
         if exc.threshold:
             record.observed["threshold_broken"] = True
         raise StepFailed(f"step {record.name} ({step.op} as {step.actor}): {exc}", exc.threshold) from None

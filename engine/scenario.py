@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from core.vocabulary import AuthScheme, CredentialCase, Stage
-from engine.config import parse_size
+from core.vocabulary import AuthScheme, CredentialCase, Need, Stage
+from engine.config import ConfigError, parse_size
+from engine.stages import stages_through
 from formats import FORMATS
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "scenarios" / "scenario.schema.json"
@@ -122,6 +124,10 @@ class LoadInRun(_Strict):
     growth_sizes: list[int] | None = None
 
 
+def _default_tasks() -> dict[LoadTask, int]:
+    return {"metadata": 6, "package_metadata": 2, "download": 2}
+
+
 class LoadSpec(_Strict):
     """A metadata load: seed one package with many versions and many distinct packages, then drive the format's
     metadata endpoint and downloads with Locust users (every token kind), against thresholds."""
@@ -135,14 +141,14 @@ class LoadSpec(_Strict):
     duration: Duration = Field("60s", description="the measured window, after the warm-up")
     warmup: Duration = Field("10s", description="load before the measured window, left out of every number")
     tasks: dict[LoadTask, int] = Field(
-        default_factory=lambda: {"metadata": 6, "package_metadata": 2, "download": 2},
+        default_factory=_default_tasks,
         description="task → weight: metadata (the big package's metadata document), package_metadata (a random "
                     "one of the distinct packages), download (a random version's file)")
     thresholds: dict[LoadTask, LoadThreshold] = Field(default_factory=dict)
-    growth: LoadGrowth | None = Field(default_factory=LoadGrowth)
+    growth: LoadGrowth | None = Field(default_factory=lambda: LoadGrowth.model_validate({}))
     regression_margin: float = Field(0.25, ge=0, description="against a baseline run: p95 more than this fraction "
                                                             "slower, or throughput this fraction lower, is a finding")
-    in_run: LoadInRun = Field(default_factory=LoadInRun)
+    in_run: LoadInRun = Field(default_factory=lambda: LoadInRun.model_validate({}))
 
     @field_validator("duration", "warmup", "think_time")
     @classmethod
@@ -204,7 +210,7 @@ class Step(_Strict):
                           "accepted, invalid ones refused")
     wait_s: float | None = Field(None, gt=0, le=600, description="pull: the package must become installable (its "
                                  "metadata lists the version, its file downloads) within this many seconds, polled")
-    expect: Expect = Field(default_factory=Expect)
+    expect: Expect = Field(default_factory=lambda: Expect.model_validate({}))
 
     @field_validator("size")
     @classmethod
@@ -225,6 +231,11 @@ class Scenario(_Strict):
     stage: Stage
     description: str
     formats: list[str] | Literal["all"] = "all"
+    needs: list[Need] = Field(
+        default_factory=list,
+        description="what the scenario needs of a format; it has no cases for a format without it, and says why. "
+                    "metadata_document: a document listing a package's versions (npm's packument, PyPI's simple "
+                    "page, Maven's maven-metadata.xml), known from the format's operations")
     credentials: list[CredentialCase] | Literal["all"] = "all"
     schemes: list[AuthScheme] | Literal["all"] = "all"
     group_settings: GroupSettings | None = None
@@ -288,7 +299,7 @@ def _yaml_path(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> tuple
     return path
 
 
-def _describe_all(errors: list[dict[str, Any]], path: Path, lines: dict[tuple[Any, ...], int]) -> list[str]:
+def _describe_all(errors: Sequence[Mapping[str, Any]], path: Path, lines: dict[tuple[Any, ...], int]) -> list[str]:
     """One message per place in the file: the alternatives of a union are merged, and an error about a
     whole field is dropped when a more precise one points inside it."""
     by_place: dict[tuple[Any, ...], list[str]] = {}
@@ -380,15 +391,11 @@ def check_selection(directory: Path, stage: str, names: list[str]) -> None:
     """Refuse scenario names that do not exist or belong to another stage (a typo must not select nothing)."""
     if not names:
         return
-    from engine.config import ConfigError
-
     known = {scenario.name: scenario.stage.value for _, scenario in load_scenarios(directory)}
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ConfigError(f"--scenarios: unknown scenario {', '.join(map(repr, unknown))}; known: "
                           + ", ".join(sorted(known)))
-    from engine.readiness import stages_through
-
     included = stages_through(stage)
     elsewhere = [f"{n} (stage {known[n]})" for n in names if known[n] not in included]
     if elsewhere:

@@ -55,8 +55,7 @@ def explore(strategy: st.SearchStrategy[str], check: Callable[[str], str | None]
         try:
             problem = check(value)
         except Unbuildable:
-            assume(False)
-            return
+            assume(False)  # typed NoReturn: hypothesis discards the value and draws another
         outcome.tried.append(value)
         if problem is not None:
             last_problem[:] = [problem]

@@ -1,8 +1,8 @@
 """`harness`: run the rollout scenarios, serve the reference server, clean up after a crash.
 
-Exit codes (documented in README.md): 0 ready; 1 the target failed a check, or the stage is not ready
-or still needs sign-offs; 2 bad configuration or scenario; 3 a threshold broken; 4 the harness or its
-environment broke.
+Exit codes (`core.exit_codes.ExitCode`, documented in README.md): 0 ready; 1 the target failed a check, or the
+stage is not ready or still needs sign-offs; 2 bad configuration or scenario; 3 a threshold broken; 4 the harness
+or its environment broke.
 """
 
 from __future__ import annotations
@@ -16,14 +16,30 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from rich.console import Console
+from rich.table import Table
 
-from engine.config import OPTIONS, ConfigError, load_settings
-from engine.scenario import ScenarioError, check_selection
+from core.exit_codes import ExitCode
+from core.vocabulary import Verdict
+from engine.config import OPTIONS, ConfigError, load_settings, parse_size_limits
+from engine.containers.build import BuildProgress, ensure_images, list_images
+from engine.containers.engine import EngineUnavailable, connect, engine_version
+from engine.containers.images import IMAGE_RECIPES, ImageBuildError
+from engine.gitlab_api import GitLabClient
+from engine.ledger import Ledger
+from engine.ledger import cleanup as clean
+from engine.matrix import check_drivers
+from engine.provisioning import read_token_file
+from engine.scenario import SCHEMA_PATH, ScenarioError, check_selection, json_schema
+from harness.load_command import add_parsers as add_load_parsers
+from harness.load_command import load, load_worker
+from reports.command import add_parsers as add_report_parsers
+from reports.command import report
 
 ROOT = Path(__file__).resolve().parent.parent
-EXIT_READY, EXIT_FAILED, EXIT_CONFIG, EXIT_THRESHOLD, EXIT_HARNESS = 0, 1, 2, 3, 4
 console = Console(stderr=True)
+VERDICT_COLOUR = {Verdict.READY: "green", Verdict.NOT_READY: "red", Verdict.NEEDS_SIGN_OFF: "yellow"}
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -62,12 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup.add_argument("--token-file", default=os.environ.get("HARNESS_TOKEN_FILE"))
     cleanup.add_argument("--out-dir", default=os.environ.get("HARNESS_OUT_DIR", "reports/out"))
 
-    from harness.load_command import add_parsers
-
-    add_parsers(commands)
-
-    from reports.command import add_parsers as add_report_parsers
-
+    add_load_parsers(commands)
     add_report_parsers(commands)
 
     commands.add_parser("schema", help="write scenarios/scenario.schema.json (the scenario JSON Schema)")
@@ -96,28 +107,23 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "images":
             return images(args)
         if args.command in ("load", "load-worker"):
-            from harness.load_command import load, load_worker
-
             return load(args) if args.command == "load" else load_worker(args)
         if args.command == "report":
-            from reports.command import report
-
             return report(args)
         if args.command == "schema":
-            from engine.scenario import SCHEMA_PATH, json_schema
-
             SCHEMA_PATH.write_text(json_schema())
             console.print(f"wrote {SCHEMA_PATH}")
-            return 0
+            return ExitCode.READY
     except ConfigError as exc:
         console.print(f"[red]configuration error:[/] {exc}")
-        return EXIT_CONFIG
-    return EXIT_HARNESS
+        return ExitCode.CONFIG
+    return ExitCode.HARNESS
 
 
 def run(args: argparse.Namespace) -> int:
     flags = {o.name: getattr(args, o.name) for o in OPTIONS}
     settings = load_settings(flags, config_path=args.config)  # validate here: a bad flag fails fast with exit 2
+    check_drivers(settings.drivers)
     try:
         check_selection(ROOT / "scenarios", settings.stage, settings.scenarios)
     except ScenarioError as exc:
@@ -156,31 +162,31 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _conclude(run_dir: Path, returncode: int, tail: list[str]) -> int:
+    """The run's judged result, as the pytest process wrote it (`verdict.json`): shown and returned, not re-judged."""
     verdict_file = run_dir / "verdict.json"
     if not verdict_file.exists():
         text = "\n".join(tail)
-        if returncode == 4:  # pytest's usage error: our configuration checks refused the options
+        if returncode == pytest.ExitCode.USAGE_ERROR:  # our configuration checks refused the options
             console.print("[red]the run could not start: the configuration was refused (see above)[/]")
-            return EXIT_CONFIG
+            return ExitCode.CONFIG
         console.print(f"[red]the harness broke before writing a verdict (pytest exit {returncode}):[/]\n{text}")
-        return EXIT_HARNESS
-    verdict = json.loads(verdict_file.read_text())
-    colour = {"ready": "green", "not_ready": "red", "needs_sign_off": "yellow"}.get(verdict["verdict"], "white")
-    report = run_dir / "report.html"
-    console.print(f"report: {report if report.exists() else run_dir / 'summary.md'}")
-    console.print(f"[bold {colour}]{verdict['stage']}: {verdict['verdict'].replace('_', ' ')}[/] — {verdict['why']}")
-    return int(verdict["exit_code"])
+        return ExitCode.HARNESS
+    judged = json.loads(verdict_file.read_text())
+    verdict = Verdict(judged["verdict"])
+    report_file = run_dir / "report.html"
+    console.print(f"report: {report_file if report_file.exists() else run_dir / 'summary.md'}")
+    console.print(f"[bold {VERDICT_COLOUR[verdict]}]{judged['stage']}: {verdict.replace('_', ' ')}[/] — "
+                  f"{judged['why']}")
+    return ExitCode(judged["exit_code"])
 
 
 def serve(args: argparse.Namespace) -> int:
     """Run the reference server in the foreground; its data (and admin token) stay in --data-dir."""
-    from engine.config import _size_limits
-
     token_file = Path(args.admin_token_file or Path(args.data_dir) / "admin-token")
     command = [sys.executable, "-m", "reference_server", "--host", args.host, "--port", str(args.port),
                "--data-dir", args.data_dir, "--admin-token-file", str(token_file)]
     try:
-        limits = _size_limits(",".join(args.size_limit))
+        limits = parse_size_limits(",".join(args.size_limit))
     except ValueError as exc:
         raise ConfigError(f"--size-limit: {exc}") from None
     for name, size in limits.items():
@@ -192,15 +198,10 @@ def serve(args: argparse.Namespace) -> int:
     try:
         return subprocess.call(command, env=env)
     except KeyboardInterrupt:
-        return 0
+        return ExitCode.READY
 
 
 def cleanup(args: argparse.Namespace) -> int:
-    from engine.gitlab_api import GitLabClient
-    from engine.ledger import Ledger
-    from engine.ledger import cleanup as clean
-    from engine.provisioning import read_token_file
-
     ledger_path = Path(args.out_dir) / args.run_id / "ledger.jsonl"
     if not ledger_path.exists():
         raise ConfigError(f"no ledger at {ledger_path}: is the run id right (see {args.out_dir})?")
@@ -213,22 +214,16 @@ def cleanup(args: argparse.Namespace) -> int:
     console.print(f"cleaned {result.cleaned}; left behind: {len(result.leftovers)}")
     for item in result.leftovers:
         console.print(f"  - {item}")
-    return EXIT_READY if not result.leftovers else EXIT_FAILED
+    return ExitCode.READY if not result.leftovers else ExitCode.NOT_READY
 
 
 def images(args: argparse.Namespace) -> int:
     """`harness images build|list`: make the client images before a run (or in CI's cache step), or see them."""
-    from rich.table import Table
-
-    from engine.containers.build import BuildProgress, ensure_images, list_images
-    from engine.containers.engine import EngineUnavailable, connect, engine_version
-    from engine.containers.images import IMAGE_RECIPES, ImageBuildError
-
     try:
         client = connect()
     except EngineUnavailable as exc:
         console.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
-        return EXIT_HARNESS
+        return ExitCode.HARNESS
     if args.images_command == "list":
         table = Table("name", "tag", "id", "size", "source", "created", "clients", "recipe")
         rows = list_images(client)
@@ -242,7 +237,7 @@ def images(args: argparse.Namespace) -> int:
         if stale:
             console.print("stale images (made from an older recipe or base) can be removed: docker rmi "
                           + " ".join(stale), soft_wrap=True)
-        return 0
+        return ExitCode.READY
     names = [n.strip() for n in (args.only or ",".join(IMAGE_RECIPES)).split(",") if n.strip()]
     unknown = [n for n in names if n not in IMAGE_RECIPES]
     if unknown:
@@ -253,7 +248,7 @@ def images(args: argparse.Namespace) -> int:
             built = ensure_images(client, names, args.source, progress, rebuild=args.rebuild)
     except ImageBuildError as exc:
         console.print(str(exc), markup=False, highlight=False, soft_wrap=True, style="red")
-        return EXIT_HARNESS
+        return ExitCode.HARNESS
     notes: dict[str, list[str]] = {}
     for info in built.values():
         if info.note:
@@ -261,7 +256,7 @@ def images(args: argparse.Namespace) -> int:
     for why, names in notes.items():
         console.print(f"{', '.join(names)}: official image not pulled ({why}); built on the local Debian base",
                       markup=False, highlight=False, soft_wrap=True, style="dim")
-    return 0
+    return ExitCode.READY
 
 
 if __name__ == "__main__":

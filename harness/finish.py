@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from core import packages_api
 from core.credentials import REDACTOR
+from core.exit_codes import ExitCode
 from core.results import read_results
 from core.vocabulary import AuthScheme
 from engine.drivers.http import HttpDriver
@@ -81,10 +82,10 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         results.with_suffix(".tmp").replace(results)
     stages = load_stages()
     signoffs = load_signoffs(Path(settings.signoff_file), stages) if settings.signoff_file else None
-    readiness = assess(records, stages, signoffs, settings.formats, settings.stage)
+    readiness = assess(records, stages, signoffs, settings.formats, settings.stage, state.applicability)
     code = exit_code(readiness, records)
-    if interrupted and code == 0:
-        code = 1
+    if interrupted and code == ExitCode.READY:
+        code = ExitCode.NOT_READY
     from reports.bundle import scenario_digest
 
     digest, scenario_files = scenario_digest()
@@ -125,7 +126,7 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
     try:
         write_reports(run_dir, records, readiness, meta)
     except Exception as exc:  # the verdict and results still stand; say the reports broke, and why
-        code = 4
+        code = ExitCode.HARNESS
         why += f" (the reports could not be written: {type(exc).__name__}: {exc}; results.jsonl is complete)"
     verdict = {
         "stage": settings.stage,
@@ -133,6 +134,7 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         "why": why,
         "by_format": {f: v.verdict.value for f, v in readiness.by_format.items()},
         "missing": readiness.overall.missing,
+        "criteria": readiness.statuses(),  # criterion → format → status: the judged result, for `report diff`
         "exit_code": code,
         "cases": {o: sum(1 for r in records if r.outcome == o) for o in sorted({r.outcome for r in records})},
         "leftovers": leftovers,

@@ -24,10 +24,11 @@ from typing import Any
 import pytest
 
 from core import __version__
+from core.results import Applicability
 from core.vocabulary import Outcome
 from engine.config import OPTIONS, ConfigError, Settings, load_settings
 from engine.gitlab_api import ProvisioningError
-from engine.matrix import Case, expand
+from engine.matrix import Case, check_drivers, expand, scenario_applicability
 from engine.provisioning import RunContext, TokenFileError, provision_run, read_token_file
 from engine.readiness import stages_through
 from engine.reference import ReferenceServerError
@@ -56,7 +57,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def settings_from(config: pytest.Config) -> Settings:
     flags = {o.name: config.getoption("harness_" + o.name) for o in OPTIONS}
-    return load_settings(flags, config_path=config.getoption("harness_config"))
+    settings = load_settings(flags, config_path=config.getoption("harness_config"))
+    check_drivers(settings.drivers)
+    return settings
 
 
 def _targets_scenarios(config: pytest.Config) -> bool:
@@ -83,6 +86,7 @@ class RunState:
         self.ctx: RunContext | None = None
         self.verdict: dict[str, Any] | None = None
         self.collect_errors: list[str] = []
+        self.applicability = Applicability()  # which scenarios apply to which formats: decided once, at the start
 
 
 def _new_run_id() -> str:
@@ -118,6 +122,7 @@ def pytest_configure(config: pytest.Config) -> None:
         from engine.readiness import load_signoffs, load_stages
 
         check_selection(SCENARIOS_DIR, settings.stage, settings.scenarios)
+        state.applicability = scenario_applicability(SCENARIOS_DIR)
         stages = load_stages()  # a bad stages or sign-off file stops the run now, not after it
         if settings.signoff_file:
             load_signoffs(Path(settings.signoff_file), stages)

@@ -1,8 +1,8 @@
 """`harness report open|diff|bundle`: look at a run's report, compare two runs, pack a run for the rollout issue.
 
 A run is given as its folder or its id (looked up under --out-dir, default reports/out); `open` and `bundle`
-take the newest run when none is given. Exit codes: 0 fine; 1 `diff` found a regression; 2 no such run or bad
-input; 4 `bundle` refused (a member holds what looks like a token).
+take the newest run when none is given. Exit codes (`core.exit_codes.ExitCode`): 0 fine; 1 `diff` found a
+regression; 2 no such run or bad input; 4 `bundle` refused (a member holds what looks like a token).
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ from typing import Any
 
 from rich.console import Console
 
+from core.exit_codes import ExitCode
 from engine.config import ConfigError
+from reports.bundle import SecretFound, make_bundle
+from reports.diff import diff_runs, render
 
-EXIT_OK, EXIT_REGRESSED, EXIT_CONFIG, EXIT_REFUSED = 0, 1, 2, 4
 RUN_MARKERS = ("verdict.json", "results.jsonl", "report.html")
 console = Console(stderr=True, highlight=False)
 
@@ -129,22 +131,20 @@ def open_report(args: argparse.Namespace) -> int:
     print(url)
     if args.print_only or not browser_available():
         console.print("no browser here (headless or CI): open the URL above on a machine with one", style="dim")
-        return EXIT_OK
+        return ExitCode.READY
     if not webbrowser.open(url):
         console.print("could not start a browser: open the URL above yourself", style="yellow")
-    return EXIT_OK
+    return ExitCode.READY
 
 
 def diff(args: argparse.Namespace) -> int:
-    from reports.diff import diff_runs, render
-
     if args.margin < 0 or args.min_ms < 0:
         raise ConfigError("--margin and --min-ms must not be negative")
     out_dir = Path(args.out_dir)
     old, new = resolve_run(args.old, out_dir), resolve_run(args.new, out_dir)
     result = diff_runs(old, new, margin=args.margin, min_ms=args.min_ms)
     sys.stdout.write(render(result, args.style))
-    return EXIT_REGRESSED if result.regressed else EXIT_OK
+    return result.exit_code
 
 
 def _size(n: int) -> str:
@@ -154,16 +154,14 @@ def _size(n: int) -> str:
 
 
 def bundle(args: argparse.Namespace) -> int:
-    from reports.bundle import SecretFound, make_bundle
-
     run_dir = resolve_run(args.run, Path(args.out_dir))
     try:
         made = make_bundle(run_dir, args.output)
     except SecretFound as exc:
         console.print(f"bundle refused: {exc}", style="red", markup=False)
-        return EXIT_REFUSED
+        return ExitCode.HARNESS  # the harness's own output is unsafe to share: never the target's failure
     print(f"{made.path.resolve()} ({_size(made.size)}, {len(made.members)} files)")
-    return EXIT_OK
+    return ExitCode.READY
 
 
 def report(args: argparse.Namespace) -> int:
@@ -172,4 +170,4 @@ def report(args: argparse.Namespace) -> int:
         return commands[args.report_command](args)
     except ConfigError as exc:
         console.print(str(exc), style="red", markup=False, soft_wrap=True)
-        return EXIT_CONFIG
+        return ExitCode.CONFIG

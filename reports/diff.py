@@ -2,15 +2,16 @@
 
 Four parts, each from the run folders alone:
 - cases whose outcome changed (matched by case id), new cases and vanished ones;
-- criteria whose status changed, per format. A run folder holds no per-criterion statuses in a machine-readable
-  form (only the verdict), so both runs are re-assessed from their results.jsonl with the current stages file and
-  each run's sign-off file (when it is still there); the output says so;
+- criteria whose status changed, per format, as each run judged them (`verdict.json`'s `criteria`). A run folder
+  written before runs recorded their statuses is judged once here, from its results.jsonl with the current stages
+  file, the current scenarios and its sign-off file (when it is still there); the output says so;
 - latencies that grew and throughputs that fell by more than the margin: case metrics (`*_ms`, `*_mib_s`,
   `*_rps`) and the load results (`load/<scenario>-<format>/load.json`: p50/p95/p99 and rps per task);
 - the verdict.
 
 Something "regressed" (exit code 1) when a case went from passed to failed or error, a criterion's status got
-worse, a latency or throughput moved beyond the margin, or the verdict got worse.
+worse, a latency or throughput moved beyond the margin, or the verdict got worse. "Worse" is read off the one
+status ladder (`core.status`): a criterion's rung, a case outcome's place, a verdict's rung.
 """
 
 from __future__ import annotations
@@ -20,15 +21,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from core.results import SCHEMA, CaseRecord, read_results
+from core.exit_codes import ExitCode
+from core.results import SCHEMA, Applicability, CaseRecord, read_results
+from core.status import RUNG, CriterionStatus, outcome_rank, verdict_rank
+from core.vocabulary import Outcome, Verdict
 from engine.config import ConfigError
+from engine.matrix import scenario_applicability
+from engine.readiness import DEFAULT_STAGES_FILE, StageCriteria, assess, load_signoffs, load_stages
 
 Style = Literal["md", "text", "json"]
-
-# Higher is worse. A sign-off is as good as a pass for readiness: a change between the two is shown, not counted.
-OUTCOME_RANK = {"passed": 0, "not_applicable": 1, "not_run": 2, "error": 3, "failed": 4}
-STATUS_RANK = {"passed": 0, "signed_off": 0, "not_checked": 2, "error": 3, "failed": 4}
-VERDICT_RANK = {"ready": 0, "needs_sign_off": 1, "not_ready": 2}
 LOAD_LATENCIES = ("p50_ms", "p95_ms", "p99_ms")
 LOAD_THROUGHPUTS = ("rps",)
 THROUGHPUT_SUFFIXES = ("_mib_s", "_rps")
@@ -39,8 +40,8 @@ DEFAULT_MIN_MS = 5.0
 @dataclass(frozen=True)
 class CaseChange:
     case_id: str
-    old: str | None  # None: the case is new
-    new: str | None  # None: the case vanished
+    old: Outcome | None  # None: the case is new
+    new: Outcome | None  # None: the case vanished
     reason: str  # the new run's reason (or the old one's, for a vanished case)
 
     @property
@@ -53,24 +54,25 @@ class CaseChange:
 
     @property
     def regressed(self) -> bool:
-        return self.old == "passed" and self.new in ("failed", "error")
+        return self.old == Outcome.PASSED and self.new in (Outcome.FAILED, Outcome.ERROR)
 
     @property
     def worse(self) -> bool:
-        return self.old is not None and self.new is not None and OUTCOME_RANK[self.new] > OUTCOME_RANK[self.old]
+        return self.old is not None and self.new is not None and outcome_rank(self.new) > outcome_rank(self.old)
 
 
 @dataclass(frozen=True)
 class CriterionChange:
     criterion: str
     format: str
-    old: str | None
-    new: str | None
+    old: CriterionStatus | None
+    new: CriterionStatus | None
 
     @property
     def regressed(self) -> bool:
-        return (self.old is not None and self.new is not None
-                and STATUS_RANK.get(self.new, 0) > STATUS_RANK.get(self.old, 0))
+        """The status moved up a rung (a sign-off is as good as a pass: a change between the two is shown, not
+        counted)."""
+        return self.old is not None and self.new is not None and RUNG[self.new] > RUNG[self.old]
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class RunDiff:
     old_run: str
     new_run: str
     stage: tuple[str, str]
-    verdict: tuple[str, str]
+    verdict: tuple[Verdict | None, Verdict | None]  # None: the run recorded no (known) verdict
     cases: list[CaseChange]
     criteria: list[CriterionChange]
     metrics: list[MetricChange]  # only those beyond the margin
@@ -104,7 +106,7 @@ class RunDiff:
 
     @property
     def verdict_worse(self) -> bool:
-        return VERDICT_RANK.get(self.verdict[1], 2) > VERDICT_RANK.get(self.verdict[0], 2)
+        return _verdict_rank(self.verdict[1]) > _verdict_rank(self.verdict[0])
 
     @property
     def regressions(self) -> dict[str, int]:
@@ -116,8 +118,13 @@ class RunDiff:
         return any(self.regressions.values())
 
     @property
-    def exit_code(self) -> int:
-        return 1 if self.regressed else 0
+    def exit_code(self) -> ExitCode:
+        return ExitCode.NOT_READY if self.regressed else ExitCode.READY
+
+
+def _verdict_rank(verdict: Verdict | None) -> int:
+    """A missing or unknown verdict counts as not ready."""
+    return verdict_rank(verdict or Verdict.NOT_READY)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -175,7 +182,7 @@ def by_case(records: list[CaseRecord]) -> dict[str, CaseRecord]:
     cases: dict[str, CaseRecord] = {}
     for record in records:
         seen = cases.get(record.case_id)
-        if seen is None or OUTCOME_RANK.get(record.outcome, 0) >= OUTCOME_RANK.get(seen.outcome, 0):
+        if seen is None or outcome_rank(record.outcome) >= outcome_rank(seen.outcome):
             cases[record.case_id] = record
     return cases
 
@@ -205,19 +212,31 @@ def case_changes(old: list[CaseRecord], new: list[CaseRecord]) -> list[CaseChang
             return (4 if change.old is None else 5, 0, change.group, change.case_id)
         tier = 0 if change.regressed else 1 if change.worse else 2
         # Worst first within a tier: passed → failed before passed → error.
-        return (tier, -OUTCOME_RANK[change.new], change.group, change.case_id)
+        return (tier, -outcome_rank(change.new), change.group, change.case_id)
 
     return sorted(changes, key=order)
 
 
-def criterion_statuses(run: RunData) -> tuple[dict[tuple[str, str], str], list[str]]:
-    """Re-assess a run: (criterion id, format) → status, and notes when a sign-off file is gone or the
-    re-assessment differs from the recorded verdict."""
-    from engine.readiness import assess, load_signoffs, load_stages
+RECORDED_SOURCE = "as each run judged them (verdict.json)"
+REASSESSED_SOURCE = ("re-assessed from each run's results.jsonl with the current scenarios/stages.yaml "
+                     "(run folders hold no per-criterion statuses)")
 
+
+def recorded_statuses(run: RunData) -> dict[tuple[str, str], CriterionStatus] | None:
+    """(criterion id, format) → status as the run judged them; None when its verdict.json does not say."""
+    recorded = run.verdict.get("criteria")
+    if not isinstance(recorded, dict):
+        return None
+    return {(cid, fmt): CriterionStatus(status) for cid, by_format in recorded.items()
+            for fmt, status in by_format.items()}
+
+
+def reassessed_statuses(run: RunData, stages: StageCriteria,
+                        applicability: Applicability) -> tuple[dict[tuple[str, str], CriterionStatus], list[str]]:
+    """Judge a run that recorded no statuses, once: (criterion id, format) → status, and notes when a sign-off file
+    is gone or the judgement differs from the recorded verdict."""
     stage = str(run.verdict.get("stage") or run.meta.get("stage") or "experiment")
     formats = list(run.meta.get("formats") or run.verdict.get("by_format") or [])
-    stages = load_stages()
     notes = []
     signoffs = None
     signoff_file = run.meta.get("signoff_file")
@@ -227,17 +246,35 @@ def criterion_statuses(run: RunData) -> tuple[dict[tuple[str, str], str], list[s
             signoffs = load_signoffs(path, stages)
         else:
             notes.append(f"{run.run_id}: its sign-off file {signoff_file} is gone; re-assessed without sign-offs")
-    readiness = assess(run.records, stages, signoffs, formats, stage)
-    statuses = {(a.criterion.id, fmt): check.status.value
-                for a in readiness.criteria for fmt, check in a.checks.items()}
+    readiness = assess(run.records, stages, signoffs, formats, stage, applicability)
+    statuses = {(a.criterion.id, fmt): check.status for a in readiness.criteria for fmt, check in a.checks.items()}
     recorded = run.verdict.get("verdict")
-    if recorded and recorded != readiness.overall.verdict.value:
+    if recorded and recorded != readiness.overall.verdict:
         notes.append(f"{run.run_id}: re-assessed as {readiness.overall.verdict.value}, but recorded as {recorded} "
                      "(the stage criteria or sign-offs changed since the run)")
     return statuses, notes
 
 
-def criterion_changes(old: dict[tuple[str, str], str], new: dict[tuple[str, str], str]) -> list[CriterionChange]:
+def criterion_statuses(*runs: RunData) -> tuple[list[dict[tuple[str, str], CriterionStatus]], list[str], str]:
+    """Each run's criterion statuses as it judged them; runs that recorded none are judged once here, with the
+    stage criteria and the scenarios' applicability read once for all of them. Also notes, and where the statuses
+    came from."""
+    found = [recorded_statuses(run) for run in runs]
+    if all(statuses is not None for statuses in found):
+        return [s for s in found if s is not None], [], RECORDED_SOURCE
+    stages = load_stages()
+    applicability = scenario_applicability(DEFAULT_STAGES_FILE.parent)
+    result, notes = [], []
+    for run, statuses in zip(runs, found, strict=True):
+        if statuses is None:
+            statuses, more = reassessed_statuses(run, stages, applicability)
+            notes += more
+        result.append(statuses)
+    return result, notes, REASSESSED_SOURCE
+
+
+def criterion_changes(old: dict[tuple[str, str], CriterionStatus],
+                      new: dict[tuple[str, str], CriterionStatus]) -> list[CriterionChange]:
     changes = [CriterionChange(cid, fmt, old.get((cid, fmt)), new.get((cid, fmt)))
                for cid, fmt in list(dict.fromkeys([*old, *new])) if old.get((cid, fmt)) != new.get((cid, fmt))]
     return sorted(changes, key=lambda c: (not c.regressed, c.criterion, c.format))
@@ -282,19 +319,20 @@ def metric_changes(old: RunData, new: RunData, margin: float, min_ms: float) -> 
     return sorted(worse, key=lambda m: (m.kind, -abs(m.change), m.where, m.metric)), len(pairs)
 
 
+def _recorded_verdict(run: RunData) -> Verdict | None:
+    value = run.verdict.get("verdict")
+    return Verdict(value) if value in set(Verdict) else None
+
+
 def diff_runs(old_dir: Path, new_dir: Path, margin: float = DEFAULT_MARGIN, min_ms: float = DEFAULT_MIN_MS) -> RunDiff:
     old, new = read_run(old_dir), read_run(new_dir)
-    old_status, old_notes = criterion_statuses(old)
-    new_status, new_notes = criterion_statuses(new)
-    notes = [n for n in (_repeated(old), _repeated(new)) if n] + old_notes + new_notes
+    (old_status, new_status), judged_notes, source = criterion_statuses(old, new)
+    notes = [n for n in (_repeated(old), _repeated(new)) if n] + judged_notes
     stage = (str(old.verdict.get("stage", "?")), str(new.verdict.get("stage", "?")))
     if stage[0] != stage[1]:
         notes.append(f"the runs are of different stages ({stage[0]}, {stage[1]}): their criteria differ")
     metrics, compared = metric_changes(old, new, margin, min_ms)
-    source = ("re-assessed from each run's results.jsonl with the current scenarios/stages.yaml "
-              "(run folders hold no per-criterion statuses)")
-    return RunDiff(old.run_id, new.run_id, stage,
-                   (str(old.verdict.get("verdict", "unknown")), str(new.verdict.get("verdict", "unknown"))),
+    return RunDiff(old.run_id, new.run_id, stage, (_recorded_verdict(old), _recorded_verdict(new)),
                    case_changes(old.records, new.records), criterion_changes(old_status, new_status), metrics,
                    margin, min_ms, compared, source, notes)
 
@@ -305,6 +343,10 @@ def diff_runs(old_dir: Path, new_dir: Path, margin: float = DEFAULT_MARGIN, min_
 
 def _words(value: str | None) -> str:
     return "—" if value is None else value.replace("_", " ")
+
+
+def _verdict_words(verdict: Verdict | None) -> str:
+    return "unknown" if verdict is None else _words(verdict)
 
 
 def _number(value: float) -> str:
@@ -335,10 +377,10 @@ def _summary(diff: RunDiff) -> str:
 def _verdict_line(diff: RunDiff) -> str:
     old, new = diff.verdict
     if old == new and diff.stage[0] == diff.stage[1]:
-        return f"{diff.stage[1]}: {_words(new)} (unchanged)"
-    how = "worse" if diff.verdict_worse else "better" if VERDICT_RANK.get(new, 2) < VERDICT_RANK.get(old, 2) else ""
-    after = f"{diff.stage[1]}: {_words(new)}" if diff.stage[0] != diff.stage[1] else _words(new)
-    return f"{diff.stage[0]}: {_words(old)} → {after}" + (f" ({how})" if how else "")
+        return f"{diff.stage[1]}: {_verdict_words(new)} (unchanged)"
+    how = "worse" if diff.verdict_worse else "better" if _verdict_rank(new) < _verdict_rank(old) else ""
+    after = f"{diff.stage[1]}: {_verdict_words(new)}" if diff.stage[0] != diff.stage[1] else _verdict_words(new)
+    return f"{diff.stage[0]}: {_verdict_words(old)} → {after}" + (f" ({how})" if how else "")
 
 
 def _case_groups(diff: RunDiff) -> dict[str, list[CaseChange]]:
@@ -413,7 +455,8 @@ def render_text(diff: RunDiff) -> str:
 def render_json(diff: RunDiff) -> str:
     data: dict[str, Any] = {
         "old_run": diff.old_run, "new_run": diff.new_run,
-        "verdict": {"old": diff.verdict[0], "new": diff.verdict[1], "worse": diff.verdict_worse},
+        "verdict": {"old": _verdict_words(diff.verdict[0]).replace(" ", "_"),
+                    "new": _verdict_words(diff.verdict[1]).replace(" ", "_"), "worse": diff.verdict_worse},
         "stage": {"old": diff.stage[0], "new": diff.stage[1]},
         "cases": [{**asdict(c), "group": c.group, "regressed": c.regressed} for c in diff.cases],
         "criteria": [{**asdict(c), "regressed": c.regressed} for c in diff.criteria],

@@ -176,7 +176,7 @@ def _banner(label: str, verdict: StageVerdict) -> Banner:
     return Banner(label, verdict.verdict.value, words, verdict.why, reason, verdict.missing)
 
 
-def counts_text(counts: dict[str, int]) -> str:
+def counts_text(counts: dict[Outcome, int]) -> str:
     text = ", ".join(f"{counts[o]} {outcome_words(o)}" for o in OUTCOME_ORDER if counts.get(o))
     return text or "no cases"
 

@@ -8,7 +8,7 @@ from core.packages_api import LIST
 from core.permissions import Expected, NotApplicable, expected_answer
 from core.vocabulary import AuthScheme, CredentialCase, Operation
 from engine.config import ConfigError, load_settings, parse_size
-from engine.matrix import expand
+from engine.matrix import check_drivers, expand, scenario_applicability, why_not
 from engine.scenario import load_scenario
 from formats.generic import UPLOAD
 
@@ -73,6 +73,28 @@ def test_clients_run_only_what_they_can_do() -> None:
     assert not [c for c in expand(ROOT / "scenarios/experiment/small-push.yaml",
                                   load_scenario(ROOT / "scenarios/experiment/small-push.yaml"),
                                   load_settings({"clients": "none"}, {})) if c.driver != "http"]
+
+
+def test_applicability_is_decided_at_expansion_from_the_format() -> None:
+    """list-versions needs a metadata document: the formats that have one (their operations say so) get cases,
+    the others none, with the reason on every case and in the run's applicability."""
+    path = ROOT / "scenarios/experiment/list-versions.yaml"
+    scenario = load_scenario(path)
+    cases = expand(path, scenario, load_settings({"drivers": "http"}, {}))
+    assert {c.format for c in cases} == {"npm", "pypi", "maven"}
+    assert all(c.not_applicable == {"generic": "generic has no metadata document"} for c in cases)
+    assert why_not(scenario, "npm") is None
+    applicability = scenario_applicability(ROOT / "scenarios")
+    assert applicability.why_not("list-versions", "generic") == "generic has no metadata document"
+    assert "cannot be switched" in (applicability.why_not("duplicate-allowed", "npm") or "")
+    assert applicability.why_not("custom-endpoints", "npm") == "the scenario is for generic only"
+    assert applicability.applies("small-push", "npm") and applicability.applies("duplicate-allowed", "maven")
+
+
+def test_unknown_driver_is_a_config_error() -> None:
+    check_drivers(["all", "http", "curl", "npm"])
+    with pytest.raises(ConfigError, match="unknown driver bogus; known: all, http"):
+        check_drivers(["http", "bogus"])
 
 
 def _answer(credential: CredentialCase, endpoint=UPLOAD, scheme=AuthScheme.HEADER):  # type: ignore[no-untyped-def]

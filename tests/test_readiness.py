@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.results import CaseRecord, StepRecord
+from core.results import Applicability, CaseRecord, StepRecord
+from core.status import LADDER, RUNG, Rung, verdict_of, worst
 from core.vocabulary import CredentialCase, Outcome, TokenKind, Verdict
 from engine.config import ConfigError
 from engine.readiness import (
@@ -389,3 +390,30 @@ def test_the_shipped_stages_chain_experiment_beta_ga() -> None:
         for criterion in stage.criteria:
             for name in criterion.checked_by or []:
                 assert list(scenarios_dir.glob(f"*/{name}.yaml")), f"{criterion.id}: no scenario {name}"
+
+
+def test_the_ladder_orders_every_status_and_a_parent_takes_the_worst() -> None:
+    assert set(LADDER) == set(CriterionStatus) and set(RUNG) == set(CriterionStatus)
+    assert worst([CriterionStatus.PASSED, CriterionStatus.KNOWN_FAILURE]) is CriterionStatus.KNOWN_FAILURE
+    assert worst([CriterionStatus.NOT_CHECKED, CriterionStatus.ERROR, CriterionStatus.FAILED]) is CriterionStatus.FAILED
+    assert worst([]) is CriterionStatus.PASSED
+    assert [verdict_of(s) for s in (CriterionStatus.SIGNED_OFF, CriterionStatus.NOT_CHECKED, CriterionStatus.ERROR)] \
+        == [Verdict.READY, Verdict.NEEDS_SIGN_OFF, Verdict.NOT_READY]
+    assert RUNG[CriterionStatus.NOT_APPLICABLE] is Rung.READY
+
+
+def test_a_scenario_that_does_not_apply_to_a_format_is_no_missing_evidence(tmp_path: Path) -> None:
+    """The judge takes applicability as decided at expansion; it reads no scenario file."""
+    text = STAGES_YAML.replace("checked_by: [small-push]", "checked_by: [small-push, generic-only]")
+    stages = load_stages(write(tmp_path, "stages.yaml", text))
+    records = all_passing("npm")
+    unproven = assess(records, stages, None, ["npm"], "experiment")
+    assert status_of(unproven, "experiment.small_push", "npm") == CriterionStatus.NOT_CHECKED
+    excused = assess(records, stages, None, ["npm"], "experiment",
+                     Applicability({"generic-only": {"npm": "the scenario is for generic only"}}))
+    assert status_of(excused, "experiment.small_push", "npm") == CriterionStatus.PASSED
+    assert excused.overall.verdict == Verdict.READY
+    # The records carry the decision too (a later reader of results.jsonl judges the same).
+    records[0].not_applicable = {"npm": "the scenario is for generic only"}
+    records[0].scenario = "generic-only"
+    assert Applicability.of_records(records).why_not("generic-only", "npm") == "the scenario is for generic only"

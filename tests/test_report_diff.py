@@ -164,3 +164,15 @@ def test_an_unknown_schema_is_refused(runs: tuple[Path, Path], capsys: pytest.Ca
     results.write_text(results.read_text().replace("harness.result/1", "harness.result/2"))
     assert main(["report", "diff", str(runs[0]), str(runs[1])]) == 2
     assert "harness.result/2" in capsys.readouterr().err
+
+
+def test_recorded_statuses_are_used_not_re_judged(runs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """A run's verdict.json records its judged statuses: the diff uses them as they are."""
+    for run_dir, status in ((runs[0], "passed"), (runs[1], "error")):
+        verdict = json.loads((run_dir / "verdict.json").read_text())
+        verdict["criteria"] = {SMALL_PUSH: {"generic": status}}
+        (run_dir / "verdict.json").write_text(json.dumps(verdict))
+    code, out = diff_json(capsys, str(runs[0]), str(runs[1]))
+    assert code == 1 and "judged" in out["criteria_source"]
+    assert [(c["criterion"], c["old"], c["new"], c["regressed"]) for c in out["criteria"]] == [
+        (SMALL_PUSH, "passed", "error", True)]
