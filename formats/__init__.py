@@ -12,7 +12,8 @@ Format's name, whose `__init__.py` exposes these names (and re-exports what othe
 Inside the folder, one job per module: `rules.py` (the Format: name, version and file-name patterns, size limit,
 duplicate policy, endpoints), `names.py` (how names, versions and files are spelled), `artifacts.py` (valid package
 files), `requests.py` (the request builders), `operations.py` (the FormatOperations over them), `clients.py` (real
-clients and their images).
+clients and their images); a format adds what else it needs (Maven's `documents.py`: the pom and
+maven-metadata.xml).
 """
 
 import sys

@@ -3,14 +3,14 @@
 from core.format_types import Artifact, FormatOperations, RequestSpec
 from formats.generic import requests
 from formats.generic.artifacts import GeneratedFile
-from formats.generic.rules import GENERIC
+from formats.generic.rules import GENERIC, PACKAGE_TYPE
 
 
 class GenericOperations(FormatOperations):
     no_format_guard = "the Generic registry takes any file by design: there is no package format to guard"
 
     format = GENERIC
-    package_type = "generic"
+    package_type = PACKAGE_TYPE
 
     def artifact(self, name: str, version: str, file_hint: str, size: int, seed: int) -> GeneratedFile:
         return GeneratedFile(size=size, seed=seed, file_name=file_hint)

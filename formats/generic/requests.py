@@ -2,7 +2,7 @@
 
 from core import packages_api
 from core.format_types import Artifact, RequestSpec
-from formats.generic.rules import DOWNLOAD, UPLOAD
+from formats.generic.rules import DOWNLOAD, PACKAGE_TYPE, UPLOAD
 
 
 def push(
@@ -36,4 +36,4 @@ def pull(project_id: int | str, package_name: str, package_version: str, file_na
 
 def search(project_id: int | str, package_name: str) -> RequestSpec:
     """The Packages API filtered to Generic packages whose name contains `package_name`."""
-    return packages_api.list_packages(project_id, package_type="generic", package_name=package_name)
+    return packages_api.list_packages(project_id, package_type=PACKAGE_TYPE, package_name=package_name)

@@ -7,6 +7,7 @@ from core.format_types import DuplicatePolicy, Endpoint, Format, FormatRules
 from core.vocabulary import Operation
 
 GIB = 1 << 30
+PACKAGE_TYPE = "generic"  # the Packages API's `package_type`
 
 RULES = FormatRules(
     # Seed 003: names and file names may hold a-z, A-Z, 0-9, '.', '-' and '_'.

@@ -18,7 +18,7 @@ _DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01, 00:00: fixed, so a jar's byte
 PAYLOAD_ENTRY = "harness/payload.bin"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
     name: bytes
     size: int

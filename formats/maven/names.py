@@ -35,7 +35,7 @@ SNAPSHOT_TIMESTAMP = "20240101.000000"
 SNAPSHOT_BUILD = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Coordinates:
     """groupId, artifactId and version, and the names and paths GitLab derives from them."""
 
@@ -76,7 +76,7 @@ def coordinates(name: str, version: str) -> Coordinates:
     return Coordinates(HARNESS_GROUP_ID, name, version)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileRef:
     """What a request path names: a package (by GitLab's name and version) and one file of it, or its checksum."""
 

@@ -57,7 +57,7 @@ def dist_info_dir(name: str, version: str) -> str:
     return f"{distribution_stem(name, version)}.dist-info"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DistributionName:
     """What a distribution's file name says about it."""
 
