@@ -57,8 +57,8 @@ class ClientRecipe(ABC):
     """One real client of one format (npm for npm, twine for PyPI, mvn for Maven, curl for Generic, …)."""
 
     name: str  # the driver name in case ids: npm, pnpm, pip, twine, uv, mvn, curl
-    format: str  # the format it speaks (a key of formats.FORMATS)
-    image: str  # the image recipe it runs in (a key of engine.containers.images.IMAGE_RECIPES)
+    format: str  # the format it speaks (its Format's name, a key of formats.FORMATS)
+    image: str  # the name of the image it runs in (a core.images.ImageRecipe its format declares in IMAGES)
     program: str  # the executable looked up on PATH for `--clients host`
     version_argv: list[str]  # prints the client's version
     schemes: tuple[AuthScheme, ...]  # how it can present a token; the matrix has one case per scheme

@@ -20,7 +20,7 @@ from core.endpoints import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DuplicatePolicy:
     """Whether a second upload of the same name/version is accepted by default, and if it can be switched."""
 
@@ -30,7 +30,7 @@ class DuplicatePolicy:
     refused_message: str = "Duplicate package is not allowed"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FormatRules:
     """Validation facts, enforced by the reference server and exercised by the harness."""
 
@@ -57,7 +57,7 @@ class FormatRules:
         return f"file_name is invalid: {self.file_name_rule}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Format:
     """A package format: name, rules, and its endpoints by name."""
 
@@ -88,8 +88,11 @@ class Artifact(Protocol):
     memory whole when the format allows streaming); `write_to` puts it on disk for a real client to use.
     """
 
-    file_name: str
-    size: int
+    @property
+    def file_name(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
 
     def chunks(self) -> Iterator[bytes]: ...
 
@@ -98,7 +101,7 @@ class Artifact(Protocol):
     def write_to(self, directory: Path) -> Path: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BytesArtifact:
     """An artifact held in memory (formats whose files are archives with a manifest inside)."""
 

@@ -1,13 +1,75 @@
-"""One module per package format: its rules, its endpoints and the requests that exercise them."""
+"""The package formats, discovered: every sub-package of `formats` is one format, so adding a format edits no list.
 
+Besides this folder, `formats/` below each folder named in `HARNESS_FORMAT_DIRS` is searched (`core.discovery`).
+Formats are in name order (the order of case ids). A format is the folder `formats/<name>/`, `<name>` being its
+Format's name, whose `__init__.py` exposes these names (and re-exports what other code imports from it):
+
+- `OPERATIONS`: its FormatOperations (requests and artifacts); `OPERATIONS.format` is its Format (rules, endpoints).
+- `RECIPES`: its real clients, a tuple of ClientRecipe (from its `clients.py`; empty when it has none).
+- `IMAGES`: the image recipes (core.images.ImageRecipe) its clients run in, a tuple (from its `clients.py`); an
+  image another format declares already is imported from that format, not declared again.
+
+Inside the folder, one job per module: `rules.py` (the Format: name, version and file-name patterns, size limit,
+duplicate policy, endpoints), `names.py` (how names, versions and files are spelled), `artifacts.py` (valid package
+files), `requests.py` (the request builders), `operations.py` (the FormatOperations over them), `clients.py` (real
+clients and their images); a format adds what else it needs (Maven's `documents.py`: the pom and
+maven-metadata.xml).
+"""
+
+import sys
+from dataclasses import dataclass
+from types import ModuleType
+
+from core.client_recipe import ClientRecipe
+from core.discovery import extra_dirs, subpackages
 from core.format_types import Endpoint, Format, FormatOperations, FormatRules, RequestSpec
-from formats import generic, maven, npm, pypi
+from core.images import ImageRecipe
 
-# Each format module defines its Format (rules and endpoints) and its FormatOperations (requests, artifacts).
-OPERATIONS: dict[str, FormatOperations] = {
-    ops.format.name: ops for ops in (generic.OPERATIONS, maven.OPERATIONS, npm.OPERATIONS, pypi.OPERATIONS)
-}
-FORMATS: dict[str, Format] = {name: ops.format for name, ops in OPERATIONS.items()}
+__path__.extend(extra_dirs("formats"))
+
+REQUIRED_NAMES = ("OPERATIONS", "RECIPES", "IMAGES")
+
+
+@dataclass(frozen=True, slots=True)
+class FormatPackage:
+    """What one discovered format package provides."""
+
+    name: str
+    operations: FormatOperations
+    recipes: tuple[ClientRecipe, ...]
+    images: tuple[ImageRecipe, ...]
+
+    @property
+    def format(self) -> Format:
+        return self.operations.format
+
+
+def format_package(module: ModuleType) -> FormatPackage:
+    """The format a package defines; ImportError naming what is missing or wrong."""
+    missing = [name for name in REQUIRED_NAMES if not hasattr(module, name)]
+    if missing:
+        raise ImportError(f"{module.__name__} is not a format package: it defines no {', '.join(missing)} "
+                          f"(see formats/__init__.py)")
+    name = module.__name__.rpartition(".")[2]
+    operations, recipes, images = module.OPERATIONS, tuple(module.RECIPES), tuple(module.IMAGES)
+    if not isinstance(operations, FormatOperations):
+        raise ImportError(f"{module.__name__}.OPERATIONS is not a FormatOperations")
+    if operations.format.name != name:
+        raise ImportError(f"{module.__name__} defines the format {operations.format.name!r}: a format's folder is "
+                          "named after it")
+    for recipe in recipes:
+        if not isinstance(recipe, ClientRecipe) or recipe.format != name:
+            raise ImportError(f"{module.__name__}.RECIPES: {recipe!r} is not a ClientRecipe of the format {name}")
+    for image in images:
+        if not isinstance(image, ImageRecipe):
+            raise ImportError(f"{module.__name__}.IMAGES: {image!r} is not an ImageRecipe")
+    return FormatPackage(name, operations, recipes, images)
+
+
+PACKAGES: dict[str, FormatPackage] = {package.name: package
+                                      for package in map(format_package, subpackages(sys.modules[__name__]))}
+OPERATIONS: dict[str, FormatOperations] = {name: package.operations for name, package in PACKAGES.items()}
+FORMATS: dict[str, Format] = {name: package.format for name, package in PACKAGES.items()}
 
 
 def get_format(name: str) -> Format:
@@ -18,5 +80,5 @@ def get_format(name: str) -> Format:
         raise KeyError(f"unknown format {name!r}; known formats: {known}") from None
 
 
-__all__ = ["Endpoint", "FORMATS", "Format", "FormatOperations", "FormatRules", "OPERATIONS", "RequestSpec",
-           "get_format"]
+__all__ = ["Endpoint", "FORMATS", "Format", "FormatOperations", "FormatPackage", "FormatRules", "OPERATIONS",
+           "PACKAGES", "RequestSpec", "format_package", "get_format"]

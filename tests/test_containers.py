@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 
 from core.client_recipe import ClientCall
+from core.images import HostCAs, Variant
 from engine.clients.registry import RECIPES
 from engine.containers import base_image, engine
 from engine.containers.base_image import current_base_image
 from engine.containers.build import ImageInfo, _cache_file, ensure_image, list_images, parse_versions
-from engine.containers.images import IMAGE_RECIPES, HostCAs, ImageBuildError, Variant
+from engine.containers.images import IMAGE_RECIPES, ImageBuildError
 from engine.containers.run import KILLED, ContainerRunner, HostRunner, write_files
 
 pytestmark = pytest.mark.containers
@@ -86,7 +87,7 @@ def test_no_engine_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_no_debootstrap_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(base_image.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
     with pytest.raises(ImageBuildError, match="apt-get install -y --no-install-recommends debootstrap"):
         base_image._check_can_debootstrap()
 
@@ -153,8 +154,10 @@ def test_a_changed_recipe_builds_a_new_image(docker_client: Any, curl_image: Ima
     curl = IMAGE_RECIPES["curl"]
     variant = curl.variant(curl_image.source)  # type: ignore[arg-type]
     # One more step; built FROM the curl image so that the test does not wait for apt-get again.
-    changed = replace(curl, name="curl-changed",
-                      **{curl_image.source: Variant(curl_image.tag, ("RUN echo changed > /changed",), variant.env)})
+    step = Variant(curl_image.tag, ("RUN echo changed > /changed",), variant.env)
+    official = curl_image.source == "official"
+    changed = replace(curl, name="curl-changed", official=step if official else curl.official,
+                      fallback=curl.fallback if official else step)
     monkeypatch.setitem(IMAGE_RECIPES, "curl-changed", changed)
     info = ensure_image(docker_client, "curl-changed", curl_image.source)  # type: ignore[arg-type]
     try:

@@ -98,7 +98,7 @@ def read_tarball(data: bytes) -> tuple[dict[str, object], list[str]]:
 @settings(max_examples=40, deadline=None)
 @given(st.integers(min_value=0, max_value=2 << 20), st.integers(min_value=0, max_value=3))
 def test_artifact_is_a_valid_tarball_of_about_the_size(size: int, seed: int) -> None:
-    artifact = OPERATIONS["npm"].artifact("@grp/pkg", "1.2.3-beta.1", "ignored.bin", size, seed)
+    artifact = npm.OPERATIONS.artifact("@grp/pkg", "1.2.3-beta.1", "ignored.bin", size, seed)
     assert artifact.file_name == "pkg-1.2.3-beta.1.tgz"
     manifest, names = read_tarball(artifact.data)
     assert manifest["name"] == "@grp/pkg" and manifest["version"] == "1.2.3-beta.1"
@@ -109,13 +109,13 @@ def test_artifact_is_a_valid_tarball_of_about_the_size(size: int, seed: int) -> 
 
 
 def test_a_large_artifact_is_quick_and_exact_enough() -> None:
-    artifact = OPERATIONS["npm"].artifact("big", "1.0.0", "", 64 << 20, 5)
+    artifact = npm.OPERATIONS.artifact("big", "1.0.0", "", 64 << 20, 5)
     assert abs(artifact.size - (64 << 20)) <= (64 << 20) // 10_000
     assert read_tarball(artifact.data)[0]["name"] == "big"
 
 
 def test_publish_request_is_the_document_npm_sends() -> None:
-    artifact = OPERATIONS["npm"].artifact("@grp/pkg", "1.0.0", "", 10_000, 1)
+    artifact = npm.OPERATIONS.artifact("@grp/pkg", "1.0.0", "", 10_000, 1)
     [spec] = OPERATIONS["npm"].push(7, "@grp/pkg", "1.0.0", artifact)
     assert spec.method == "PUT" and spec.path == "/api/v4/projects/7/packages/npm/@grp%2Fpkg"
     assert spec.body is not None and not isinstance(spec.body, bytes)

@@ -9,6 +9,7 @@ import io
 import re
 import tarfile
 import zipfile
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from core.client_recipe import ClientRecipe, ClientTarget
 from core.credentials import ANONYMOUS, Credential
+from core.format_types import BytesArtifact
 from core.vocabulary import AuthScheme, CredentialCase, TokenKind
 from formats import FORMATS, pypi
 from formats.pypi import (
@@ -120,7 +122,10 @@ def test_upload_is_the_form_twine_sends() -> None:
     assert len(body) == spec.body_size
     message = email.parser.BytesParser().parsebytes(
         f"Content-Type: {spec.headers['Content-Type']}\r\n\r\n".encode() + body)
-    parts = {part.get_param("name", header="content-disposition"): part for part in message.get_payload()}
+    payload = message.get_payload()
+    assert isinstance(payload, list)
+    parts = {part.get_param("name", header="content-disposition"): part
+             for part in payload if isinstance(part, Message)}
     assert parts[":action"].get_payload() == "file_upload"
     assert parts["sha256_digest"].get_payload() == wheel.sha256()
     assert parts["md5_digest"].get_payload() == wheel.md5()
@@ -146,7 +151,7 @@ def test_pull_addresses_the_first_pushed_file_by_its_sha256() -> None:
     with pytest.raises(ValueError, match="status or select"):
         ops.push(5, "pkg", "1.0", first, status="hidden")
     assert ops.metadata(5, "My_Pkg").path == "/api/v4/projects/5/packages/pypi/simple/my-pkg"
-    assert isinstance(ops.artifact("pkg", "1.0", "x.tar.gz", 3000, 1), pypi.BytesArtifact)
+    assert isinstance(ops.artifact("pkg", "1.0", "x.tar.gz", 3000, 1), BytesArtifact)
 
 
 def test_endpoints_take_every_token_kind_over_basic_and_headers() -> None:

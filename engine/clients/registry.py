@@ -1,13 +1,22 @@
-"""Every real-client recipe, by driver name. Each format's recipes live beside it in formats/<name>_clients.py."""
+"""Every real-client recipe, by driver name: the `RECIPES` of every discovered format (`formats/<name>/clients.py`),
+in format order."""
 
 from core.client_recipe import ClientRecipe
-from formats.generic import clients as generic_clients
-from formats.maven import clients as maven_clients
-from formats.npm import clients as npm_clients
-from formats.pypi import clients as pypi_clients
+from formats import PACKAGES
 
-RECIPE_MODULES = (generic_clients, npm_clients, pypi_clients, maven_clients)
-RECIPES: dict[str, ClientRecipe] = {r.name: r for module in RECIPE_MODULES for r in module.RECIPES}
+
+def _by_name() -> dict[str, ClientRecipe]:
+    recipes: dict[str, ClientRecipe] = {}
+    for package in PACKAGES.values():
+        for recipe in package.recipes:
+            if recipe.name in recipes:
+                raise ValueError(f"formats.{package.name}: a client named {recipe.name!r} exists already "
+                                 f"(format {recipes[recipe.name].format}): driver names are case-id parts, unique")
+            recipes[recipe.name] = recipe
+    return recipes
+
+
+RECIPES: dict[str, ClientRecipe] = _by_name()
 
 
 def recipes_for(format_name: str) -> list[ClientRecipe]:

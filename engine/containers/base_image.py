@@ -20,7 +20,8 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, ImageNotFound
 
-from engine.containers.images import BASE_IMAGE, CA_BUNDLE, CA_ENV, LABEL, HostCAs, ImageBuildError
+from core.images import BASE_IMAGE, CA_BUNDLE, CA_ENV, LABEL, HostCAs
+from engine.containers.images import ImageBuildError
 
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
@@ -81,7 +82,7 @@ def ensure_base_image(client: docker.DockerClient, rebuild: bool = False, step: 
             client.api.import_image(src=str(tarball), repository=repository, tag=tag, changes=changes)
         except APIError as exc:
             raise ImageBuildError(f"docker import of the base image failed: {exc.explanation or exc}") from None
-        return client.images.get(BASE_IMAGE).id
+        return str(client.images.get(BASE_IMAGE).id)
     except subprocess.CalledProcessError as exc:
         raise ImageBuildError(f"packing the base image failed: {exc.stderr.decode(errors='replace')[-2000:]}") from None
     finally:
@@ -128,8 +129,8 @@ def _finish_rootfs(rootfs: Path, cas: HostCAs) -> None:
     if cas.local:
         local = rootfs / "usr/local/share/ca-certificates"
         local.mkdir(parents=True, exist_ok=True)
-        for name, content in cas.local.items():
-            (local / name).write_bytes(content)
+        for name, pem in cas.local.items():
+            (local / name).write_bytes(pem)
     if cas.bundle is not None:
         bundle = rootfs / CA_BUNDLE.lstrip("/")
         bundle.parent.mkdir(parents=True, exist_ok=True)

@@ -31,17 +31,9 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column
 
+from core.images import LABEL, SOURCES, HostCAs, ImageRecipe, Source
 from engine.containers.base_image import base_recipe_hash, current_base_image, ensure_base_image
-from engine.containers.images import (
-    IMAGE_RECIPES,
-    LABEL,
-    SOURCES,
-    HostCAs,
-    ImageBuildError,
-    ImageRecipe,
-    Source,
-    get_recipe,
-)
+from engine.containers.images import IMAGE_RECIPES, ImageBuildError, get_recipe
 
 SourceChoice = Literal["auto", "official", "fallback"]
 PULL_STALL_S = 20.0  # a registry silent this long is taken as unreachable (here DNS fails in ~5 ms)
@@ -169,7 +161,7 @@ def _local_base_id(client: docker.DockerClient, recipe: ImageRecipe, source: Sou
     if source == "fallback":
         return current_base_image(client, cas)
     try:
-        return client.images.get(recipe.official.base).id
+        return str(client.images.get(recipe.official.base).id)
     except ImageNotFound:
         return None
 
@@ -272,7 +264,8 @@ def client_versions(client: docker.DockerClient, recipe: ImageRecipe, tag: str, 
     missing = [program for program in recipe.programs if versions.get(program) in (None, "missing")]
     if missing:
         raise ImageBuildError(f"the {recipe.name} image {tag} was built but does not provide {', '.join(missing)}: "
-                              f"fix its recipe in harness/containers/images.py\n{output.decode(errors='replace')}")
+                              "fix its recipe in the clients.py of the format that declares it\n"
+                              f"{output.decode(errors='replace')}")
     record = {"tag": tag, "image_id": image_id, "client_versions": versions}
     _cache_file(tag).write_text(json.dumps(record, indent=1) + "\n")
     return versions
@@ -315,8 +308,8 @@ def _current_hash(client: docker.DockerClient, name: str, source: str, cas: Host
     recipe = IMAGE_RECIPES.get(name)
     if recipe is None or source not in SOURCES:
         return None
-    base_id = _local_base_id(client, recipe, source, cas)  # type: ignore[arg-type]
-    return recipe.recipe_hash(source, base_id, cas) if base_id else None  # type: ignore[arg-type]
+    base_id = _local_base_id(client, recipe, source, cas)
+    return recipe.recipe_hash(source, base_id, cas) if base_id else None
 
 
 def _cache_file(tag: str) -> Path:

@@ -21,9 +21,9 @@ import requests
 from docker.errors import APIError
 
 from core.client_recipe import ClientCall, ClientRecipe
+from core.images import LABEL
 from engine.containers.build import BuildProgress, ImageInfo, SourceChoice, ensure_image
 from engine.containers.engine import connect
-from engine.containers.images import LABEL
 
 OUTPUT_LIMIT = 64 * 1024  # bytes of output kept: the end, where clients print their errors
 KILLED = 137  # the exit code of a killed command (128 + SIGKILL), for calls that ran out of time

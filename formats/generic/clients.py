@@ -1,8 +1,16 @@
-"""Real clients of the Generic format: curl (what GitLab's docs and CI jobs use)."""
+"""Real clients of the Generic format: curl (what GitLab's docs and CI jobs use), and the image it runs in."""
 
 from core.client_recipe import ClientCall, ClientOp, ClientRecipe, ClientTarget
+from core.images import BASE_IMAGE, DEFAULT_PATH, ImageRecipe, Variant, apt_install
 from core.vocabulary import HEADER_FOR_KIND, AuthScheme
-from formats.generic import DOWNLOAD, UPLOAD
+from formats.generic.rules import DOWNLOAD, GENERIC, UPLOAD
+
+CURL_IMAGE = ImageRecipe(
+    name="curl",
+    programs={"curl": "curl --version"},
+    official=Variant("curlimages/curl:latest"),  # runs as curl_user by default; the Dockerfile sets root
+    fallback=Variant(BASE_IMAGE, (apt_install("curl", "ca-certificates"),), {"PATH": DEFAULT_PATH}),
+)
 
 CONFIG = "curl.cfg"  # curl's --config file: the token goes here, never on the command line
 
@@ -20,8 +28,8 @@ def _config(target: ClientTarget) -> str:
 
 class Curl(ClientRecipe):
     name = "curl"
-    format = "generic"
-    image = "curl"
+    format = GENERIC.name
+    image = CURL_IMAGE.name
     program = "curl"
     version_argv = ["curl", "--version"]
     schemes = (AuthScheme.HEADER, AuthScheme.BASIC)
@@ -43,3 +51,4 @@ class Curl(ClientRecipe):
 
 
 RECIPES = (Curl(),)
+IMAGES = (CURL_IMAGE,)

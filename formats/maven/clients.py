@@ -1,4 +1,5 @@
-"""Real clients of the Maven format: mvn (Apache Maven), configured only by a settings.xml in the working directory.
+"""Real clients of the Maven format: mvn (Apache Maven), configured only by a settings.xml in the working directory;
+the image it runs in.
 
 Push is `mvn deploy:deploy-file` (the jar and its pom, their checksums and maven-metadata.xml, as `mvn deploy`
 sends them); pull is `mvn dependency:copy` of the coordinates into `pulled/<artifactId>.jar`, the exact jar.
@@ -17,8 +18,27 @@ registry's `401` with `WWW-Authenticate: Basic` (a registry that answers `404` i
 from xml.sax.saxutils import escape
 
 from core.client_recipe import ClientCall, ClientOp, ClientRecipe, ClientTarget
+from core.images import BASE_IMAGE, DEFAULT_PATH, ImageRecipe, Variant, apt_install
 from core.vocabulary import HEADER_FOR_KIND, AuthScheme, TokenKind
-from formats.maven import DOWNLOAD, coordinates
+from formats.maven.names import coordinates
+from formats.maven.rules import MAVEN, PROJECT_REPOSITORY
+
+# Java does not read the PEM bundle: it has its own keystore, so the official Maven image imports the local CAs.
+# (The Debian fallback gets them through ca-certificates-java, which reads /usr/local/share/ca-certificates.)
+JAVA_TRUST_LOCAL_CAS = ('RUN for f in /usr/local/share/ca-certificates/*.crt; do [ -f "$f" ] || continue; '
+                        'keytool -importcert -noprompt -cacerts -storepass changeit -alias "local-$(basename "$f")" '
+                        '-file "$f" >/dev/null || exit 1; done')
+
+MAVEN_IMAGE = ImageRecipe(
+    name="maven",
+    programs={"java": "java -version", "mvn": "mvn --batch-mode --version"},
+    official=Variant("maven:3.9-eclipse-temurin-21", (JAVA_TRUST_LOCAL_CAS,)),
+    # Debian's maven-repo holds the deploy and dependency plugins, so no plugin has to come from Maven Central.
+    fallback=Variant(BASE_IMAGE, (
+        apt_install("maven", "libmaven-deploy-plugin-java", "libmaven-dependency-plugin-java", "junit4",
+                    "ca-certificates"),
+    ), {"PATH": DEFAULT_PATH}),
+)
 
 SETTINGS = "settings.xml"
 REPOSITORY_ID = "gitlab"
@@ -29,8 +49,7 @@ JOB_TOKEN_USER = "gitlab-ci-token"
 
 def repository_url(target: ClientTarget) -> str:
     """The project-level Maven repository: `.../api/v4/projects/<id>/packages/maven`."""
-    return target.registry_url + DOWNLOAD.path.replace("{project_id}", str(target.project_id)).removesuffix(
-        "/{path:path}")
+    return target.registry_url + PROJECT_REPOSITORY.format(project_id=target.project_id)
 
 
 def _server(target: ClientTarget) -> str:
@@ -90,8 +109,8 @@ FAST_START = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 class Mvn(ClientRecipe):
     name = "mvn"
-    format = "maven"
-    image = "maven"
+    format = MAVEN.name
+    image = MAVEN_IMAGE.name
     program = "mvn"
     version_argv = ["mvn", "--version"]
     schemes = (AuthScheme.HEADER, AuthScheme.BASIC)
@@ -103,7 +122,7 @@ class Mvn(ClientRecipe):
         env = {"MAVEN_OPTS": FAST_START}
         coords = coordinates(name, version)
         if op == "push":
-            pom = file_name.removesuffix(".jar") + ".pom"  # the jar's companion (formats.maven.MavenJar)
+            pom = file_name.removesuffix(".jar") + ".pom"  # the jar's companion (formats.maven.artifacts.MavenJar)
             return ClientCall([*common, "deploy:deploy-file", f"-Dfile={file_name}", f"-DpomFile={pom}",
                                f"-DrepositoryId={REPOSITORY_ID}", f"-Durl={repository_url(target)}"], files, env)
         if op == "pull":
@@ -115,3 +134,4 @@ class Mvn(ClientRecipe):
 
 
 RECIPES = (Mvn(),)
+IMAGES = (MAVEN_IMAGE,)

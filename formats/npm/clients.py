@@ -1,4 +1,5 @@
-"""Real clients of the npm format: npm and pnpm, configured the way GitLab's docs say, through `.npmrc`.
+"""Real clients of the npm format: npm and pnpm, configured the way GitLab's docs say, through `.npmrc`, and the
+image they run in.
 
 The working directory is the client's HOME, so its `.npmrc` is the user config both clients read (pnpm reads
 npm's). The token is only ever in that file, as `//host/path/:_authToken=…`, which the clients send as
@@ -8,15 +9,34 @@ project-level, so the token is configured for both paths.
 """
 
 from core.client_recipe import ClientCall, ClientOp, ClientRecipe, ClientTarget
+from core.images import BASE_IMAGE, DEFAULT_PATH, ImageRecipe, Variant, apt_install
 from core.vocabulary import AuthScheme
-from formats.npm import pack_file_name, scope_of
+from formats.npm.names import pack_file_name, scope_of
+from formats.npm.rules import INSTANCE_REGISTRY, NPM, PROJECT_REGISTRY
+
+NPM_BOOTSTRAP = "https://registry.npmjs.org/npm/-/npm-10.9.2.tgz"
+
+NODE_IMAGE = ImageRecipe(
+    name="node",
+    programs={"node": "node --version", "npm": "npm --version", "pnpm": "pnpm --version",
+              "yarn": "yarn --version"},
+    # The official image already ships yarn 1 (and corepack); pnpm comes from the npm registry.
+    official=Variant("node:20-bookworm-slim", ("RUN npm install -g pnpm@10 && npm cache clean --force",)),
+    # Debian's own npm package drags in ~300 node-* packages (36 s, 375 MB) and is npm 9: npm comes from the
+    # npm registry instead (15 s, 262 MB), bootstrapped by running its tarball once.
+    fallback=Variant(BASE_IMAGE, (
+        apt_install("nodejs", "curl", "ca-certificates"),
+        f"RUN curl -fsSL {NPM_BOOTSTRAP} | tar -xz -C /tmp && node /tmp/package/bin/npm-cli.js install -g "
+        "npm@10 pnpm@10 yarn@1 && rm -rf /tmp/package && npm cache clean --force",
+    ), {"PATH": DEFAULT_PATH}),
+)
 
 NPMRC = ".npmrc"
-INSTANCE_PATH = "/api/v4/packages/npm/"
+INSTANCE_PATH = INSTANCE_REGISTRY + "/"
 
 
 def project_path(target: ClientTarget) -> str:
-    return f"/api/v4/projects/{target.project_id}/packages/npm/"
+    return PROJECT_REGISTRY.format(project_id=target.project_id) + "/"
 
 
 def registry_path(op: ClientOp, target: ClientTarget, name: str) -> str:
@@ -40,8 +60,8 @@ def npmrc(op: ClientOp, target: ClientTarget, name: str) -> str:
 
 class Npm(ClientRecipe):
     name = "npm"
-    format = "npm"
-    image = "node"
+    format = NPM.name
+    image = NODE_IMAGE.name
     program = "npm"
     version_argv = ["npm", "--version"]
     schemes = (AuthScheme.BEARER,)
@@ -60,8 +80,8 @@ class Npm(ClientRecipe):
 
 class Pnpm(ClientRecipe):
     name = "pnpm"
-    format = "npm"
-    image = "node"
+    format = NPM.name
+    image = NODE_IMAGE.name
     program = "pnpm"
     version_argv = ["pnpm", "--version"]
     schemes = (AuthScheme.BEARER,)
@@ -81,3 +101,4 @@ class Pnpm(ClientRecipe):
 
 
 RECIPES = (Npm(), Pnpm())
+IMAGES = (NODE_IMAGE,)

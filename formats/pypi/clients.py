@@ -1,4 +1,4 @@
-"""Real clients of the PyPI format: twine and uv publish, pip and uv download.
+"""Real clients of the PyPI format: twine and uv publish, pip and uv download; the image they run in.
 
 Tokens travel only in files the client reads from its HOME (the working directory): twine's `.pypirc`, and a
 `.netrc` for pip and uv, never in argv or the environment. All of them present the token with HTTP Basic (the
@@ -7,15 +7,21 @@ user name is ignored by GitLab except for deploy tokens, whose user name is sent
 """
 
 from core.client_recipe import ClientCall, ClientOp, ClientRecipe, ClientTarget
+from core.images import BASE_IMAGE, DEFAULT_PATH, ImageRecipe, Variant, apt_install
 from core.vocabulary import AuthScheme
-from formats.pypi import (
-    SIMPLE_INDEX,
-    UPLOAD,
-    normalize_name,
-    normalize_version,
-    parse_file_name,
-    wheel_dist_name,
-    wheel_file_name,
+from formats.pypi.names import dist_info_dir, normalize_name, parse_file_name, wheel_file_name
+from formats.pypi.rules import FORMAT, SIMPLE_INDEX, UPLOAD
+
+PYTHON_IMAGE = ImageRecipe(
+    name="python",
+    programs={"python": "python --version", "pip": "pip --version", "twine": "twine --version",
+              "uv": "uv --version"},
+    official=Variant("python:3.12-slim", ("RUN pip install --no-cache-dir twine uv build",)),
+    # Debian's Python refuses `pip install` outside a virtual environment (PEP 668): the clients live in one.
+    fallback=Variant(BASE_IMAGE, (
+        apt_install("python3", "python3-venv", "ca-certificates"),
+        "RUN python3 -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir --upgrade pip twine uv build",
+    ), {"PATH": "/opt/venv/bin:" + DEFAULT_PATH}),
 )
 
 PYPIRC = ".pypirc"
@@ -53,8 +59,8 @@ class Twine(ClientRecipe):
     """`twine upload` with the repository and credentials from `.pypirc` (`--config-file .pypirc -r harness`)."""
 
     name = "twine"
-    format = "pypi"
-    image = "python"
+    format = FORMAT
+    image = PYTHON_IMAGE.name
     program = "twine"
     version_argv = ["twine", "--version"]
     schemes = (AuthScheme.BASIC,)
@@ -80,8 +86,8 @@ class Pip(ClientRecipe):
     simple page alone (the metadata operation)."""
 
     name = "pip"
-    format = "pypi"
-    image = "python"
+    format = FORMAT
+    image = PYTHON_IMAGE.name
     program = "pip"
     version_argv = ["pip", "--version"]
     schemes = (AuthScheme.BASIC,)
@@ -107,8 +113,8 @@ class Uv(ClientRecipe):
     anonymous pull is sent and gets the 401 challenge."""
 
     name = "uv"
-    format = "pypi"
-    image = "python"
+    format = FORMAT
+    image = PYTHON_IMAGE.name
     program = "uv"
     version_argv = ["uv", "--version"]
     schemes = (AuthScheme.BASIC,)
@@ -122,9 +128,10 @@ class Uv(ClientRecipe):
         if op == "pull":
             argv = ["uv", "pip", "install", "--no-cache", "--no-deps", "--target", "installed", "--index-url",
                     simple_url(target), f"{name}=={version}"]
-            metadata = f"installed/{wheel_dist_name(name)}-{normalize_version(version)}.dist-info/METADATA"
+            metadata = f"installed/{dist_info_dir(name, version)}/METADATA"
             return ClientCall(argv, netrc(target), env=dict(UV_ENV), output=metadata, output_is_artifact=False)
         raise ValueError(f"uv does not {op} PyPI packages here")
 
 
 RECIPES = (Twine(), Pip(), Uv())
+IMAGES = (PYTHON_IMAGE,)

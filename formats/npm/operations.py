@@ -1,0 +1,52 @@
+"""npm's FormatOperations: what the engine and Locust users call."""
+
+from core.format_types import Artifact, BytesArtifact, FormatOperations, RequestSpec
+from formats.npm import requests
+from formats.npm.artifacts import tarball
+from formats.npm.names import tarball_file_name, unscoped
+from formats.npm.rules import NPM
+
+
+class NpmOperations(FormatOperations):
+    format = NPM
+    package_type = "npm"
+
+    def artifact(self, name: str, version: str, file_hint: str, size: int, seed: int) -> BytesArtifact:
+        """A real tarball named `<unscoped name>-<version>.tgz`; npm names its files itself, so the hint is unused."""
+        return BytesArtifact(f"{unscoped(name)}-{version}.tgz", tarball(name, version, size, seed))
+
+    def push(self, project_id: int | str, name: str, version: str, artifact: Artifact, *,
+             status: str | None = None, select: str | None = None) -> list[RequestSpec]:
+        """npm has no `status` or `select`: a publish is one PUT, tagged `latest`."""
+        return [requests.publish(project_id, name, version, artifact)]
+
+    def pull(self, project_id: int | str, name: str, version: str, file_name: str) -> RequestSpec:
+        """The tarball URL is GitLab's (`<name>-<version>.tgz`), whatever the artifact was called locally."""
+        return requests.download(project_id, name, version)
+
+    def metadata(self, project_id: int | str, name: str) -> RequestSpec:
+        return requests.packument(project_id, name)
+
+    def invalid_artifact(self, name: str, version: str) -> Artifact:
+        """Named as the version's tarball, but not a gzip'd tar with a package.json (GitLab refuses it with 400)."""
+        return BytesArtifact(tarball_file_name(name, version), b"this is not a gzip tarball\n" * 8)
+
+    def size_checked_before_body(self) -> bool:
+        return False  # the tarball is base64 inside the JSON document: its size is known once the body is read
+
+    def instance_metadata(self, name: str) -> RequestSpec:
+        return requests.instance_packument(name)
+
+    def tag(self, project_id: int | str, name: str, tag: str, version: str | None) -> RequestSpec:
+        if version is None:
+            return requests.remove_dist_tag(project_id, name, tag)
+        return requests.add_dist_tag(project_id, name, tag, version)
+
+    def tags(self, project_id: int | str, name: str) -> RequestSpec:
+        return requests.dist_tags(project_id, name)
+
+    def duplicate_checked_before_body(self) -> bool:
+        return False  # the version is named inside the JSON document, not in the URL
+
+
+OPERATIONS = NpmOperations()

@@ -1,0 +1,98 @@
+"""The npm format's rules and endpoints, the Format.
+
+GitLab speaks the npm registry protocol at two levels. The project level (`/projects/:id/packages/npm/`) is a
+full registry: publish, packument, tarball, dist-tags. The instance level (`/packages/npm/`) has no registry
+upstream: GitLab finds the project by a naming convention (the package's scope is the top-level group's path),
+so its endpoints are marked custom. Tarball URLs always point at the project level, as GitLab writes them.
+"""
+
+import re
+
+from core import packages_api
+from core.format_types import DuplicatePolicy, Endpoint, Format, FormatRules
+from core.vocabulary import AuthScheme, Operation
+
+MIB = 1 << 20
+
+# npm sends every token as `Authorization: Bearer` (`_authToken` in .npmrc); GitLab's npm API also takes the
+# token headers (PRIVATE-TOKEN, DEPLOY-TOKEN, JOB-TOKEN). HTTP Basic is not read there.
+SCHEMES = frozenset({AuthScheme.BEARER, AuthScheme.HEADER})
+
+# validate-npm-package-name's rules for new packages (lowercase, URL-safe without ~'!()*, at most 214 characters,
+# not starting with '.' or '_', not node_modules or favicon.ico), within GitLab's npm_package_name_regex (the
+# scope is a GitLab namespace path: it does not end with '.').
+_SCOPE = r"@[a-z0-9_](?:[a-z0-9._-]*[a-z0-9_-])?/[a-z0-9_-][a-z0-9._-]*"
+_UNSCOPED = r"[a-z0-9-][a-z0-9._-]*"
+NAME_PATTERN = re.compile(rf"(?=.{{1,214}}\Z)(?!(?:node_modules|favicon\.ico)\Z)(?:{_SCOPE}|{_UNSCOPED})")
+
+# Semantic Versioning 2.0.0, the regex semver.org gives (GitLab's semver_regex).
+_NUMBER = r"(?:0|[1-9][0-9]*)"
+_PRE_ID = r"(?:0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)"
+VERSION_PATTERN = re.compile(
+    rf"{_NUMBER}\.{_NUMBER}\.{_NUMBER}(?:-{_PRE_ID}(?:\.{_PRE_ID})*)?(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?")
+
+# GitLab stores an npm tarball as `<name>-<version>.tgz`, the scope included (`@scope/pkg-1.0.0.tgz`).
+FILE_NAME_PATTERN = re.compile(r"(?:@[a-z0-9_.-]+/)?[a-z0-9_.-]+-[0-9]+\.[0-9]+\.[0-9]+[0-9A-Za-z.+-]*\.tgz")
+
+# A dist-tag: npm refuses tags that parse as a version range (`1.x`, `v2`), so a tag starts with a letter.
+TAG_PATTERN = re.compile(r"(?![vV][0-9])[A-Za-z][A-Za-z0-9._-]{0,127}")
+TAG_RULE = "a letter, then letters, digits, '.', '-' or '_' (at most 128), not shaped like a version"
+
+RULES = FormatRules(
+    name_pattern=NAME_PATTERN,
+    version_pattern=VERSION_PATTERN,
+    file_name_pattern=FILE_NAME_PATTERN,
+    size_limit=500 * MIB,  # GitLab's plan limit npm_max_file_size
+    # GitLab's CreatePackageService: `error('Package already exists.', :package_already_exists)`, mapped to 403;
+    # npm has no "allow duplicates" setting.
+    duplicates=DuplicatePolicy(allowed_by_default=False, switchable=False, refused_status=403,
+                               refused_message="Package already exists."),
+    name_rule="an npm package name: lowercase letters, digits, '-', '.' and '_', optionally scoped as @scope/name, "
+              "at most 214 characters, not starting with '.' or '_' (nor the scope ending with '.')",
+    version_rule="a Semantic Versioning 2.0.0 version (MAJOR.MINOR.PATCH[-prerelease][+build])",
+    file_name_rule="<package name>-<version>.tgz",
+    # GitLab answers an attachment over npm_max_file_size with 400 'File is too large.' (not 413).
+    too_large_status=400,
+)
+
+# The registry roots npm is configured with (`registry=` in .npmrc): every endpoint is under one of them.
+PROJECT_REGISTRY = "/api/v4/projects/{project_id}/packages/npm"
+INSTANCE_REGISTRY = "/api/v4/packages/npm"
+_BY_SCOPE = ("npm registries have no instance-wide endpoint that finds a project: GitLab finds it by a naming "
+             "convention, the package's @scope being the top-level group's path.")
+
+_NAME = "/{package_name:path}"
+_TAGS = "/-/package/{package_name:path}/dist-tags"
+
+PUBLISH = Endpoint("publish", "PUT", PROJECT_REGISTRY + _NAME, Operation.PUSH, 200,
+                   accepted_schemes=SCHEMES, anonymous_status=401)
+# `authenticate_non_public: true`: an anonymous request for a private project's packument gets 401.
+PACKUMENT = Endpoint("packument", "GET", PROJECT_REGISTRY + _NAME, Operation.METADATA, 200,
+                     accepted_schemes=SCHEMES, anonymous_status=401)
+# The tarball route has no `authenticate_non_public`: GitLab hides the private project (404).
+TARBALL = Endpoint("tarball", "GET", PROJECT_REGISTRY + _NAME + "/-/{file_name:path}", Operation.PULL, 200,
+                   accepted_schemes=SCHEMES, anonymous_status=404)
+DIST_TAGS = Endpoint("dist_tags", "GET", PROJECT_REGISTRY + _TAGS, Operation.METADATA,
+                     200, accepted_schemes=SCHEMES, anonymous_status=404)
+DIST_TAG_ADD = Endpoint("dist_tag_add", "PUT", PROJECT_REGISTRY + _TAGS + "/{tag}",
+                        Operation.PUSH, 204, accepted_schemes=SCHEMES, anonymous_status=401)
+DIST_TAG_REMOVE = Endpoint("dist_tag_remove", "DELETE", PROJECT_REGISTRY + _TAGS + "/{tag}",
+                           Operation.DELETE, 204, accepted_schemes=SCHEMES, anonymous_status=401)
+
+INSTANCE_PACKUMENT = Endpoint("instance_packument", "GET", INSTANCE_REGISTRY + _NAME, Operation.METADATA,
+                              200, accepted_schemes=SCHEMES, anonymous_status=401, custom_reason=_BY_SCOPE)
+INSTANCE_DIST_TAGS = Endpoint("instance_dist_tags", "GET", INSTANCE_REGISTRY + _TAGS,
+                              Operation.METADATA, 200, accepted_schemes=SCHEMES, anonymous_status=404,
+                              custom_reason=_BY_SCOPE)
+INSTANCE_DIST_TAG_ADD = Endpoint("instance_dist_tag_add", "PUT", INSTANCE_REGISTRY + _TAGS + "/{tag}",
+                                 Operation.PUSH, 204, accepted_schemes=SCHEMES, anonymous_status=401,
+                                 custom_reason=_BY_SCOPE)
+INSTANCE_DIST_TAG_REMOVE = Endpoint("instance_dist_tag_remove", "DELETE", INSTANCE_REGISTRY + _TAGS + "/{tag}",
+                                    Operation.DELETE, 204, accepted_schemes=SCHEMES, anonymous_status=401,
+                                    custom_reason=_BY_SCOPE)
+
+# Every endpoint takes every token kind (the default), as GitLab's npm docs list them.
+NPM_ENDPOINTS = (PUBLISH, PACKUMENT, TARBALL, DIST_TAGS, DIST_TAG_ADD, DIST_TAG_REMOVE, INSTANCE_PACKUMENT,
+                 INSTANCE_DIST_TAGS, INSTANCE_DIST_TAG_ADD, INSTANCE_DIST_TAG_REMOVE)
+
+NPM = Format(name="npm", rules=RULES, endpoints={**{e.name: e for e in NPM_ENDPOINTS}, **packages_api.ENDPOINTS})
