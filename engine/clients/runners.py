@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from engine.clients.driver import Runner
+from engine.containers.build import ImageInfo
+from engine.containers.run import ContainerRunner, HostRunner
 from engine.provisioning import RunContext
 
 _lock = threading.Lock()
-_container_runner: Any = None
+_container_runner: ContainerRunner | None = None
 
 
 def runner_for(driver: str, ctx: RunContext) -> tuple[Runner | None, str]:
@@ -21,8 +22,6 @@ def runner_for(driver: str, ctx: RunContext) -> tuple[Runner | None, str]:
     if info.get("not_run"):
         return None, str(info["not_run"])
     if info.get("mode") == "host":
-        from engine.containers.run import HostRunner
-
         return HostRunner(), ""
     return _containers(ctx), ""
 
@@ -32,9 +31,6 @@ def _containers(ctx: RunContext) -> Runner:
     global _container_runner
     with _lock:
         if _container_runner is None:
-            from engine.containers.build import ImageInfo
-            from engine.containers.run import ContainerRunner
-
             images = {}
             for info in ctx.clients.values():
                 if info.get("image") and info.get("family"):

@@ -11,6 +11,9 @@ from typing import Any
 from core.client_recipe import ClientRecipe
 from engine.clients.registry import RECIPES
 from engine.config import Settings
+from engine.containers.build import BuildProgress, ensure_image
+from engine.containers.engine import EngineUnavailable, connect
+from engine.containers.images import ImageBuildError
 
 
 def wanted_recipes(settings: Settings) -> list[ClientRecipe]:
@@ -43,9 +46,6 @@ def _host_client(recipe: ClientRecipe) -> dict[str, Any]:
 
 
 def _container_clients(recipes: list[ClientRecipe], say: Any) -> dict[str, dict[str, Any]]:
-    from engine.containers.build import BuildProgress, ImageBuildError, ensure_image
-    from engine.containers.engine import EngineUnavailable, connect
-
     try:
         client = connect()
     except EngineUnavailable as exc:
