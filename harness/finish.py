@@ -15,6 +15,7 @@ from typing import Any
 
 from core import packages_api
 from core.credentials import REDACTOR
+from core.exit_codes import ExitCode
 from core.vocabulary import AuthScheme
 from engine.drivers.http import HttpDriver
 from engine.events import RunFinished
@@ -76,7 +77,7 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
     readiness = assess(records, stages, signoffs, settings.formats, settings.stage)
     code = exit_code(readiness, records)
     if interrupted and code == 0:
-        code = 1
+        code = ExitCode.NOT_READY
     digest, scenario_files = scenario_digest()
     meta = {
         "run_id": run_dir.name,
@@ -115,7 +116,7 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
     try:  # the listeners write the reports (and mark known failures in results.jsonl)
         state.bus.emit(RunFinished(tuple(records), readiness, meta, interrupted))
     except Exception as exc:  # the verdict and results still stand; say the reports broke, and why
-        code = 4
+        code = ExitCode.HARNESS
         why += f" (the reports could not be written: {type(exc).__name__}: {exc}; results.jsonl is complete)"
     verdict = {
         "stage": settings.stage,
@@ -140,7 +141,7 @@ def write_setup_failure(run_dir: Path, stage: str, message: str) -> str:
     message = REDACTOR(message)
     why = f"the run could not be set up, so nothing was checked: {message}"
     verdict = {"stage": stage, "verdict": "not_ready", "why": why, "by_format": {}, "missing": [],
-               "exit_code": 4, "cases": {}, "leftovers": []}
+               "exit_code": ExitCode.HARNESS, "cases": {}, "leftovers": []}
     (run_dir / "verdict.json").write_text(json.dumps(verdict, indent=2) + "\n")
     (run_dir / "summary.md").write_text(f"# {stage.capitalize()} readiness: not checked\n\n"
                                         f"The harness or its environment broke before any case ran:\n\n"
@@ -152,7 +153,7 @@ def write_scenario_errors(run_dir: Path, stage: str, errors: list[str]) -> dict[
     """A scenario file is wrong: nothing is judged (exit code 2); the errors name file, line and field."""
     why = "scenario errors: " + "; ".join(errors)
     verdict = {"stage": stage, "verdict": "not_ready", "why": why, "by_format": {}, "missing": [],
-               "exit_code": 2, "cases": {}, "leftovers": []}
+               "exit_code": ExitCode.CONFIG, "cases": {}, "leftovers": []}
     (run_dir / "verdict.json").write_text(json.dumps(verdict, indent=2) + "\n")
     body = "\n".join(f"- {e}" for e in errors)
     (run_dir / "summary.md").write_text(f"# {stage.capitalize()} readiness: not checked\n\n"

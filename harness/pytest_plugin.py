@@ -26,6 +26,7 @@ import pytest
 
 from core import __version__
 from core.credentials import REDACTOR
+from core.exit_codes import ExitCode
 from core.results import CaseRecord
 from core.vocabulary import Outcome
 from engine.cases import run_case
@@ -137,7 +138,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except (ProvisioningError, ReferenceServerError) as exc:
         _stop_server(state)
         message = write_setup_failure(run_dir, settings.stage, str(exc))
-        pytest.exit(message, returncode=4)
+        pytest.exit(message, returncode=ExitCode.HARNESS)
     config.stash[_ctx_key] = state.ctx
     config.pluginmanager.register(ControllerHooks(state), "harness-controller")
 
