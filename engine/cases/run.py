@@ -94,7 +94,7 @@ def _client_driver(case: Case, ctx: RunContext) -> ClientDriver | None:
     """The case's real client, ready to run; CaseNotRun with the reason when it cannot run here."""
     if case.driver == "http":
         return None
-    runner, reason = runner_for(case.driver, ctx)
+    runner, reason = runner_for(case.driver, ctx.clients)
     if runner is None:
         raise CaseNotRun(reason)
     return ClientDriver(RECIPES[case.driver], runner, ctx.target_url, Path(ctx.run_dir) / "client-work")
