@@ -1,4 +1,5 @@
-"""The end of a run: clean up the target, judge readiness, write the reports and `verdict.json`.
+"""The end of a run: clean up the target, judge readiness once, tell the listeners (`RunFinished`: the reports,
+results.jsonl) and write `verdict.json` and `run.json`.
 
 Runs in the controlling process after the last case, after a failure and after Ctrl-C alike.
 """
@@ -10,22 +11,21 @@ import json
 import platform
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from core import packages_api
 from core.credentials import REDACTOR
 from core.exit_codes import ExitCode
-from core.results import read_results
 from core.vocabulary import AuthScheme
 from engine.drivers.http import HttpDriver
+from engine.events import RunFinished
+from engine.known_failures import apply, load_known_failures
 from engine.ledger import cleanup
+from engine.provisioning import RunContext, _slug
 from engine.readiness import assess, exit_code, load_signoffs, load_stages
 from formats import FORMATS
-from reports.render import write_reports
-
-if TYPE_CHECKING:
-    from engine.provisioning import RunContext
-    from harness.pytest_plugin import RunState
+from harness.run_state import RunState
+from reports.bundle import scenario_digest
 
 
 def _clean_target(ctx: RunContext) -> list[str]:
@@ -40,8 +40,6 @@ def _clean_target(ctx: RunContext) -> list[str]:
 
 
 def _delete_prefixed_packages(ctx: RunContext) -> list[str]:
-    from engine.provisioning import _slug
-
     prefix = f"h{_slug(ctx.run_id, 12)}-"
     driver, left = HttpDriver(ctx.target_url), []
     for page in range(1, 51):
@@ -69,25 +67,17 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
             leftovers = _clean_target(state.ctx)
         except Exception as exc:  # never lose the report over a clean-up problem
             leftovers = [REDACTOR(f"clean-up failed: {exc}; run `harness cleanup {state.ctx.run_id}`")]
-    records = read_results(run_dir / "results.jsonl")
+    records = list(state.records.records)
     stale: list[str] = []
     if settings.known_failures:
-        from engine.known_failures import apply, load_known_failures
-
         stale = [entry.sentence() for entry in apply(records, load_known_failures(settings.known_failures))]
     known = [r for r in records if r.known]
-    if known:  # the results say which failures were declared known, for whoever reads them later (report diff)
-        results = run_dir / "results.jsonl"
-        results.with_suffix(".tmp").write_text("".join(r.to_json() + "\n" for r in records), encoding="utf-8")
-        results.with_suffix(".tmp").replace(results)
     stages = load_stages()
     signoffs = load_signoffs(Path(settings.signoff_file), stages) if settings.signoff_file else None
     readiness = assess(records, stages, signoffs, settings.formats, settings.stage, state.applicability)
     code = exit_code(readiness, records)
     if interrupted and code == ExitCode.READY:
         code = ExitCode.NOT_READY
-    from reports.bundle import scenario_digest
-
     digest, scenario_files = scenario_digest()
     meta = {
         "run_id": run_dir.name,
@@ -123,8 +113,8 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         why += f" ({len(current)} known failure{'s' if len(current) != 1 else ''} shown, not counted)"
     if stale:
         why += f" ({len(stale)} stale known-failure entr{'ies' if len(stale) != 1 else 'y'}: see the report)"
-    try:
-        write_reports(run_dir, records, readiness, meta)
+    try:  # the listeners write the reports (and mark known failures in results.jsonl)
+        state.bus.emit(RunFinished(tuple(records), readiness, meta, interrupted))
     except Exception as exc:  # the verdict and results still stand; say the reports broke, and why
         code = ExitCode.HARNESS
         why += f" (the reports could not be written: {type(exc).__name__}: {exc}; results.jsonl is complete)"
@@ -152,7 +142,7 @@ def write_setup_failure(run_dir: Path, stage: str, message: str) -> str:
     message = REDACTOR(message)
     why = f"the run could not be set up, so nothing was checked: {message}"
     verdict = {"stage": stage, "verdict": "not_ready", "why": why, "by_format": {}, "missing": [],
-               "exit_code": 4, "cases": {}, "leftovers": []}
+               "exit_code": ExitCode.HARNESS, "cases": {}, "leftovers": []}
     (run_dir / "verdict.json").write_text(json.dumps(verdict, indent=2) + "\n")
     (run_dir / "summary.md").write_text(f"# {stage.capitalize()} readiness: not checked\n\n"
                                         f"The harness or its environment broke before any case ran:\n\n"
@@ -164,7 +154,7 @@ def write_scenario_errors(run_dir: Path, stage: str, errors: list[str]) -> dict[
     """A scenario file is wrong: nothing is judged (exit code 2); the errors name file, line and field."""
     why = "scenario errors: " + "; ".join(errors)
     verdict = {"stage": stage, "verdict": "not_ready", "why": why, "by_format": {}, "missing": [],
-               "exit_code": 2, "cases": {}, "leftovers": []}
+               "exit_code": ExitCode.CONFIG, "cases": {}, "leftovers": []}
     (run_dir / "verdict.json").write_text(json.dumps(verdict, indent=2) + "\n")
     body = "\n".join(f"- {e}" for e in errors)
     (run_dir / "summary.md").write_text(f"# {stage.capitalize()} readiness: not checked\n\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import secrets
+import subprocess
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -15,21 +16,20 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from core.credentials import Credential
-from core.vocabulary import AuthScheme, CredentialCase
+from core.exit_codes import ExitCode
+from core.vocabulary import CredentialCase
 from engine.config import ConfigError
+from engine.ledger import cleanup
 from engine.load import analysis
-from engine.load.job import Display, LoadOutcome, LoadRequest, run_load
+from engine.load.job import LOAD_CREDENTIALS, LOAD_SCHEMES, Display, LoadOutcome, LoadRequest, run_load
 from engine.load.locust_run import DEFAULT_MASTER_PORT, LoadRunError, worker_command
+from engine.provisioning import provision_case, provision_run, read_token_file, subject_credential
+from engine.reference import ReferenceServer
 from engine.scenario import LoadSpec, ScenarioError, load_scenarios, parse_duration
 from formats import FORMATS
+from reports.load_report import write_load_report
 
 ROOT = Path(__file__).resolve().parent.parent
-EXIT_PASSED, EXIT_CONFIG, EXIT_THRESHOLD, EXIT_HARNESS, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
-# The credentials a load's users carry: every token kind that can read (the permission table picks per endpoint).
-LOAD_CREDENTIALS = [CredentialCase.PERSONAL_ACCESS_TOKEN, CredentialCase.PROJECT_ACCESS_TOKEN,
-                    CredentialCase.PROJECT_DEPLOY_TOKEN, CredentialCase.GROUP_DEPLOY_TOKEN,
-                    CredentialCase.READ_ONLY_DEPLOY_TOKEN, CredentialCase.JOB_TOKEN]
-LOAD_SCHEMES = [AuthScheme.HEADER, AuthScheme.BASIC, AuthScheme.BEARER]  # each endpoint takes those it accepts
 console = Console(stderr=True)
 
 
@@ -82,8 +82,6 @@ def _host_port(text: str, default_port: int | None) -> tuple[str, int | None]:
 
 
 def load_worker(args: argparse.Namespace) -> int:
-    import subprocess
-
     host, port = _host_port(args.master, DEFAULT_MASTER_PORT)
     assert port is not None
     console.print(f"joining the load master at {host}:{port} (Ctrl-C to leave)")
@@ -165,10 +163,6 @@ class TerminalDisplay(Display):
 
 
 def load(args: argparse.Namespace) -> int:
-    from engine.ledger import cleanup
-    from engine.provisioning import provision_case, provision_run, read_token_file, subject_credential
-    from engine.reference import ReferenceServer
-
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
@@ -225,24 +219,25 @@ def load(args: argparse.Namespace) -> int:
                     console.print(f"waiting for {args.remote_workers} remote worker(s): run `harness load-worker "
                                   f"--master <this host>:{master_port or DEFAULT_MASTER_PORT}` on each machine")
                 outcome = run_load(request, TerminalDisplay(format_name))
+                write_load_report(outcome.result, run_dir / format_name)
                 outcomes[format_name] = outcome
                 _print_outcome(format_name, outcome, run_dir / format_name)
                 if outcome.interrupted:
                     break
         except LoadRunError as exc:
             console.print(f"[red]the load could not run:[/] {exc}")
-            return EXIT_HARNESS
+            return ExitCode.HARNESS
         except KeyboardInterrupt:
             console.print("[yellow]interrupted while seeding: no load was measured[/]")
-            return EXIT_INTERRUPTED
+            return ExitCode.INTERRUPTED
         finally:
             if not reference:
                 result = cleanup(ctx.ledger(), client)
                 for item in result.leftovers:
                     console.print(f"[yellow]left behind:[/] {item}")
     if any(o.interrupted for o in outcomes.values()):
-        return EXIT_INTERRUPTED
-    return EXIT_PASSED if all(o.passed for o in outcomes.values()) else EXIT_THRESHOLD
+        return ExitCode.INTERRUPTED
+    return ExitCode.READY if all(o.passed for o in outcomes.values()) else ExitCode.THRESHOLD
 
 
 def _print_outcome(format_name: str, outcome: LoadOutcome, out_dir: Path) -> None:

@@ -5,8 +5,10 @@
   target is given, provisions the run and hands the run context to the workers in memory.
 - Each YAML file under scenarios/ is collected into cases (scenario × format × credential × scheme ×
   driver), one pytest item each, with a readable id and markers (stage, format, negative, slow).
-- As cases finish, their records stream to `results.jsonl` (and to the live progress line); at the end
-  the reports, the readiness verdict and `verdict.json` are written, on Ctrl-C too.
+- The outputs are listeners (engine/events.py); this plugin only wires them to the buses. Where a case runs
+  (a worker, or the only process), its bus has the load report. The controller's bus hears of each finished
+  case through pytest's report hooks (xdist forwards worker reports): results.jsonl, the JUnit properties, the
+  live progress line; at the end, judged once, the reports; then `verdict.json`, on Ctrl-C too.
 """
 
 from __future__ import annotations
@@ -17,31 +19,41 @@ import secrets
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core import __version__
-from core.results import Applicability
+from core.credentials import REDACTOR
+from core.exit_codes import ExitCode
+from core.results import CaseRecord
 from core.vocabulary import Outcome
+from engine.cases import run_case
+from engine.clients.setup import prepare_clients
 from engine.config import OPTIONS, ConfigError, Settings, load_settings
+from engine.events import CaseFinished, EventBus
 from engine.gitlab_api import ProvisioningError
+from engine.known_failures import load_known_failures
 from engine.matrix import Case, check_drivers, expand, scenario_applicability
 from engine.provisioning import RunContext, TokenFileError, provision_run, read_token_file
-from engine.readiness import stages_through
-from engine.reference import ReferenceServerError
-from engine.runner import run_case
+from engine.readiness import load_signoffs, load_stages, stages_through
+from engine.reference import ReferenceServer, ReferenceServerError
 from engine.scenario import ScenarioError, check_selection, is_scenario_file, load_scenario
+from harness.finish import finish_run, write_scenario_errors, write_setup_failure
+from harness.run_state import RunState
+from reports.load_report import LoadReportWriter
+from reports.progress import LiveProgress
+from reports.render import RunReport
+from reports.results_file import ResultsFile
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS_DIR = ROOT / "scenarios"
 RECORD_KEY = "harness_record"
-JUNIT_PROPERTIES = ("scenario", "format", "credential", "scheme", "driver", "outcome")
 CTX_KEY = "harness_ctx"
 _ctx_key = pytest.StashKey[RunContext]()
-_run_key = pytest.StashKey["RunState"]()
+_run_key = pytest.StashKey[RunState]()
+_case_bus_key = pytest.StashKey[EventBus]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -70,27 +82,21 @@ def _targets_scenarios(config: pytest.Config) -> bool:
     return False
 
 
-class RunState:
-    """What the controlling process holds for the whole run."""
-
-    def __init__(self, settings: Settings, run_dir: Path) -> None:
-        self.settings = settings
-        self.run_dir = run_dir
-        self.started = time.monotonic()
-        self.started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        self.server: Any = None
-        self.server_data: Path | None = None
-        self.total = 0
-        self.progress: Any = None
-        self.results = (run_dir / "results.jsonl").open("a", encoding="utf-8")
-        self.ctx: RunContext | None = None
-        self.verdict: dict[str, Any] | None = None
-        self.collect_errors: list[str] = []
-        self.applicability = Applicability()  # which scenarios apply to which formats: decided once, at the start
-
-
 def _new_run_id() -> str:
     return dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+def _case_bus() -> EventBus:
+    """The bus of a process that runs cases (an xdist worker, or the only process): what must happen where the
+    case ran. Its CaseFinished events stay here; the controller hears of them from the case's report."""
+    return EventBus([LoadReportWriter()])
+
+
+def _controller_bus(state: RunState) -> None:
+    """Wire the run's outputs to the controller's bus (the live progress joins once the cases are counted)."""
+    for listener in (state.records, ResultsFile(state.run_dir / "results.jsonl"), state.junit,
+                     RunReport(state.run_dir)):
+        state.bus.subscribe(listener)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -98,6 +104,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for stage in ("experiment", "beta", "ga"):
         config.addinivalue_line("markers", f"{stage}: case of the {stage} stage")
     config.addinivalue_line("markers", "generic: case of the Generic format")
+    config.stash[_case_bus_key] = _case_bus()
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         if CTX_KEY in workerinput:
@@ -113,22 +120,19 @@ def pytest_configure(config: pytest.Config) -> None:
     run_dir = Path(settings.out_dir) / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
     state = RunState(settings, run_dir)
+    _controller_bus(state)
     config.stash[_run_key] = state
     if not config.option.xmlpath:
         config.option.xmlpath = str(run_dir / "junit.xml")
-    (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "command": _command(),
+    (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "command": REDACTOR(" ".join(sys.argv)),
                                                   "started_at": state.started_at}, indent=2))
     try:
-        from engine.readiness import load_signoffs, load_stages
-
         check_selection(SCENARIOS_DIR, settings.stage, settings.scenarios)
         state.applicability = scenario_applicability(SCENARIOS_DIR)
         stages = load_stages()  # a bad stages or sign-off file stops the run now, not after it
         if settings.signoff_file:
             load_signoffs(Path(settings.signoff_file), stages)
         if settings.known_failures:
-            from engine.known_failures import load_known_failures
-
             load_known_failures(settings.known_failures)
         state.ctx = _provision(state, run_id)
     except (TokenFileError, ConfigError) as exc:
@@ -136,18 +140,10 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     except (ProvisioningError, ReferenceServerError) as exc:
         _stop_server(state)
-        from harness.finish import write_setup_failure
-
         message = write_setup_failure(run_dir, settings.stage, str(exc))
-        pytest.exit(message, returncode=4)
+        pytest.exit(message, returncode=ExitCode.HARNESS)
     config.stash[_ctx_key] = state.ctx
-    _PLUGIN_STATE.state = state
-
-
-def _command() -> str:
-    from core.credentials import REDACTOR
-
-    return REDACTOR(" ".join(sys.argv))
+    config.pluginmanager.register(ControllerHooks(state), "harness-controller")
 
 
 def _provision(state: RunState, run_id: str) -> RunContext:
@@ -160,8 +156,6 @@ def _provision(state: RunState, run_id: str) -> RunContext:
                                  "group): it is needed to set up and verify cases")
         url, reference = settings.target.rstrip("/"), False
     else:
-        from engine.reference import ReferenceServer
-
         state.server_data = Path(tempfile.mkdtemp(prefix="harness-reference-"))
         state.server = ReferenceServer(state.server_data, faults=settings.faults, size_limits=settings.size_limits,
                                        log_path=state.run_dir / "reference-server.log")
@@ -170,8 +164,6 @@ def _provision(state: RunState, run_id: str) -> RunContext:
     ctx = provision_run(run_id, state.run_dir, url, str(owner), reference=reference,
                         given_project=settings.project, token_file=token_file,
                         settings=settings.as_dict(), size_limits=settings.size_limits)
-    from engine.clients.setup import prepare_clients
-
     ctx.clients = prepare_clients(settings)
     return ctx
 
@@ -232,8 +224,8 @@ class CaseItem(pytest.Item):
             raise CaseError("no run context: the scenarios must be run through `pytest scenarios` or `harness "
                             "run`, with the harness plugin loaded")
         index = self.session.items.index(self) if self in self.session.items else 0
-        record = run_case(self.case, ctx, index)
-        self.user_properties.append((RECORD_KEY, record.to_json()))
+        record = run_case(self.case, ctx, index, self.config.stash.get(_case_bus_key, None))
+        self.user_properties.append((RECORD_KEY, record.to_json()))  # to the controller, on the case's report
         if record.outcome == Outcome.FAILED:
             raise CaseFailed(record.reason)
         if record.outcome == Outcome.ERROR:
@@ -252,78 +244,60 @@ class CaseItem(pytest.Item):
         return self.path, 0, self.case.id
 
 
+class ControllerHooks:
+    """The controlling process's hooks (registered only there): case reports become the bus's CaseFinished
+    events, and collection errors are kept for the end."""
+
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """The record travels on the case's reports: the call's report finishes the case on the bus; every report
+        leaves with the case's JUnit properties instead of the record (before junitxml reads it)."""
+        records = [str(value) for key, value in report.user_properties if key == RECORD_KEY]
+        if not records:
+            return  # none, or already replaced (without xdist every report of an item shares one list)
+        record = CaseRecord.from_dict(json.loads(records[0]))
+        try:
+            if report.when == "call":
+                self.state.bus.emit(CaseFinished(record))
+        finally:
+            kept = [(k, v) for k, v in report.user_properties if k != RECORD_KEY]
+            report.user_properties[:] = kept + list(self.state.junit.properties(record.case_id))
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.state.collect_errors.append(str(report.longrepr).strip().splitlines()[-1] if report.longrepr
+                                             else report.nodeid)
+
+
+def _start_progress(config: pytest.Config, state: RunState, total: int) -> None:
+    if config.getoption("harness_progress") and state.progress is None:
+        state.progress = LiveProgress(total)
+        state.bus.subscribe(state.progress)
+        state.progress.start()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     state = config.stash.get(_run_key, None)
     if state is not None:
         state.total = sum(1 for i in items if isinstance(i, CaseItem))
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """The record reaches results.jsonl; JUnit gets a few properties instead of the whole record (with its
-    transcripts a record runs to kilobytes: a run's junit.xml would weigh megabytes for CI to parse)."""
-    if _PLUGIN_STATE.state is None:
-        return  # an xdist worker: the record must travel to the controller untouched
-    records = [value for key, value in report.user_properties if key == RECORD_KEY]
-    if not records:
-        return  # none, or already replaced (without xdist every report of an item shares one list)
-    record = json.loads(records[0])
-    properties = [(name, str(record[name])) for name in JUNIT_PROPERTIES if record.get(name)]
-    report.user_properties[:] = [(k, v) for k, v in report.user_properties if k != RECORD_KEY] + properties
-    if report.when == "call":
-        _PLUGIN_STATE.on_record(records[0])
-
-
-class _Listener:
-    """Receives records on the controlling process (xdist forwards worker reports here)."""
-
-    def __init__(self) -> None:
-        self.state: RunState | None = None
-
-    def on_record(self, line: str) -> None:
-        state = self.state
-        if state is None:
-            return
-        state.results.write(line + "\n")
-        state.results.flush()
-        if state.progress is not None:
-            state.progress.update(json.loads(line))
-
-
-_PLUGIN_STATE = _Listener()
-
-
-def pytest_collectreport(report: pytest.CollectReport) -> None:
-    state = _PLUGIN_STATE.state
-    if report.failed and state is not None:
-        state.collect_errors.append(str(report.longrepr).strip().splitlines()[-1] if report.longrepr else
-                                    report.nodeid)
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
     state = session.config.stash.get(_run_key, None)
-    if state is None:
-        return
-    _PLUGIN_STATE.state = state
-    if session.config.getoption("harness_progress"):
-        from reports.progress import LiveProgress
-
-        state.progress = LiveProgress(state.total or len(session.items))
-        state.progress.start()
+    if state is not None:
+        _start_progress(session.config, state, state.total or len(session.items))
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
     state = node.config.stash.get(_run_key, None)
-    if state is not None:
-        _PLUGIN_STATE.state = state
-        if not state.total:
-            state.total = len(ids)
-            if node.config.getoption("harness_progress") and state.progress is None:
-                from reports.progress import LiveProgress
-
-                state.progress = LiveProgress(state.total)
-                state.progress.start()
+    if state is not None and not state.total:
+        state.total = len(ids)
+        _start_progress(node.config, state, state.total)
 
 
 @pytest.hookimpl(trylast=True)
@@ -333,9 +307,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if state.progress is not None:
         state.progress.stop()
-    state.results.close()
-    from harness.finish import finish_run, write_scenario_errors
-
     if state.collect_errors:
         state.verdict = write_scenario_errors(state.run_dir, state.settings.stage, state.collect_errors)
         return
@@ -345,9 +316,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     state = config.stash.get(_run_key, None)
-    verdict = getattr(state, "verdict", None) if state is not None else None
-    if not verdict:
+    if state is None or not state.verdict:
         return
+    verdict = state.verdict
     terminalreporter.write_sep("=", "readiness")
     terminalreporter.write_line(f"report: {state.run_dir / 'report.html'}")
     terminalreporter.write_line(f"{verdict['stage']}: {verdict['verdict'].replace('_', ' ')} — {verdict['why']}")

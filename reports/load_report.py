@@ -1,15 +1,19 @@
 """The load report: `load.html` (one self-contained page with its charts) and `load.md` (the numbers), from the
-`load.json` a load writes (harness/load/job.py). The run report (report.html) embeds the same charts.
+`load.json` a load writes (engine/load/job.py). The run report (report.html) embeds the same charts.
+
+`harness load` writes it after each load; inside `harness run`, `LoadReportWriter` listens for `LoadMeasured`.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
 
-from reports.render import environment
+from engine.events import Event, LoadMeasured
 from reports.svg import Band, Bar, Series, bar_chart, line_chart
+from reports.templating import environment
 
 TASK_COLOURS = {"metadata": "#2563eb", "package_metadata": "#7c3aed", "download": "#0d9488", "all": "#334155"}
 PERCENTILE_COLOURS = {"p50_ms": "#93c5fd", "p95_ms": "#2563eb", "p99_ms": "#1e3a8a"}
@@ -101,6 +105,8 @@ def charts(result: dict[str, Any]) -> list[str]:
 
 
 def write_load_report(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+    """Write load.html and load.md into `out_dir`; return their paths by name."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     env = environment()
     written = {}
     for name in ("load.html", "load.md"):
@@ -113,8 +119,6 @@ def write_load_report(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
 def load_sections(run_dir: Path) -> list[dict[str, Any]]:
     """Every load of a run (`load/<scenario>-<format>/load.json`), for the run report: numbers, the latency and
     growth pictures, and the link to the load's own report."""
-    import json
-
     sections = []
     for path in sorted((run_dir / "load").glob("*/load.json")):
         try:
@@ -128,3 +132,11 @@ def load_sections(run_dir: Path) -> list[dict[str, Any]]:
         sections.append({"result": result, "charts": pictures,
                          "href": str((path.parent / "load.html").relative_to(run_dir))})
     return sections
+
+
+class LoadReportWriter:
+    """Listener: each load's report, in the load's own folder, as soon as the load is measured."""
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, LoadMeasured):
+            write_load_report(event.result, event.out_dir)

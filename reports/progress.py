@@ -1,13 +1,15 @@
-"""Live progress for a run: a bar with counts by outcome, updated as each case record arrives."""
+"""Live progress for a run: a bar with counts by outcome, updated as each case finishes (a listener)."""
 
 from __future__ import annotations
 
 import sys
 from collections import Counter
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from core.results import CaseRecord
+from engine.events import CaseFinished, Event
 
 COLOURS = {"passed": "green", "failed": "red", "error": "magenta", "not_run": "yellow", "not_applicable": "dim"}
 
@@ -24,13 +26,19 @@ class LiveProgress:
     def start(self) -> None:
         self.progress.start()
 
-    def update(self, record: dict[str, Any]) -> None:
-        self.counts[record["outcome"]] += 1
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, CaseFinished):
+            self.update(event.record)
+
+    def update(self, record: CaseRecord) -> None:
+        outcome = str(record.outcome)
+        self.counts[outcome] += 1
         text = "  ".join(f"[{COLOURS.get(k, 'white')}]{k} {v}[/]" for k, v in sorted(self.counts.items()))
         self.progress.update(self.task, advance=1, counts=text)
-        if record["outcome"] in ("failed", "error"):
-            self.progress.console.print(f"[{COLOURS[record['outcome']]}]{record['outcome'].upper()}[/] "
-                                        f"{record['case_id']}: {record['reason'].splitlines()[0][:160]}")
+        if outcome in ("failed", "error"):
+            first_line = (record.reason.splitlines() or [""])[0]
+            self.progress.console.print(f"[{COLOURS[outcome]}]{outcome.upper()}[/] {record.case_id}: "
+                                        f"{first_line[:160]}")
 
     def stop(self) -> None:
         self.progress.stop()

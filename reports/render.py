@@ -1,4 +1,5 @@
-"""Write a run's `report.html` (one self-contained page) and `summary.md` (for the rollout issue).
+"""Write a run's `report.html` (one self-contained page) and `summary.md` (for the rollout issue), as the run
+finishes (`RunReport` listens for `RunFinished`).
 
 `results.jsonl` and `junit.xml` are written by their own listeners; both reports here are built from the same
 view (reports/view.py) and rendered with jinja2 templates from reports/templates/, HTML autoescaped.
@@ -6,57 +7,19 @@ view (reports/view.py) and rendered with jinja2 templates from reports/templates
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
-
 from core.results import CaseRecord
+from engine.events import Event, RunFinished
 from engine.readiness import Readiness
-from reports.look import plural
+from reports.load_report import load_sections
+from reports.templating import environment
 from reports.view import build_view
 
+__all__ = ["RunReport", "environment", "write_reports"]
+
 TEMPLATES = ("report.html", "summary.md")
-ONE_LINE = 200  # characters of a reason in summary.md
-
-
-def _md_cell(value: object) -> str:
-    """Text safe inside a Markdown table cell: one line, pipes escaped."""
-    return re.sub(r"\s+", " ", str(value)).replace("|", "\\|").strip()
-
-
-def _one_line(value: object, limit: int = ONE_LINE) -> str:
-    text = re.sub(r"\s+", " ", str(value)).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _fence(text: str) -> str:
-    """A code-fence marker longer than any backtick run inside `text`."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    return "`" * max(3, longest + 1)
-
-
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
-
-
-def _svg(markup: str) -> Markup:
-    return Markup(markup)  # built by reports/svg.py, which escapes every text it places
-
-
-def environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("reports", "templates"),
-        autoescape=lambda name: bool(name and name.endswith(".html")),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters.update(md_cell=_md_cell, one_line=_one_line, fence=_fence, number=_number, svg=_svg, plural=plural)
-    return env
 
 
 def write_reports(
@@ -64,8 +27,6 @@ def write_reports(
 ) -> dict[str, Path]:
     """Write summary.md and report.html into `run_dir`; return their paths by name ("summary.md", "report.html")."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    from reports.load_report import load_sections
-
     view = build_view(records, readiness, run_meta)
     loads = load_sections(run_dir)
     env = environment()
@@ -76,3 +37,14 @@ def write_reports(
         path.write_text(text, encoding="utf-8")
         written[name] = path
     return written
+
+
+class RunReport:
+    """Listener: the run's report.html and summary.md, written once the run is judged."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, RunFinished):
+            write_reports(self.run_dir, list(event.records), event.readiness, event.meta)

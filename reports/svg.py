@@ -48,7 +48,7 @@ def nice_ceiling(value: float) -> float:
     """The smallest 1, 2 or 5 × 10^n at or above `value` (the end of a chart's axis)."""
     if value <= 0:
         return 1.0
-    magnitude = 10 ** math.floor(math.log10(value))
+    magnitude: float = 10 ** math.floor(math.log10(value))  # typeshed types int ** int as Any
     return next(step * magnitude for step in (1, 2, 5, 10) if step * magnitude >= value)
 
 

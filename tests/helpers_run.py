@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from engine.readiness import load_stages
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Small enough that a narrow run takes a few seconds.
@@ -87,8 +89,6 @@ def sign_off_everything(tmp_path: Path, stage: str = "experiment") -> Path:
     A narrow run leaves most criteria unchecked (verdict `needs_sign_off`); with every criterion signed off,
     the verdict is `ready` unless a case failed, since a sign-off never overrides a failure.
     """
-    from engine.readiness import load_stages
-
     stages = load_stages()
     signoffs = {c.id: {"by": "harness test", "date": "2024-01-01", "link": "https://example.com/signoff"}
                 for _, definition in stages.chain(stage) for c in definition.criteria}

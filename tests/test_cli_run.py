@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import jsonschema  # type: ignore[import-untyped]  # no stubs installed (types-jsonschema)
 import pytest
 import yaml
 from helpers_run import QUICK, ROOT, Run, clean_env, harness_run
@@ -187,7 +188,6 @@ def test_every_scenario_points_editors_at_the_schema_and_uses_only_its_keys() ->
 
 
 def test_the_json_schema_validates_every_scenario_and_rejects_a_bad_one() -> None:
-    import jsonschema
     schema = json.loads(SCHEMA_PATH.read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)

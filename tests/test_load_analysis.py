@@ -76,7 +76,7 @@ def test_min_rps_is_a_floor() -> None:
 
 @given(st.floats(min_value=0.1, max_value=100), st.floats(min_value=0.0, max_value=3.0))
 def test_the_fitted_exponent_recovers_a_power_law(scale: float, exponent: float) -> None:
-    points = [(n, scale * n ** exponent) for n in (25, 50, 100, 200, 400)]
+    points = [(float(n), scale * n ** exponent) for n in (25, 50, 100, 200, 400)]
     assert analysis.fit_exponent(points) == pytest.approx(exponent, abs=0.01)
 
 

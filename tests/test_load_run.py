@@ -8,6 +8,7 @@ a superlinear growth that fails the run, a baseline regression found, Ctrl-C kee
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -17,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers_run import ROOT, clean_env
+from test_cli_run import _leaks_in
 
-from tests.helpers_run import ROOT, clean_env
-from tests.test_cli_run import _leaks_in
+from formats import OPERATIONS
 
 pytestmark = pytest.mark.load
 
@@ -50,8 +52,6 @@ def test_a_load_measures_every_task_with_every_token_kind(tmp_path: Path) -> Non
     carried = {label.split(" · ")[0] for label in data["plan"]["metadata"]["credentials"]}
     assert carried == {"personal_access_token", "project_access_token", "project_deploy_token", "group_deploy_token",
                        "read_only_deploy_token", "job_token"}
-    from formats import OPERATIONS
-
     accepted = {s.value for s in OPERATIONS["npm"].metadata(1, "x").endpoint.accepted_schemes}  # type: ignore[union-attr]
     assert {label.split(" · ")[1] for label in data["plan"]["metadata"]["credentials"]} == accepted
     assert data["window_s"][0] == 1.0  # the warm-up second is out of every number
@@ -160,8 +160,6 @@ def test_ctrl_c_keeps_what_was_measured(tmp_path: Path) -> None:
         if timeline.exists() and json.loads(timeline.read_text() or "{}").get("samples", [])[3:]:
             break
         time.sleep(0.5)
-    import os
-
     os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole foreground group
     _, stderr = process.communicate(timeout=90)
     assert process.returncode == 130, stderr

@@ -146,7 +146,12 @@ def test_open_with_a_display_uses_webbrowser(failing_run: Run, monkeypatch: pyte
     opened: list[str] = []
     monkeypatch.setenv("DISPLAY", ":0")
     monkeypatch.delenv("CI", raising=False)
-    monkeypatch.setattr(webbrowser, "open", lambda url: opened.append(url) or True)
+
+    def open_in_browser(url: str) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr(webbrowser, "open", open_in_browser)
     assert main(["report", "open", str(failing_run.run_dir)]) == 0
     assert opened == [(failing_run.run_dir / "report.html").resolve().as_uri()]
     monkeypatch.setenv("CI", "true")  # CI never starts a browser, display or not

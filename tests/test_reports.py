@@ -11,6 +11,7 @@ import pytest
 from core.results import CaseRecord, Exchange, StepRecord
 from core.vocabulary import CredentialCase, Outcome, TokenKind, Verdict
 from engine.readiness import Readiness, SignOffs, StageCriteria, assess, load_signoffs, load_stages
+from formats.generic import UPLOAD
 from reports.render import write_reports
 from reports.svg import Bar, Mark, bar_chart, matrix_grid
 
@@ -236,8 +237,6 @@ def test_svg_helpers_escape_text() -> None:
 
 
 def test_html_lists_what_is_custom_to_gitlab_with_its_reason(tmp_path: Path) -> None:
-    from formats.generic import UPLOAD
-
     stages = load_stages(Path(__file__).resolve().parent.parent / "scenarios" / "stages.yaml")
     records = [record("custom-endpoints", "personal_access_token")]
     readiness = assess(records, stages, None, ["generic"], "experiment")

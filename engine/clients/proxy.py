@@ -68,8 +68,7 @@ class RecordingProxy:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"  # bound on the loopback address above
 
     def __enter__(self) -> RecordingProxy:
         self._thread.start()

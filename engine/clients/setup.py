@@ -6,20 +6,35 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from typing import Any
+from typing import Any, Protocol
 
 from core.client_recipe import ClientRecipe
 from engine.clients.registry import RECIPES
-from engine.config import Settings
+from engine.containers.build import BuildProgress, ensure_image
+from engine.containers.engine import EngineUnavailable, connect
+from engine.containers.images import ImageBuildError
 
 
-def wanted_recipes(settings: Settings) -> list[ClientRecipe]:
+class ClientSelection(Protocol):
+    """What the run's settings (engine/config.py `Settings`) say about clients: where they run (`container`,
+    `host` or `none`), for which formats, and which drivers."""
+
+    @property
+    def clients(self) -> str: ...
+
+    @property
+    def formats(self) -> list[str]: ...
+
+    def wants_driver(self, name: str) -> bool: ...
+
+
+def wanted_recipes(settings: ClientSelection) -> list[ClientRecipe]:
     if settings.clients == "none":
         return []
     return [r for r in RECIPES.values() if r.format in settings.formats and settings.wants_driver(r.name)]
 
 
-def prepare_clients(settings: Settings, say: Any = print) -> dict[str, dict[str, Any]]:
+def prepare_clients(settings: ClientSelection, say: Any = print) -> dict[str, dict[str, Any]]:
     """client name → {mode, image, image_id, version, not_run}: what each wanted client runs with."""
     recipes = wanted_recipes(settings)
     if not recipes:
@@ -43,9 +58,6 @@ def _host_client(recipe: ClientRecipe) -> dict[str, Any]:
 
 
 def _container_clients(recipes: list[ClientRecipe], say: Any) -> dict[str, dict[str, Any]]:
-    from engine.containers.build import BuildProgress, ImageBuildError, ensure_image
-    from engine.containers.engine import EngineUnavailable, connect
-
     try:
         client = connect()
     except EngineUnavailable as exc:

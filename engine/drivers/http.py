@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlencode, urlsplit
 
+import certifi
 import requests
 
 from core import __version__
@@ -58,8 +59,8 @@ class _Session(requests.Session):
     Authorization), so that a redirect to object storage never carries a token."""
 
     def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
-        super().rebuild_auth(prepared_request, response)
-        if self.should_strip_auth(response.request.url, prepared_request.url):
+        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]  # untyped in types-requests
+        if self.should_strip_auth(response.request.url, prepared_request.url):  # type: ignore[no-untyped-call]
             for name in CREDENTIAL_HEADERS:
                 prepared_request.headers.pop(name, None)
 
@@ -132,7 +133,8 @@ class HttpDriver:
         headers = {"User-Agent": USER_AGENT, **spec.headers, **auth_headers(credential, scheme)}
         started = time.perf_counter()
         if spec.body is None or isinstance(spec.body, bytes | bytearray | memoryview):
-            received = self._send_small(spec.method, url, headers, spec.body)
+            body = spec.body if spec.body is None or isinstance(spec.body, bytes) else bytes(spec.body)
+            received = self._send_small(spec.method, url, headers, body)
         else:
             if spec.body_size is None:
                 raise ValueError(f"{spec.method} {spec.path}: an iterable body needs body_size (its Content-Length)")
@@ -233,15 +235,15 @@ class HttpDriver:
 
     def _connection(self, parts: SplitResult) -> http.client.HTTPConnection:
         if parts.scheme == "http":
-            return http.client.HTTPConnection(parts.hostname, parts.port, timeout=self.timeout)
+            return http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=self.timeout)
         if self.verify is False:
             context = ssl.create_default_context()
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
         else:  # the same CA bundle requests uses, unless one is given
-            cafile = self.verify if isinstance(self.verify, str) else requests.certs.where()
+            cafile = self.verify if isinstance(self.verify, str) else certifi.where()
             context = ssl.create_default_context(cafile=cafile)
-        return http.client.HTTPSConnection(parts.hostname, parts.port, timeout=self.timeout, context=context)
+        return http.client.HTTPSConnection(parts.hostname or "", parts.port, timeout=self.timeout, context=context)
 
     def _send_streaming(
         self, method: str, url: str, headers: dict[str, str], chunks: Iterable[bytes], size: int

@@ -1,5 +1,6 @@
 """One metadata load, start to end: seed the target, grow the big package along the growth curve, drive Locust,
-compute the numbers over the measured window, judge them (thresholds, growth, baseline) and write the load report.
+compute the numbers over the measured window, judge them (thresholds, growth, baseline) and keep them in `load.json`.
+The load report (load.html, load.md) is the caller's: `harness load` writes it, inside `harness run` a listener does.
 
 Used by `harness load` (full numbers, progress on the terminal) and by the engine's `load` step inside
 `harness run` (the scenario's `in_run` numbers). Never raises for what the target does: breaches and findings
@@ -15,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from core.credentials import Credential
-from core.vocabulary import AuthScheme
+from core.vocabulary import AuthScheme, CredentialCase
+from engine.config import ConfigError
 from engine.load import analysis
 from engine.load.locust_run import LocustOptions, LocustRun, run_locust
 from engine.load.plan import build_plan, describe
@@ -24,6 +26,11 @@ from engine.scenario import LoadSpec
 
 SCHEMA = "engine.load/1"
 LIVE_WINDOW_S = 5.0
+# The credentials a load's users carry: every token kind that can read (the permission table picks per endpoint).
+LOAD_CREDENTIALS = [CredentialCase.PERSONAL_ACCESS_TOKEN, CredentialCase.PROJECT_ACCESS_TOKEN,
+                    CredentialCase.PROJECT_DEPLOY_TOKEN, CredentialCase.GROUP_DEPLOY_TOKEN,
+                    CredentialCase.READ_ONLY_DEPLOY_TOKEN, CredentialCase.JOB_TOKEN]
+LOAD_SCHEMES = [AuthScheme.HEADER, AuthScheme.BASIC, AuthScheme.BEARER]  # each endpoint takes those it accepts
 
 
 @dataclass
@@ -86,8 +93,6 @@ class Display:
 
 
 def load_baseline(path: Path, format_name: str) -> dict[str, Any]:
-    from engine.config import ConfigError
-
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
@@ -112,7 +117,8 @@ def run_load(request: LoadRequest, display: Display | None = None) -> LoadOutcom
         points = seeder.versions()
     finally:
         seeder.close()
-    plan = build_plan(request.format_name, seeder.seeded, dict(spec.tasks), request.credentials, request.schemes,
+    weights: dict[str, int] = dict(spec.tasks.items())
+    plan = build_plan(request.format_name, seeder.seeded, weights, request.credentials, request.schemes,
                       spec.seconds("think_time"))
     warmup, duration = spec.seconds("warmup"), spec.seconds("duration")
     options = LocustOptions(host=request.target_url, users=spec.users, spawn_rate=spec.spawn_rate or spec.users,
@@ -146,8 +152,9 @@ def judge(request: LoadRequest, plan: dict[str, Any], run: LocustRun, points: li
     last = samples[-1].t if samples else 0.0
     end = min(warmup + duration, last) if run.interrupted else warmup + duration + analysis_slack(samples)
     stats = analysis.window_stats(samples, warmup, end)
-    thresholds = {task: limits.model_dump(exclude_none=True) for task, limits in spec.thresholds.items()
-                  if task in spec.tasks and spec.tasks[task] > 0}
+    thresholds: dict[str, dict[str, Any]] = {
+        task: limits.model_dump(exclude_none=True) for task, limits in spec.thresholds.items()
+        if task in spec.tasks and spec.tasks[task] > 0}
     breaches = [b.sentence() for b in analysis.check_thresholds(stats, thresholds)]
     findings: list[str] = []
     if stats["all"].requests == 0:
@@ -200,9 +207,7 @@ def plan_tasks(plan: dict[str, Any]) -> list[str]:
 
 
 def write_result(result: dict[str, Any], out_dir: Path) -> None:
-    from reports.load_report import write_load_report
-
+    """`load.json`: the numbers, for the load report and for a later `--baseline`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "load.json").write_text(json.dumps(result, indent=2) + "\n")
-    write_load_report(result, out_dir)
 

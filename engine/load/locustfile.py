@@ -17,7 +17,8 @@ import json
 import os
 import random
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import gevent
 from locust import FastHttpUser, events, runners, task
@@ -27,9 +28,20 @@ from locust.runners import WorkerRunner
 runners.WORKER_REPORT_INTERVAL = 1.0  # workers report every second: the master's timeline keeps 1 s resolution
 SAMPLE_INTERVAL_S = 1.0
 WRITE_EVERY_S = 2.0
+Handler = TypeVar("Handler", bound=Callable[..., None])
 
 
-@events.init_command_line_parser.add_listener
+def _listener(hook: Any) -> Callable[[Handler], Handler]:
+    """Subscribe the decorated function to a locust event hook (locust's own `add_listener` is untyped)."""
+
+    def register(handler: Handler) -> Handler:
+        hook.add_listener(handler)
+        return handler
+
+    return register
+
+
+@_listener(events.init_command_line_parser)
 def _options(parser: Any) -> None:
     parser.add_argument("--harness-plan", env_var="LOCUST_HARNESS_PLAN", default="", include_in_web_ui=False,
                         help="the load plan as JSON (written by harness load)")
@@ -146,7 +158,7 @@ class _Timeline:
 _TIMELINE: list[_Timeline] = []
 
 
-@events.test_start.add_listener
+@_listener(events.test_start)
 def _start_timeline(environment: Environment, **_: Any) -> None:
     path = getattr(environment.parsed_options, "harness_timeline", "") if environment.parsed_options else ""
     if isinstance(environment.runner, WorkerRunner) or not path or _TIMELINE:
@@ -156,13 +168,13 @@ def _start_timeline(environment: Environment, **_: Any) -> None:
     gevent.spawn(timeline.loop)
 
 
-@events.test_stop.add_listener
+@_listener(events.test_stop)
 def _stop_timeline(environment: Environment, **_: Any) -> None:
     for timeline in _TIMELINE:
         timeline.close()
 
 
-@events.quitting.add_listener
+@_listener(events.quitting)
 def _quit_timeline(environment: Environment, **_: Any) -> None:
     for timeline in _TIMELINE:
         timeline.close()
