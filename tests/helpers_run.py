@@ -67,13 +67,15 @@ class Run:
         return [r for r in self.records if r["outcome"] == outcome]
 
 
-def harness_run(tmp_path: Path, *args: str, run_id: str = "run", timeout: float = 180,
-                env: dict[str, str] | None = None) -> Run:
+SAFETY_BOUND_S = 1800  # stops a run that hangs; not a speed check (a busy machine may take several times longer)
+
+
+def harness_run(tmp_path: Path, *args: str, run_id: str = "run", env: dict[str, str] | None = None) -> Run:
     """`python -m harness.cli run --out-dir tmp_path/out --run-id RUN_ID ARGS…`, from tmp_path."""
     out = tmp_path / "out"
     argv = ["run", "--out-dir", str(out), "--run-id", run_id, *args]
     result = subprocess.run([sys.executable, "-m", "harness.cli", *argv], cwd=tmp_path, env=env or clean_env(),
-                            capture_output=True, text=True, timeout=timeout)
+                            capture_output=True, text=True, timeout=SAFETY_BOUND_S)
     run_dir = out / run_id
     records = []
     if (run_dir / "results.jsonl").exists():

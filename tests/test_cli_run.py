@@ -105,7 +105,7 @@ def test_the_bad_scenario_texts_are_otherwise_good(tmp_path: Path) -> None:
 def _cli(tmp_path: Path, *args: str, run_id: str = "flags") -> Run:
     env = clean_env()
     env["COLUMNS"] = "1000"  # rich wraps stderr at 80 columns otherwise
-    return harness_run(tmp_path, *QUICK, *args, run_id=run_id, env=env, timeout=120)
+    return harness_run(tmp_path, *QUICK, *args, run_id=run_id, env=env)
 
 
 def _said(run: Run) -> str:

@@ -35,8 +35,7 @@ CLIENTS = [*QUICK[:-2], "--clients", "container"]  # QUICK, but with the clients
 @needs_engine
 def test_curl_cases_run_in_a_container_and_say_what_ran(tmp_path: Path) -> None:
     run = harness_run(tmp_path, *CLIENTS, "--drivers", "curl", "--scenarios", "small-push,pull",
-                      "--token-kinds", "personal_access_token,read_only_deploy_token,anonymous", "--schemes", "header",
-                      timeout=600)
+                      "--token-kinds", "personal_access_token,read_only_deploy_token,anonymous", "--schemes", "header")
     why = run.explain()
     assert {r["driver"] for r in run.records} == {"curl"}, why
     assert len(run.records) == 6 and not [r for r in run.records if r["outcome"] != "passed"], why
@@ -57,7 +56,7 @@ def test_maven_never_sending_credentials_after_a_404_is_caught(tmp_path: Path) -
     credentials only when challenged, then failed for every user. Over the header scheme it still works."""
     args = [*CLIENTS, "--formats", "maven", "--drivers", "mvn", "--scenarios", "pull",
             "--token-kinds", "personal_access_token", "--schemes", "basic,header"]
-    run = harness_run(tmp_path, *args, "--faults", "anonymous_404", run_id="fault", timeout=600)
+    run = harness_run(tmp_path, *args, "--faults", "anonymous_404", run_id="fault")
     why = run.explain()
     basic = run.case("pull", "personal_access_token", "basic", "maven")
     assert basic["outcome"] == "failed", why
@@ -65,7 +64,7 @@ def test_maven_never_sending_credentials_after_a_404_is_caught(tmp_path: Path) -
     assert run.case("pull", "personal_access_token", "header", "maven")["outcome"] == "passed", why
     assert (run.run_dir / "report.html").read_text().count("docker run --rm --network host") >= 1, why
 
-    control = harness_run(tmp_path, *args, run_id="control", timeout=600)
+    control = harness_run(tmp_path, *args, run_id="control")
     assert {r["outcome"] for r in control.records} == {"passed"}, control.explain()
 
 

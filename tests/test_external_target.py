@@ -16,7 +16,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from core.vocabulary import CredentialCase
 from engine.gitlab_api import GitLabClient
+from engine.provisioning import provision_case, provision_run
 from engine.reference import ReferenceServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,9 +160,6 @@ def test_harness_serve_keeps_data_across_restarts(tmp_path: Path) -> None:
 
 
 def test_cleanup_command_finishes_what_a_crashed_run_left(target: ReferenceServer, tmp_path: Path) -> None:
-    from core.vocabulary import CredentialCase
-    from engine.provisioning import provision_case, provision_run
-
     out = tmp_path / "out"
     run_dir = out / "crashed"
     run_dir.mkdir(parents=True)
