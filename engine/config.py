@@ -120,7 +120,7 @@ OPTIONS: list[Option] = [
     Option("size_limits", parse_size_limits, {}, "reference server: per-format file size limits, e.g. generic=5GiB",
            "F=SIZE,..."),
     Option("faults", _csv(_one_of(FAULT_NAMES)), [],
-           "reference server: inject faults (see reference_server/faults.py)", "LIST"),
+           "reference server: inject faults (see core/faults.py)", "LIST"),
     Option("signoff_file", str, None, "YAML file of sign-offs for criteria no command can check", "FILE"),
     Option("known_failures", str, None, "YAML file of the target's known failures (case, issue, expiry; "
            "docs/known-failures.md)", "FILE"),

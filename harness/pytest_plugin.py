@@ -1,6 +1,6 @@
 """The pytest plugin: `pytest scenarios` is the conformance suite, and `harness run` runs pytest.
 
-- Every option of harness/config.py is also `--harness-<name>` here.
+- Every option of engine/config.py is also `--harness-<name>` here.
 - The controlling process (the xdist controller, or the only process) starts the reference server when no
   target is given, provisions the run and hands the run context to the workers in memory.
 - Each YAML file under scenarios/ is collected into cases (scenario × format × credential × scheme ×

@@ -22,7 +22,7 @@ from reference_server.errors import unauthorized
 
 ACCESS_TOKEN_KINDS = frozenset({TokenKind.PERSONAL_ACCESS_TOKEN, TokenKind.PROJECT_ACCESS_TOKEN})
 DEPLOY_TOKEN_KINDS = frozenset({TokenKind.PROJECT_DEPLOY_TOKEN, TokenKind.GROUP_DEPLOY_TOKEN})
-# Bearer carries access tokens and, as the Packages API contract (formats/packages_api.py) says, job tokens.
+# Bearer carries access tokens and, as the Packages API contract (core/packages_api.py) says, job tokens.
 BEARER_KINDS = ACCESS_TOKEN_KINDS | {TokenKind.JOB_TOKEN}
 
 # The token kinds each header (or scheme) can carry.

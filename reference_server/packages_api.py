@@ -1,4 +1,4 @@
-"""GitLab's Packages API (formats/packages_api.py): list packages, list a package's files, delete either."""
+"""GitLab's Packages API (core/packages_api.py): list packages, list a package's files, delete either."""
 
 import math
 from urllib.parse import urlencode

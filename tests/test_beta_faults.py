@@ -1,4 +1,4 @@
-"""The reference server's faults for the beta-stage checks (reference_server/faults.py): events_not_tracked,
+"""The reference server's faults for the beta-stage checks (core/faults.py): events_not_tracked,
 no_format_guard, loose_name_rule, at_limit_refused and processing_stuck.
 
 Each test runs the same requests (the formats' own operations, sent by the HTTP driver) against a server with the

@@ -1,6 +1,6 @@
 """Every check the harness makes can fail: each reference-server fault is caught by the case meant to catch it.
 
-For each fault of reference_server/faults.py, `harness run --faults FAULT` on a narrow selection must:
+For each fault of core/faults.py, `harness run --faults FAULT` on a narrow selection must:
 - fail exactly the cases that should catch the fault, each with a reason that names the problem;
 - give the verdict `not_ready` with exit code 1 (3 when the only failures are broken thresholds).
 

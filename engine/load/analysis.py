@@ -1,7 +1,7 @@
 """The numbers of a load run, computed from Locust's raw response-time histograms (never its precomputed percentiles).
 
 Locust keeps, per request name, a histogram `{rounded response time in ms: count}`. The locustfile samples it
-every second and records what each second added (harness/load/locustfile.py); here those per-second histograms
+every second and records what each second added (engine/load/locustfile.py); here those per-second histograms
 are merged over the measured window (after the warm-up) or over chart bins, and percentiles are read from them.
 Pure functions: no Locust, no I/O.
 """

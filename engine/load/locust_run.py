@@ -1,7 +1,7 @@
 """Run Locust in its own processes: one standalone process, or a master with N local workers (and any number of
 workers joining from other machines with `harness load-worker`). Locust's own master/worker protocol carries the
 load; this module only starts, watches and stops the processes, bounded in time, and reads the timeline the
-master writes (harness/load/locustfile.py).
+master writes (engine/load/locustfile.py).
 """
 
 from __future__ import annotations

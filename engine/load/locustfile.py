@@ -1,7 +1,7 @@
 """The Locust side of `harness load`. It runs only inside Locust's own processes (gevent's monkey-patching stays out
 of the harness), standalone, as the master or as a worker.
 
-The load plan (harness/load/plan.py) reaches it as the custom option `--harness-plan` (JSON, given to the master
+The load plan (engine/load/plan.py) reaches it as the custom option `--harness-plan` (JSON, given to the master
 through the environment variable LOCUST_HARNESS_PLAN, so tokens never sit on a command line); Locust's master sends
 custom options to its workers with every spawn message, so a worker on another machine needs nothing but the
 master's address. Each request is one of the plan's, built by the formats' own operations with the auth headers
