@@ -7,8 +7,9 @@ Its rules and endpoints (`rules.py`), its file (`artifacts.py`), requests (`requ
 
 from core.client_recipe import ClientRecipe
 from core.images import ImageRecipe
-from formats.example.operations import OPERATIONS, ExampleOperations
-from formats.example.rules import DOWNLOAD, EXAMPLE, RULES, UPLOAD
+
+from .operations import OPERATIONS, ExampleOperations
+from .rules import DOWNLOAD, EXAMPLE, RULES, UPLOAD
 
 RECIPES: tuple[ClientRecipe, ...] = ()
 IMAGES: tuple[ImageRecipe, ...] = ()

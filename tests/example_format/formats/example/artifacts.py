@@ -1,7 +1,8 @@
 """The example format's package file: raw bytes of any size, streamed, always named `<name>-<version>.raw`."""
 
-from formats.example.rules import FILE_SUFFIX
 from formats.generic.artifacts import GeneratedFile
+
+from .rules import FILE_SUFFIX
 
 
 def file_name(name: str, version: str) -> str:

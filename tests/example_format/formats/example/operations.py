@@ -3,10 +3,11 @@ FormatOperations' default: search through the Packages API, no metadata document
 level, no format guard."""
 
 from core.format_types import Artifact, FormatOperations, RequestSpec
-from formats.example import requests
-from formats.example.artifacts import artifact
-from formats.example.rules import EXAMPLE, PACKAGE_TYPE
 from formats.generic.artifacts import GeneratedFile
+
+from . import requests
+from .artifacts import artifact
+from .rules import EXAMPLE, PACKAGE_TYPE
 
 
 class ExampleOperations(FormatOperations):

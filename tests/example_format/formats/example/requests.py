@@ -1,7 +1,8 @@
 """The example format's requests: PUT a version's file, GET it back."""
 
 from core.format_types import Artifact, RequestSpec
-from formats.example.rules import DOWNLOAD, UPLOAD
+
+from .rules import DOWNLOAD, UPLOAD
 
 
 def push(project_id: int | str, package_name: str, package_version: str, artifact: Artifact) -> RequestSpec:

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from core.faults import Fault
 from core.vocabulary import Operation, Permission
-from formats.example import DOWNLOAD, RULES, UPLOAD
+from formats import FORMATS
 from reference_server.access import authorize
 from reference_server.db import Database, Row
 from reference_server.downloads import count_pull, file_response, served_file
@@ -26,6 +26,10 @@ from reference_server.storage import FileStore, ReceivedFile
 from reference_server.transfers import body_before_auth, receive_body, refuse_oversized
 
 FORMAT = "example"
+# The format's facts, from the discovered formats (a format outside the repository is no module ruff or mypy can
+# resolve by name; inside it, `from formats.<name> import RULES, UPLOAD, DOWNLOAD` reads the same objects).
+EXAMPLE = FORMATS[FORMAT]
+RULES, UPLOAD, DOWNLOAD = EXAMPLE.rules, EXAMPLE.endpoint("upload"), EXAMPLE.endpoint("download")
 
 
 def validate(request: Request) -> tuple[str, str, str]:
