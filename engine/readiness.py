@@ -147,6 +147,11 @@ def _counts(cases: Iterable[CaseRecord]) -> dict[Outcome, int]:
 def _check_scenarios(criterion: Criterion, cases: list[CaseRecord], fmt: str, applicability: Applicability) -> Check:
     scenarios = [s for s in criterion.checked_by or [] if applicability.applies(s, fmt)]
     mine = [c for c in cases if c.scenario in scenarios or criterion.id in c.criteria]
+    if criterion.checked_by and not scenarios and not mine:
+        # None of its scenarios applies to the format (each for other formats, or needing what it lacks).
+        status = CriterionStatus.NOT_APPLICABLE
+        reasons = [f"{s}: {applicability.why_not(s, fmt)}" for s in criterion.checked_by]
+        return Check(status, status, {}, [], reasons)
     if criterion.drivers == "clients":
         mine = [c for c in mine if c.driver != "http"]
         if not mine:

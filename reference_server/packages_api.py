@@ -11,6 +11,7 @@ from starlette.routing import Route
 from core.faults import Fault
 from core.packages_api import DELETE_PACKAGE, DELETE_PACKAGE_FILE, LIST, PACKAGE_FILES
 from core.vocabulary import Permission
+from formats import OPERATIONS
 from reference_server.access import authorize
 from reference_server.db import ORDER_COLUMNS, PROCESSING, Database, Row
 from reference_server.errors import ApiError, bad_request, not_found
@@ -18,8 +19,11 @@ from reference_server.metadata_cache import Check, Subject, metadata_response
 from reference_server.settings import ServerSettings
 from reference_server.storage import FileStore
 
-PACKAGE_TYPES = ("maven", "npm", "conan", "nuget", "pypi", "composer", "generic", "golang", "debian", "rubygems",
-                 "helm", "terraform_module", "rpm", "ml_model")
+# GitLab's package types, and every discovered format's own (a format from HARNESS_FORMAT_DIRS may be one GitLab
+# does not have yet).
+GITLAB_PACKAGE_TYPES = ("maven", "npm", "conan", "nuget", "pypi", "composer", "generic", "golang", "debian",
+                        "rubygems", "helm", "terraform_module", "rpm", "ml_model")
+PACKAGE_TYPES = tuple(dict.fromkeys([*GITLAB_PACKAGE_TYPES, *(ops.package_type for ops in OPERATIONS.values())]))
 STATUSES = ("default", "hidden", "processing", "error", "pending_destruction")
 LISTED_STATUSES = ("default", "processing", "error")  # what GitLab lists when no status is asked for
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 20, 100
