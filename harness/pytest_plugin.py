@@ -28,7 +28,7 @@ from core import __version__
 from core.credentials import REDACTOR
 from core.exit_codes import ExitCode
 from core.results import CaseRecord
-from core.vocabulary import Outcome
+from core.vocabulary import Outcome, Stage
 from engine.cases import run_case
 from engine.clients.setup import prepare_clients
 from engine.config import OPTIONS, ConfigError, Settings, load_settings
@@ -40,6 +40,7 @@ from engine.provisioning import RunContext, TokenFileError, provision_run, read_
 from engine.readiness import load_signoffs, load_stages, stages_through
 from engine.reference import ReferenceServer, ReferenceServerError
 from engine.scenario import ScenarioError, check_selection, is_scenario_file, load_scenario
+from formats import FORMATS
 from harness.finish import finish_run, write_scenario_errors, write_setup_failure
 from harness.run_state import RunState
 from reports.load_report import LoadReportWriter
@@ -101,9 +102,10 @@ def _controller_bus(state: RunState) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    for stage in ("experiment", "beta", "ga"):
-        config.addinivalue_line("markers", f"{stage}: case of the {stage} stage")
-    config.addinivalue_line("markers", "generic: case of the Generic format")
+    for stage in Stage:
+        config.addinivalue_line("markers", f"{stage.value}: case of the {stage.value} stage")
+    for name in FORMATS:  # every discovered format marks its cases (`-m npm`)
+        config.addinivalue_line("markers", f"{name}: case of the {name} format")
     config.stash[_case_bus_key] = _case_bus()
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
