@@ -144,6 +144,16 @@ SCHEMA += _revision_triggers()
 # The formats whose duplicate policy a group setting switches (each has its two columns in package_settings).
 SWITCHABLE_DUPLICATES = tuple(name for name, fmt in FORMATS.items() if fmt.rules.duplicates.switchable)
 
+
+def allowed_column(package_type: str) -> str:
+    """The package_settings column saying whether a format's duplicates are allowed in a group."""
+    return f"{package_type}_duplicates_allowed"
+
+
+def regex_column(package_type: str) -> str:
+    """The package_settings column holding a format's duplicate exceptions regex."""
+    return f"{package_type}_duplicate_exception_regex"
+
 ORDER_COLUMNS = {"created_at": "created_at", "name": "name", "version": "version", "type": "package_type"}
 
 # GitLab's status of a package whose metadata a background worker has not extracted yet: not installable (it is in
@@ -187,11 +197,11 @@ class Database:
         knew fewer formats): added to the table, its rows kept. A column of a format no longer known stays unread."""
         present = {r["name"] for r in self._conn.execute("PRAGMA table_info(package_settings)")}
         for package_type in SWITCHABLE_DUPLICATES:
-            if f"{package_type}_duplicates_allowed" not in present:
-                self._conn.execute(f"ALTER TABLE package_settings ADD COLUMN {package_type}_duplicates_allowed"
+            if allowed_column(package_type) not in present:
+                self._conn.execute(f"ALTER TABLE package_settings ADD COLUMN {allowed_column(package_type)}"
                                    " INTEGER NOT NULL DEFAULT 1")
-            if f"{package_type}_duplicate_exception_regex" not in present:
-                self._conn.execute(f"ALTER TABLE package_settings ADD COLUMN {package_type}_duplicate_exception_regex"
+            if regex_column(package_type) not in present:
+                self._conn.execute(f"ALTER TABLE package_settings ADD COLUMN {regex_column(package_type)}"
                                    " TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
@@ -312,10 +322,10 @@ class Database:
         with self.transaction():
             self.ensure_package_settings(group_id)
             if allowed is not None:
-                self._run(f"UPDATE package_settings SET {package_type}_duplicates_allowed = ? WHERE namespace_id = ?",
+                self._run(f"UPDATE package_settings SET {allowed_column(package_type)} = ? WHERE namespace_id = ?",
                           (int(allowed), group_id))
             if regex is not None:
-                self._run(f"UPDATE package_settings SET {package_type}_duplicate_exception_regex = ?"
+                self._run(f"UPDATE package_settings SET {regex_column(package_type)} = ?"
                           " WHERE namespace_id = ?", (regex, group_id))
             row = self.package_settings(group_id)
         assert row is not None

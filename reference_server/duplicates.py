@@ -9,7 +9,7 @@ refused duplicate.
 import re
 
 from formats import FORMATS
-from reference_server.db import Database, Row
+from reference_server.db import Database, Row, allowed_column, regex_column
 from reference_server.errors import ApiError, refused
 
 
@@ -27,9 +27,9 @@ def duplicates_refused(db: Database, project: Row, format_name: str, name: str, 
     if not policy.switchable:
         return not policy.allowed_by_default
     settings = effective_settings(db, project["namespace_id"])
-    if settings is None or settings[f"{format_name}_duplicates_allowed"]:
+    if settings is None or settings[allowed_column(format_name)]:
         return False
-    pattern = settings[f"{format_name}_duplicate_exception_regex"]
+    pattern = settings[regex_column(format_name)]
     if not pattern:
         return True
     try:

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from core.provisioning_api import GRAPHQL, PACKAGE_SETTINGS_MUTATION, duplicate_setting_fields
-from reference_server.db import SWITCHABLE_DUPLICATES, Database
+from reference_server.db import SWITCHABLE_DUPLICATES, Database, allowed_column, regex_column
 from reference_server.provisioning_auth import api_principal, route
 
 MUTATION = PACKAGE_SETTINGS_MUTATION
@@ -58,8 +58,8 @@ async def graphql(request: Request) -> Response:
     settings = {}  # like GraphQL, only what was asked for
     for package_type in asked:
         allowed_field, regex_field = fields[package_type]
-        settings[allowed_field] = bool(row[f"{package_type}_duplicates_allowed"])
-        settings[regex_field] = row[f"{package_type}_duplicate_exception_regex"]
+        settings[allowed_field] = bool(row[allowed_column(package_type)])
+        settings[regex_field] = row[regex_column(package_type)]
     return _payload(settings, [])
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from core.status import CriterionStatus
 from core.vocabulary import Outcome, Verdict
-from engine.readiness import CriterionStatus
 
 # Worst first: the order of counts, legends and cell stripes.
 OUTCOME_ORDER = [Outcome.FAILED, Outcome.ERROR, Outcome.PASSED, Outcome.NOT_RUN, Outcome.NOT_APPLICABLE]

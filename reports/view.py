@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from core.results import CaseRecord, Exchange, StepRecord
+from core.status import is_unproven
 from core.vocabulary import Outcome
-from engine.readiness import Check, CriterionAssessment, CriterionStatus, Readiness, SignOff, StageVerdict
+from engine.readiness import Check, CriterionAssessment, Readiness, SignOff, StageVerdict
 from reports.look import (
     OUTCOME_ORDER,
     STATUS_WORDS,
@@ -209,7 +210,7 @@ def _cell(fmt: str, check: Check, linkable: set[str]) -> CheckCell:
 
 def _row(assessment: CriterionAssessment, linkable: set[str]) -> ChecklistRow:
     criterion = assessment.criterion
-    unproven = any(c.status in (CriterionStatus.NOT_CHECKED, CriterionStatus.ERROR) for c in assessment.checks.values())
+    unproven = any(is_unproven(c.status) for c in assessment.checks.values())
     return ChecklistRow(
         id=criterion.id,
         title=criterion.title,
