@@ -1,1 +1,2 @@
-"""Reports of a run: `report.html` and `summary.md` (reports/render.py), from the case records and the readiness."""
+"""The outputs of a run, each a listener on the engine's events (engine/events.py): live progress, results.jsonl,
+the JUnit properties, report.html and summary.md, the load report; and `harness report open|diff|bundle`."""
