@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -195,10 +196,30 @@ def serve(args: argparse.Namespace) -> int:
         command += ["--fault", fault]
     console.print(f"admin token: {token_file} (made on first start; send it as PRIVATE-TOKEN)")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    return _run_in_foreground(command, env)
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _run_in_foreground(command: list[str], env: dict[str, str]) -> int:
+    """Run `command` until it ends. SIGTERM or SIGINT (Ctrl-C) sent to this process is passed on to it, once, and
+    this process waits for it to stop, so nothing is left listening. The child runs in its own session, so a
+    terminal's Ctrl-C reaches it only through here, not twice (a second one would make uvicorn stop at once)."""
+    child = subprocess.Popen(command, env=env, start_new_session=True)
+
+    def pass_on(signum: int, _frame: object) -> None:
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {signum: signal.signal(signum, pass_on) for signum in STOP_SIGNALS}
     try:
-        return subprocess.call(command, env=env)
-    except KeyboardInterrupt:
-        return ExitCode.READY
+        returncode = child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    stopped_by_signal = returncode in (-signum for signum in STOP_SIGNALS)
+    return ExitCode.READY if returncode == 0 or stopped_by_signal else returncode
 
 
 def cleanup(args: argparse.Namespace) -> int:
