@@ -2,17 +2,20 @@
 oldest_file_wins fault), the response with its checksum headers (the corrupt_download fault's flipped stream), and
 the pull it counts."""
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from pathlib import Path
 
 import anyio
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
+from core.endpoints import Endpoint
 from core.faults import Fault
-from core.vocabulary import Operation
+from core.vocabulary import Operation, Permission
+from reference_server.access import authorize
 from reference_server.auth import Principal
 from reference_server.db import Database, Row, installable
+from reference_server.errors import not_found
 from reference_server.metrics import count_event
 from reference_server.settings import ServerSettings
 from reference_server.storage import FileStore
@@ -60,3 +63,22 @@ def file_response(request: Request, project_id: int, row: Row, headers: Mapping[
         return StreamingResponse(flipped(path), media_type=OCTET_STREAM,
                                  headers={**sent, "Content-Length": str(row["size"])})
     return FileResponse(path, media_type=OCTET_STREAM, filename=row["file_name"] if named else None, headers=sent)
+
+
+def named_file_download(format_name: str, endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    """The download route of a format whose URL names the package, its version and the file (Generic's shape):
+    authorized for reading, the served file of that name, the pull counted."""
+
+    async def download(request: Request) -> Response:
+        db: Database = request.app.state.db
+        granted = authorize(request, endpoint, Permission.READ_PACKAGE)
+        project = granted.project
+        params = request.path_params
+        package = db.find_package(project["id"], format_name, params["package_name"], params["package_version"])
+        row = served_file(request, package, params["file_name"])
+        if row is None:
+            raise not_found()
+        count_pull(request, format_name, granted.principal)
+        return file_response(request, project["id"], row, named=True)
+
+    return download

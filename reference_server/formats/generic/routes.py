@@ -15,9 +15,9 @@ from core.vocabulary import Operation, Permission
 from formats.generic import DOWNLOAD, RULES, UPLOAD
 from reference_server.access import authorize
 from reference_server.db import PROCESSING, Database, Row
-from reference_server.downloads import count_pull, file_response, served_file
+from reference_server.downloads import named_file_download
 from reference_server.duplicates import duplicate_refusal, duplicate_refused
-from reference_server.errors import bad_request, not_found
+from reference_server.errors import bad_request
 from reference_server.metrics import count_event
 from reference_server.package_files import add_file, new_package_status, saving_package
 from reference_server.settings import ServerSettings
@@ -98,20 +98,8 @@ async def upload(request: Request) -> Response:
     return JSONResponse({"message": "201 Created"}, status_code=201)
 
 
-async def download(request: Request) -> Response:
-    db: Database = request.app.state.db
-    granted = authorize(request, DOWNLOAD, Permission.READ_PACKAGE)
-    project = granted.project
-    params = request.path_params
-    package = db.find_package(project["id"], FORMAT, params["package_name"], params["package_version"])
-    row = served_file(request, package, params["file_name"])
-    if row is None:
-        raise not_found()
-    count_pull(request, FORMAT, granted.principal)
-    return file_response(request, project["id"], row, named=True)
-
 
 ROUTES = [
     Route(UPLOAD.path, upload, methods=[UPLOAD.method]),
-    Route(DOWNLOAD.path, download, methods=[DOWNLOAD.method]),
+    Route(DOWNLOAD.path, named_file_download(FORMAT, DOWNLOAD), methods=[DOWNLOAD.method]),
 ]
