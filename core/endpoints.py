@@ -5,15 +5,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from core.vocabulary import AuthScheme, Operation, TokenKind
+from core.route_auth import RouteAuth
+from core.vocabulary import Operation
 
-ALL_KINDS = frozenset(TokenKind)
 # GitLab's package rate-limit prefixes (seed 001, "Rate Limits on GitLab.com"): paths under them get the higher
 # package rate limit. `/projects/:id/packages` itself (the Packages API list) counts, as GitLab routes it.
 RATE_LIMITED_PREFIXES = ("/api/v4/packages/", "/api/v4/projects/:project_id/packages/",
                          "/api/v4/groups/:group_id/-/packages/")
 RATE_LIMITED_PATH = re.compile(r"^/api/v4/(packages/|projects/[^/]+/packages(/|$)|groups/[^/]+/-/packages/)")
-HEADER_AND_BASIC = frozenset({AuthScheme.HEADER, AuthScheme.BASIC})
 
 
 @dataclass(frozen=True)
@@ -25,9 +24,7 @@ class Endpoint:
     path: str
     operation: Operation
     success_status: int
-    accepted_kinds: frozenset[TokenKind] = ALL_KINDS
-    accepted_schemes: frozenset[AuthScheme] = HEADER_AND_BASIC
-    anonymous_status: int = 401  # 401 + WWW-Authenticate, or 404 where GitLab hides private projects
+    auth: RouteAuth  # GitLab's route settings: which carriers take which tokens, how refusals look
     custom_reason: str | None = None  # why GitLab adds this where no upstream registry has it
 
     @property

@@ -10,8 +10,6 @@ from typing import Protocol, runtime_checkable
 
 from core import packages_api
 from core.endpoints import (
-    ALL_KINDS,
-    HEADER_AND_BASIC,
     RATE_LIMITED_PATH,
     RATE_LIMITED_PREFIXES,
     Body,
@@ -216,6 +214,6 @@ class FormatOperations(ABC):
         return True
 
 
-__all__ = ["ALL_KINDS", "HEADER_AND_BASIC", "RATE_LIMITED_PATH", "RATE_LIMITED_PREFIXES", "Artifact", "Body",
+__all__ = ["RATE_LIMITED_PATH", "RATE_LIMITED_PREFIXES", "Artifact", "Body",
            "BytesArtifact", "DuplicatePolicy", "Endpoint", "Format", "FormatOperations", "FormatRules", "RequestSpec",
            "iter_chunks"]

@@ -1,12 +1,11 @@
 """GitLab's format-independent Packages API (list, package files, delete), shared by every format."""
 
 from core.endpoints import Endpoint, RequestSpec
-from core.vocabulary import AuthScheme, Operation, TokenKind
+from core.route_auth import PACKAGES_API_ROUTE
+from core.vocabulary import Operation
 
-# The Packages API uses GitLab's standard API authentication: personal, project access and job tokens,
-# sent in their header or as a bearer token. Deploy tokens and HTTP Basic are not accepted there.
-API_KINDS = frozenset({TokenKind.PERSONAL_ACCESS_TOKEN, TokenKind.PROJECT_ACCESS_TOKEN, TokenKind.JOB_TOKEN})
-API_SCHEMES = frozenset({AuthScheme.HEADER, AuthScheme.BEARER})
+# The Packages API uses GitLab's standard API authentication (core.route_auth.PACKAGES_API_ROUTE): personal, project
+# access and job tokens, in their header or as Bearer. Deploy tokens and HTTP Basic are not read there.
 
 LIST = Endpoint(
     name="list_packages",
@@ -14,9 +13,7 @@ LIST = Endpoint(
     path="/api/v4/projects/{project_id}/packages",
     operation=Operation.LIST,
     success_status=200,
-    accepted_kinds=API_KINDS,
-    accepted_schemes=API_SCHEMES,
-    anonymous_status=404,
+    auth=PACKAGES_API_ROUTE,
 )
 PACKAGE_FILES = Endpoint(
     name="list_package_files",
@@ -24,9 +21,7 @@ PACKAGE_FILES = Endpoint(
     path="/api/v4/projects/{project_id}/packages/{package_id}/package_files",
     operation=Operation.LIST,
     success_status=200,
-    accepted_kinds=API_KINDS,
-    accepted_schemes=API_SCHEMES,
-    anonymous_status=404,
+    auth=PACKAGES_API_ROUTE,
 )
 DELETE_PACKAGE = Endpoint(
     name="delete_package",
@@ -34,9 +29,7 @@ DELETE_PACKAGE = Endpoint(
     path="/api/v4/projects/{project_id}/packages/{package_id}",
     operation=Operation.DELETE,
     success_status=204,
-    accepted_kinds=API_KINDS,
-    accepted_schemes=API_SCHEMES,
-    anonymous_status=404,
+    auth=PACKAGES_API_ROUTE,
 )
 DELETE_PACKAGE_FILE = Endpoint(
     name="delete_package_file",
@@ -44,9 +37,7 @@ DELETE_PACKAGE_FILE = Endpoint(
     path="/api/v4/projects/{project_id}/packages/{package_id}/package_files/{file_id}",
     operation=Operation.DELETE,
     success_status=204,
-    accepted_kinds=API_KINDS,
-    accepted_schemes=API_SCHEMES,
-    anonymous_status=404,
+    auth=PACKAGES_API_ROUTE,
 )
 
 ENDPOINTS = {e.name: e for e in (LIST, PACKAGE_FILES, DELETE_PACKAGE, DELETE_PACKAGE_FILE)}

@@ -1,4 +1,5 @@
-"""Who is asking: credentials from the request (GitLab's headers, Basic, Bearer) resolved to a Principal.
+"""Who is asking: the credential a request carries (GitLab's headers, Basic, Bearer), looked up, as the
+expected-answer model's `Presented` facts, and the Principal a stored token stands for.
 
 Tokens are stored as sha256 hex digests and looked up by digest; a token never reaches a log or the database.
 """
@@ -16,21 +17,22 @@ from datetime import UTC, date, datetime
 from starlette.requests import Request
 
 from core.faults import Fault
+from core.permissions import ACCESS_TOKEN_KINDS, CI_JOB_USER, DEPLOY_TOKEN_KINDS, Presented, TokenState
 from core.vocabulary import AuthScheme, TokenKind
-from reference_server.db import Database
-from reference_server.errors import unauthorized
+from reference_server.db import Database, Row
 
-ACCESS_TOKEN_KINDS = frozenset({TokenKind.PERSONAL_ACCESS_TOKEN, TokenKind.PROJECT_ACCESS_TOKEN})
-DEPLOY_TOKEN_KINDS = frozenset({TokenKind.PROJECT_DEPLOY_TOKEN, TokenKind.GROUP_DEPLOY_TOKEN})
-# Bearer carries access tokens and, as the Packages API contract (core/packages_api.py) says, job tokens.
-BEARER_KINDS = ACCESS_TOKEN_KINDS | {TokenKind.JOB_TOKEN}
-
-# The token kinds each header (or scheme) can carry.
-CARRIERS: list[tuple[str, AuthScheme, frozenset[TokenKind]]] = [
-    ("private-token", AuthScheme.HEADER, ACCESS_TOKEN_KINDS),
-    ("deploy-token", AuthScheme.HEADER, DEPLOY_TOKEN_KINDS),
-    ("job-token", AuthScheme.HEADER, frozenset({TokenKind.JOB_TOKEN})),
-]
+# The kinds each token header can hold: a token of another kind in it is not found (GitLab looks it up per kind).
+HEADER_KINDS: dict[str, frozenset[TokenKind]] = {
+    "private-token": ACCESS_TOKEN_KINDS,
+    "deploy-token": DEPLOY_TOKEN_KINDS,
+    "job-token": frozenset({TokenKind.JOB_TOKEN}),
+}
+# The kind a token the server does not know is taken for, by carrier: what GitLab would have looked it up as.
+UNKNOWN_AS: dict[str, TokenKind] = {
+    "private-token": TokenKind.PERSONAL_ACCESS_TOKEN,
+    "deploy-token": TokenKind.PROJECT_DEPLOY_TOKEN,
+    "job-token": TokenKind.JOB_TOKEN,
+}
 
 PREFIXES: dict[TokenKind, str] = {
     TokenKind.PERSONAL_ACCESS_TOKEN: "glpat-",
@@ -54,15 +56,6 @@ def today_utc() -> date:
 
 
 @dataclass(frozen=True)
-class Credential:
-    """A token as it arrived, before it is looked up."""
-
-    token: str
-    scheme: AuthScheme
-    kinds: frozenset[TokenKind]  # the kinds the carrier may hold
-
-
-@dataclass(frozen=True)
 class Principal:
     """An authenticated token."""
 
@@ -77,62 +70,74 @@ class Principal:
     access_level: int | None = None  # project access tokens
 
 
-def read_credential(request: Request) -> Credential | None:
-    """The credential a request carries, if any."""
+@dataclass(frozen=True)
+class Arrived:
+    """A request's credential as the model needs it, and the stored token it names (None: unknown or none)."""
+
+    presented: Presented
+    row: Row | None
+
+
+def _carried(request: Request) -> tuple[str, AuthScheme, str, bool] | None:
+    """The token a request carries: (carrier, scheme, token, Basic user is gitlab-ci-token); None without one."""
     headers = request.headers
-    for header, scheme, kinds in CARRIERS:
+    for header in HEADER_KINDS:
         if header in headers:
-            return Credential(headers[header], scheme, kinds)
-    authorization = headers.get("authorization", "")
-    method, _, value = authorization.partition(" ")
+            return header, AuthScheme.HEADER, headers[header], False
+    method, _, value = headers.get("authorization", "").partition(" ")
     if method.lower() == "basic":
         try:
-            _, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+            user, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
-            return Credential("", AuthScheme.BASIC, frozenset())  # malformed: authenticates no one
-        return Credential(password, AuthScheme.BASIC, frozenset(TokenKind))  # the user name is not checked
+            return "basic", AuthScheme.BASIC, "", False  # malformed: names no token
+        return "basic", AuthScheme.BASIC, password, user == CI_JOB_USER
     if method.lower() == "bearer":
-        return Credential(value.strip(), AuthScheme.BEARER, BEARER_KINDS)
+        return "bearer", AuthScheme.BEARER, value.strip(), False
     return None
 
 
-def authenticate(request: Request, db: Database, faults: Collection[str], *,
-                 accepted_kinds: Collection[TokenKind] = frozenset(TokenKind),
-                 accepted_schemes: Collection[AuthScheme] = frozenset(AuthScheme)) -> Principal | None:
-    """The request's principal; None when it carries no credential the endpoint accepts; 401 for a bad token."""
-    credential = read_credential(request)
-    if credential is None or credential.scheme not in accepted_schemes:
-        return None
-    if credential.scheme is AuthScheme.BEARER:
-        # Routes that take deploy tokens (npm's `deploy_token_allowed`) read them from Bearer too: npm sends
-        # every `_authToken` that way. The Packages API takes no deploy tokens, so there Bearer stays as it was.
-        credential = Credential(credential.token, credential.scheme,
-                                credential.kinds | (DEPLOY_TOKEN_KINDS & frozenset(accepted_kinds)))
-    row = db.token_by_hash(token_hash(credential.token)) if credential.token else None
-    if row is None or not hmac.compare_digest(row["token_hash"], token_hash(credential.token)):
-        raise unauthorized()
-    kind = TokenKind(row["kind"])
-    if kind not in credential.kinds:
-        raise unauthorized()  # e.g. a deploy token in PRIVATE-TOKEN: GitLab does not find it
-    if kind not in accepted_kinds:
-        return None
+def _state(db: Database, row: Row, faults: Collection[str]) -> TokenState:
     if row["revoked"] and Fault.ACCEPT_REVOKED_TOKENS not in faults:
-        raise unauthorized()
+        return TokenState.REVOKED
     if row["expires_at"] and date.fromisoformat(row["expires_at"]) <= today_utc() and Fault.IGNORE_EXPIRY not in faults:
-        raise unauthorized()
+        return TokenState.EXPIRED
+    if row["kind"] == TokenKind.JOB_TOKEN.value:
+        job = db.job(row["job_id"])
+        if job is None or job["status"] != "running":
+            return TokenState.EXPIRED
+    return TokenState.VALID
+
+
+def arrived(request: Request, db: Database, faults: Collection[str]) -> Arrived:
+    """What the request presents: the stored token's real kind and state, or an unknown token of the kind its
+    carrier holds. Tokens are looked up by digest; a token never reaches a log."""
+    carried = _carried(request)
+    if carried is None:
+        return Arrived(Presented(None, AuthScheme.NONE), None)
+    carrier, scheme, token, ci_user = carried
+    row = db.token_by_hash(token_hash(token)) if token else None
+    if row is not None and not hmac.compare_digest(row["token_hash"], token_hash(token)):
+        row = None
+    if row is not None and carrier in HEADER_KINDS and TokenKind(row["kind"]) not in HEADER_KINDS[carrier]:
+        row = None  # e.g. a deploy token in PRIVATE-TOKEN: GitLab does not find it
+    if row is None:
+        kind = UNKNOWN_AS.get(carrier, TokenKind.JOB_TOKEN if ci_user else TokenKind.PERSONAL_ACCESS_TOKEN)
+        return Arrived(Presented(kind, scheme, TokenState.UNKNOWN, ci_user), None)
+    return Arrived(Presented(TokenKind(row["kind"]), scheme, _state(db, row, faults), ci_user), row)
+
+
+def principal_of(db: Database, row: Row, scheme: AuthScheme) -> Principal:
+    """The principal a stored token stands for (a job token: its job's project and user)."""
+    kind = TokenKind(row["kind"])
     project_id = row["project_id"]
     if kind is TokenKind.JOB_TOKEN:
         job = db.job(row["job_id"])
-        if job is None or job["status"] != "running":
-            raise unauthorized()
-        if credential.scheme is AuthScheme.BASIC and Fault.JOB_TOKEN_BASIC_REFUSED in faults:
-            raise unauthorized()
-        project_id = job["project_id"]
+        project_id = job["project_id"] if job is not None else None
     user = db.user(row["user_id"]) if row["user_id"] is not None else None
     return Principal(
         token_id=row["id"],
         kind=kind,
-        scheme=credential.scheme,
+        scheme=scheme,
         scopes=tuple(json.loads(row["scopes"])),
         user_id=row["user_id"],
         is_admin=bool(user and user["is_admin"]),

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core.project_setup import ProjectSetup, Visibility
 from formats import FORMATS
 
 Row = sqlite3.Row
@@ -343,6 +344,16 @@ class Database:
 
     def project(self, project_id: int) -> Row | None:
         return self._one("SELECT * FROM projects WHERE id = ?", (project_id,))
+
+    def project_setup(self, project_id: int) -> ProjectSetup:
+        """The project's settings the expected-answer model reads (visibility; the rest at GitLab's defaults)."""
+        project = self.project(project_id)
+        visibility = Visibility(project["visibility"]) if project is not None else Visibility.PRIVATE
+        return ProjectSetup(visibility=visibility)
+
+    def job_token_allowed(self, source_project_id: int, target_project_id: int) -> bool:
+        """The target project lets the source project's job tokens in (its CI/CD job token allowlist)."""
+        return False
 
     def project_by_ref(self, ref: str) -> Row | None:
         """A project by numeric id or full path (`group/sub/project`)."""

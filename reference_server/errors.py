@@ -9,6 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="GitLab Packages Registry"'}
+# What Rack::OAuth2's Bearer `invalid_token` error sends for a revoked or expired token (lib/api/api_guard.rb).
+BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="Protected by OAuth 2.0", error="invalid_token", '
+                                        'error_description="Token is expired or revoked."'}
 
 
 class ApiError(Exception):

@@ -7,24 +7,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from core.permissions import ACCESS_TOKEN_KINDS, Expected, identify
 from core.provisioning_api import ApiEndpoint
-from core.vocabulary import AuthScheme
-from reference_server.access import MAINTAINER, role_on_project
-from reference_server.auth import ACCESS_TOKEN_KINDS, Principal, authenticate
+from core.route_auth import REST_API_ROUTE
+from reference_server.access import MAINTAINER, refusal, role_on_project
+from reference_server.auth import Principal, arrived, principal_of
 from reference_server.db import Database, Row
 from reference_server.errors import ApiError, forbidden, not_found, unauthorized
 from reference_server.settings import ServerSettings
-
-API_SCHEMES = frozenset({AuthScheme.HEADER, AuthScheme.BEARER})
 
 
 def api_principal(request: Request, scopes: Iterable[str] = ("api",)) -> Principal:
     """The caller, who must hold one of `scopes`: 401 without a valid token, 403 insufficient_scope otherwise."""
     settings: ServerSettings = request.app.state.settings
-    principal = authenticate(request, request.app.state.db, settings.faults, accepted_kinds=ACCESS_TOKEN_KINDS,
-                             accepted_schemes=API_SCHEMES)
-    if principal is None:
+    db: Database = request.app.state.db
+    got = arrived(request, db, settings.faults)
+    identity = identify(REST_API_ROUTE, got.presented)
+    if isinstance(identity, Expected):
+        raise refusal(identity)
+    if identity.kind not in ACCESS_TOKEN_KINDS or got.row is None:
         raise unauthorized()
+    principal = principal_of(db, got.row, got.presented.scheme)
     wanted = tuple(scopes)
     if not set(wanted) & set(principal.scopes):
         raise ApiError(403, "insufficient_scope", body={

@@ -13,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from core import provisioning_api as api
+from core.permissions import ACCESS_TOKEN_KINDS, DEPLOY_TOKEN_KINDS
 from core.vocabulary import READ_PACKAGE_REGISTRY, WRITE_PACKAGE_REGISTRY, TokenKind
-from reference_server.auth import ACCESS_TOKEN_KINDS, DEPLOY_TOKEN_KINDS, today_utc
+from reference_server.auth import today_utc
 from reference_server.db import Database, Row
 from reference_server.errors import ApiError, not_found
 from reference_server.params import as_int, as_list, read_params, required

@@ -4,6 +4,7 @@ import re
 
 from core import packages_api
 from core.format_types import DuplicatePolicy, Endpoint, Format, FormatRules
+from core.route_auth import GENERIC_DOWNLOAD_ROUTE, GENERIC_UPLOAD_ROUTE
 from core.vocabulary import Operation
 
 GIB = 1 << 30
@@ -32,6 +33,7 @@ UPLOAD = Endpoint(
     path=_FILE_PATH,
     operation=Operation.PUSH,
     success_status=201,
+    auth=GENERIC_UPLOAD_ROUTE,
     custom_reason=_NO_UPSTREAM + " `status=hidden` and `select=package_file` are GitLab options too.",
 )
 DOWNLOAD = Endpoint(
@@ -40,6 +42,7 @@ DOWNLOAD = Endpoint(
     path=_FILE_PATH,
     operation=Operation.PULL,
     success_status=200,
+    auth=GENERIC_DOWNLOAD_ROUTE,
     custom_reason=_NO_UPSTREAM,
 )
 

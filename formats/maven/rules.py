@@ -9,6 +9,7 @@ import re
 
 from core import packages_api
 from core.format_types import DuplicatePolicy, Endpoint, Format, FormatRules
+from core.route_auth import MAVEN_GROUP_ROUTE, MAVEN_INSTANCE_ROUTE, MAVEN_ROUTE
 from core.vocabulary import Operation
 
 GIB = 1 << 30
@@ -32,31 +33,44 @@ RULES = FormatRules(
     duplicates=DuplicatePolicy(allowed_by_default=True, switchable=True, refused_status=400),
     name_rule=APP_NAME_RULE,
     version_rule=r"must match \A(?!.*\.\.)[\w+.-]+\z: letters, digits, '_', '+', '.', '-', never '..'"
-                 " (Gitlab::Regex.maven_version_regex)",
+    " (Gitlab::Regex.maven_version_regex)",
     file_name_rule="only letters, digits, '.', '_', '-' and '+' (Gitlab::Regex.maven_file_name_regex)",
 )
 
 # The project-level Maven repository (the URL mvn is configured with); every project endpoint is under it.
 PROJECT_REPOSITORY = "/api/v4/projects/{project_id}/packages/maven"
 _PROJECT_PATH = PROJECT_REPOSITORY + "/{path:path}"
-_AGGREGATION = ("GitLab-only aggregation: a Maven repository is one URL; GitLab also serves every project's packages"
-                " through one URL per group and one for the instance.")
+_AGGREGATION = (
+    "GitLab-only aggregation: a Maven repository is one URL; GitLab also serves every project's packages"
+    " through one URL per group and one for the instance."
+)
 
-UPLOAD = Endpoint(name="upload", method="PUT", path=_PROJECT_PATH, operation=Operation.PUSH, success_status=200)
+UPLOAD = Endpoint(
+    name="upload", method="PUT", path=_PROJECT_PATH, operation=Operation.PUSH, success_status=200, auth=MAVEN_ROUTE
+)
 # The same route, for a `.sha1` (`.sha256`, `.sha512`) after a file: verified, not stored, answered 204 No Content.
 # A `.md5` is answered by UPLOAD's 200, unverified, as GitLab does.
-VERIFY_CHECKSUM = Endpoint(name="verify_checksum", method="PUT", path=_PROJECT_PATH, operation=Operation.PUSH,
-                           success_status=204)
+VERIFY_CHECKSUM = Endpoint(
+    name="verify_checksum",
+    method="PUT",
+    path=_PROJECT_PATH,
+    operation=Operation.PUSH,
+    success_status=204,
+    auth=MAVEN_ROUTE,
+)
 VERIFIED_CHECKSUMS = ("sha1", "sha256", "sha512")
-DOWNLOAD = Endpoint(name="download", method="GET", path=_PROJECT_PATH, operation=Operation.PULL, success_status=200)
+DOWNLOAD = Endpoint(
+    name="download", method="GET", path=_PROJECT_PATH, operation=Operation.PULL, success_status=200, auth=MAVEN_ROUTE
+)
 GROUP_DOWNLOAD = Endpoint(
     name="group_download",
     method="GET",
     path="/api/v4/groups/{group_id}/-/packages/maven/{path:path}",
     operation=Operation.PULL,
     success_status=200,
+    auth=MAVEN_GROUP_ROUTE,
     custom_reason=_AGGREGATION + " The newest package of that path in any project of the group that the caller"
-                                 " may read wins.",
+    " may read wins.",
 )
 INSTANCE_DOWNLOAD = Endpoint(
     name="instance_download",
@@ -64,8 +78,9 @@ INSTANCE_DOWNLOAD = Endpoint(
     path="/api/v4/packages/maven/{path:path}",
     operation=Operation.PULL,
     success_status=200,
+    auth=MAVEN_INSTANCE_ROUTE,
     custom_reason=_AGGREGATION + " GitLab finds the project by the package's name: the project's full path must be"
-                                 " the groupId (as a path) and the artifactId.",
+    " the groupId (as a path) and the artifactId.",
 )
 
 MAVEN = Format(

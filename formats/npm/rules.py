@@ -10,13 +10,14 @@ import re
 
 from core import packages_api
 from core.format_types import DuplicatePolicy, Endpoint, Format, FormatRules
-from core.vocabulary import AuthScheme, Operation
+from core.route_auth import NPM_DIST_TAGS_ROUTE, NPM_INSTANCE_ROUTE, NPM_NON_PUBLIC_ROUTE, NPM_TARBALL_ROUTE
+from core.vocabulary import Operation
 
 MIB = 1 << 20
 
 # npm sends every token as `Authorization: Bearer` (`_authToken` in .npmrc); GitLab's npm API also takes the
-# token headers (PRIVATE-TOKEN, DEPLOY-TOKEN, JOB-TOKEN). HTTP Basic is not read there.
-SCHEMES = frozenset({AuthScheme.BEARER, AuthScheme.HEADER})
+# token headers (PRIVATE-TOKEN, DEPLOY-TOKEN, JOB-TOKEN). HTTP Basic is not read there (core.route_auth.NPM_*):
+# Basic credentials leave the request anonymous.
 
 # validate-npm-package-name's rules for new packages (lowercase, URL-safe without ~'!()*, at most 214 characters,
 # not starting with '.' or '_', not node_modules or favicon.ico), within GitLab's npm_package_name_regex (the
@@ -65,30 +66,30 @@ _NAME = "/{package_name:path}"
 _TAGS = "/-/package/{package_name:path}/dist-tags"
 
 PUBLISH = Endpoint("publish", "PUT", PROJECT_REGISTRY + _NAME, Operation.PUSH, 200,
-                   accepted_schemes=SCHEMES, anonymous_status=401)
+                   auth=NPM_NON_PUBLIC_ROUTE)
 # `authenticate_non_public: true`: an anonymous request for a private project's packument gets 401.
 PACKUMENT = Endpoint("packument", "GET", PROJECT_REGISTRY + _NAME, Operation.METADATA, 200,
-                     accepted_schemes=SCHEMES, anonymous_status=401)
+                     auth=NPM_NON_PUBLIC_ROUTE)
 # The tarball route has no `authenticate_non_public`: GitLab hides the private project (404).
 TARBALL = Endpoint("tarball", "GET", PROJECT_REGISTRY + _NAME + "/-/{file_name:path}", Operation.PULL, 200,
-                   accepted_schemes=SCHEMES, anonymous_status=404)
+                   auth=NPM_TARBALL_ROUTE)
 DIST_TAGS = Endpoint("dist_tags", "GET", PROJECT_REGISTRY + _TAGS, Operation.METADATA,
-                     200, accepted_schemes=SCHEMES, anonymous_status=404)
+                     200, auth=NPM_DIST_TAGS_ROUTE)
 DIST_TAG_ADD = Endpoint("dist_tag_add", "PUT", PROJECT_REGISTRY + _TAGS + "/{tag}",
-                        Operation.PUSH, 204, accepted_schemes=SCHEMES, anonymous_status=401)
+                        Operation.PUSH, 204, auth=NPM_NON_PUBLIC_ROUTE)
 DIST_TAG_REMOVE = Endpoint("dist_tag_remove", "DELETE", PROJECT_REGISTRY + _TAGS + "/{tag}",
-                           Operation.DELETE, 204, accepted_schemes=SCHEMES, anonymous_status=401)
+                           Operation.DELETE, 204, auth=NPM_NON_PUBLIC_ROUTE)
 
 INSTANCE_PACKUMENT = Endpoint("instance_packument", "GET", INSTANCE_REGISTRY + _NAME, Operation.METADATA,
-                              200, accepted_schemes=SCHEMES, anonymous_status=401, custom_reason=_BY_SCOPE)
+                              200, auth=NPM_INSTANCE_ROUTE, custom_reason=_BY_SCOPE)
 INSTANCE_DIST_TAGS = Endpoint("instance_dist_tags", "GET", INSTANCE_REGISTRY + _TAGS,
-                              Operation.METADATA, 200, accepted_schemes=SCHEMES, anonymous_status=404,
+                              Operation.METADATA, 200, auth=NPM_INSTANCE_ROUTE,
                               custom_reason=_BY_SCOPE)
 INSTANCE_DIST_TAG_ADD = Endpoint("instance_dist_tag_add", "PUT", INSTANCE_REGISTRY + _TAGS + "/{tag}",
-                                 Operation.PUSH, 204, accepted_schemes=SCHEMES, anonymous_status=401,
+                                 Operation.PUSH, 204, auth=NPM_INSTANCE_ROUTE,
                                  custom_reason=_BY_SCOPE)
 INSTANCE_DIST_TAG_REMOVE = Endpoint("instance_dist_tag_remove", "DELETE", INSTANCE_REGISTRY + _TAGS + "/{tag}",
-                                    Operation.DELETE, 204, accepted_schemes=SCHEMES, anonymous_status=401,
+                                    Operation.DELETE, 204, auth=NPM_INSTANCE_ROUTE,
                                     custom_reason=_BY_SCOPE)
 
 # Every endpoint takes every token kind (the default), as GitLab's npm docs list them.

@@ -43,7 +43,6 @@ from formats.pypi.rules import (
            NAME_REGEX,
            PYPI,
            RULES,
-           SCHEMES,
            SIMPLE_INDEX,
            SIMPLE_JSON,
            SIMPLE_JSON_LATEST,
@@ -54,7 +53,7 @@ from formats.pypi.rules import (
 
 __all__ = ["DEFAULT_REQUIRES_PYTHON", "DOWNLOAD", "DistributionName", "FORMAT", "GROUP_DOWNLOAD", "GROUP_SIMPLE_INDEX",
            "GROUP_SIMPLE_PACKAGE", "IMAGES", "NAME_REGEX", "OPERATIONS", "PYPI", "PypiOperations", "RECIPES", "RULES",
-           "SCHEMES", "SDIST_MAX", "SIMPLE_INDEX", "SIMPLE_JSON", "SIMPLE_JSON_LATEST", "SIMPLE_PACKAGE", "UPLOAD",
+           "SDIST_MAX", "SIMPLE_INDEX", "SIMPLE_JSON", "SIMPLE_JSON_LATEST", "SIMPLE_PACKAGE", "UPLOAD",
            "VERSION_REGEX", "WheelArtifact", "build_sdist", "core_metadata", "download", "file_digests",
            "group_download", "group_simple_index", "group_simple_package", "normalize_name", "normalize_version",
            "parse_file_name", "record_hash", "sdist_file_name", "simple_index", "simple_package", "upload",

@@ -46,7 +46,7 @@ from formats.maven import (
     parse_path,
     split_checksum,
 )
-from reference_server.access import authenticate_for, authorize, authorize_on, project_permissions
+from reference_server.access import authenticate_for, authorize, authorize_on, group_access, group_refusal
 from reference_server.db import Database, Row, installable
 from reference_server.duplicates import duplicate_refusal, duplicates_refused
 from reference_server.errors import bad_request, not_found, refused
@@ -65,7 +65,7 @@ def effective(request: Request, endpoint: Endpoint) -> Endpoint:
     """The endpoint as this server accepts it: under maven_deploy_token_refused, without deploy tokens."""
     settings: ServerSettings = request.app.state.settings
     if settings.has(Fault.MAVEN_DEPLOY_TOKEN_REFUSED):
-        return replace(endpoint, accepted_kinds=endpoint.accepted_kinds - DEPLOY_KINDS)
+        return replace(endpoint, auth=replace(endpoint.auth, deploy_token=False))
     return endpoint
 
 
@@ -218,27 +218,16 @@ def _newest_holder(db: Database, projects: list[Row], ref: FileRef) -> Row | Non
 
 
 async def group_download(request: Request) -> Response:
-    settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
     endpoint = effective(request, GROUP_DOWNLOAD)
-    principal = authenticate_for(request, endpoint)
-    group = db.group_by_ref(unquote(request.path_params["group_id"]))
-    readable = []
-    for project_id in db.projects_under_group(group["id"]) if group is not None else []:
-        project = db.project(project_id)
-        granted = project_permissions(principal, project, db, settings.faults) if project is not None else None
-        if project is not None and granted and Permission.READ_PACKAGE in granted:
-            readable.append(project)
-    if not readable:
-        if principal is None:
-            authorize_on(request, endpoint, Permission.READ_PACKAGE, None)  # 401 with the challenge
-        raise not_found("Group")
+    access = group_access(request, endpoint, db.group_by_ref(unquote(request.path_params["group_id"])))
+    if not access.projects:
+        raise group_refusal(request, endpoint, access.caller)
     ref = file_ref(request)
-    holder = _newest_holder(db, readable, ref)
+    holder = _newest_holder(db, access.projects, ref)
     if holder is None:
         raise not_found("Package")
-    granted_on = authorize_on(request, endpoint, Permission.READ_PACKAGE, holder, principal)
-    return await serve(request, holder, ref, granted_on.principal)
+    return await serve(request, holder, ref, access.principal)
 
 
 async def instance_download(request: Request) -> Response:

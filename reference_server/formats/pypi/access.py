@@ -12,22 +12,21 @@ from starlette.requests import Request
 
 from core.faults import Fault
 from core.format_types import Endpoint
-from core.permissions import UNAUTHENTICATED
 from core.vocabulary import Permission, TokenKind
 from formats.pypi import FORMAT, normalize_name, parse_file_name
-from reference_server.access import Authorized, authenticate_for, authorize_on
+from reference_server.access import Authorized, GroupAccess, authenticate_for, authorize_on, group_access
 from reference_server.auth import Principal
 from reference_server.db import Database, Row
-from reference_server.errors import ApiError, not_found, unauthorized
+from reference_server.errors import unauthorized
 from reference_server.settings import ServerSettings
 
 
 def principal_for(request: Request, endpoint: Endpoint) -> Principal | None:
-    """The caller as the endpoint accepts it (401 for a bad token, and for any job token under the fault)."""
+    """The caller as the endpoint's route reads it (401 for a bad token, and for any job token under the fault)."""
     settings: ServerSettings = request.app.state.settings
     principal = authenticate_for(request, endpoint)
     if principal is not None and principal.kind is TokenKind.JOB_TOKEN and settings.has(Fault.PYPI_JOB_TOKEN_REFUSED):
-        raise unauthorized(endpoint.anonymous_status == UNAUTHENTICATED)
+        raise unauthorized(endpoint.auth.challenge)
     return principal
 
 
@@ -36,60 +35,23 @@ def project_of(request: Request) -> Row | None:
     return db.project_by_ref(unquote(request.path_params["project_id"]))
 
 
-def authorize_project(request: Request, endpoint: Endpoint, permission: Permission) -> Authorized:
-    """The `project_id` route parameter's project, if the caller has `permission` on it (the permission table's
-    refusals otherwise)."""
-    return authorize_on(request, endpoint, permission, project_of(request), principal_for(request, endpoint))
-
-
-@dataclass(frozen=True)
-class GroupAccess:
-    principal: Principal | None
-    group: Row
-    projects: list[Row]  # the group's projects (subgroups included) whose packages the caller may read
-
-
-def _group_visible(db: Database, group: Row, principal: Principal | None) -> bool:
-    """A group the caller may read even when it can read none of its projects (an empty group, say)."""
-    if group["visibility"] == "public":
-        return True
-    if principal is None:
-        return False
-    if principal.is_admin:
-        return True
-    ancestry = {g["id"] for g in db.group_ancestry(group["id"])}
-    return principal.kind is TokenKind.GROUP_DEPLOY_TOKEN and principal.group_id in ancestry
-
-
-def _readable(request: Request, endpoint: Endpoint, project: Row, principal: Principal | None) -> bool:
-    try:
-        authorize_on(request, endpoint, Permission.READ_PACKAGE, project, principal)
-    except ApiError:
-        return False
-    return True
+def authorize_project(request: Request, endpoint: Endpoint, permission: Permission,
+                      package_name: str | None = None) -> Authorized:
+    """The `project_id` route parameter's project, if the caller has `permission` on it (the model's refusals
+    otherwise)."""
+    return authorize_on(request, endpoint, permission, project_of(request), principal_for(request, endpoint),
+                        package_name=package_name)
 
 
 def authorize_group(request: Request, endpoint: Endpoint) -> GroupAccess:
-    """The `group_id` route parameter's group and the projects in it the caller can read. An unknown group is 404; a
-    group the caller cannot see at all answers as GitLab's `find_authorized_group!` does: 401 with the Basic
-    challenge when anonymous, 404 Group Not Found otherwise."""
+    """The `group_id` route parameter's group and the projects in it the caller can read (`access.group_access`);
+    under `group_simple_index_public` an anonymous caller reads every project."""
     settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
     principal = principal_for(request, endpoint)
     group = db.group_by_ref(unquote(request.path_params["group_id"]))
-    if group is None:  # GitLab's `ensure_group!` answers 404 before it looks at the caller
-        raise not_found("Group")
     public = settings.has(Fault.GROUP_SIMPLE_INDEX_PUBLIC) and principal is None
-    projects: list[Row] = []
-    for project_id in db.projects_under_group(group["id"]):
-        project = db.project(project_id)
-        if project is not None and (public or _readable(request, endpoint, project, principal)):
-            projects.append(project)
-    if not (projects or public or _group_visible(db, group, principal)):
-        if principal is not None or settings.has(Fault.ANONYMOUS_404):
-            raise not_found("Group")
-        raise unauthorized(endpoint.anonymous_status == UNAUTHENTICATED)
-    return GroupAccess(principal, group, projects)
+    return group_access(request, endpoint, group, public=public)
 
 
 FILES_PER_PACKAGE = 10_000  # a simple page lists at most this many files of one version
