@@ -17,7 +17,7 @@ class VersionedRule:
     """A behaviour GitLab has from version `since` on; before it, `before` describes what it did."""
 
     name: str
-    since: tuple[int, int]
+    since: tuple[int, int] | None  # None: changed in a version not pinned (the newest behaviour is assumed)
     holds: str
     before: str
     source: str
@@ -26,24 +26,27 @@ class VersionedRule:
 
 
 GUEST_PULL = VersionedRule(
-    "guest_pull", (17, 9),
+    "guest_pull",
+    (17, 9),
     holds="a guest member may read (pull) packages",
     before="only reporters and above may read packages of a private project",
     source="config/feature_flags/beta/allow_guest_plus_roles_to_pull_packages.yml (milestone 17.9, "
-           "default_enabled: false); app/policies/project_policy.rb; spec 'when "
-           "allow_guest_plus_roles_to_pull_packages is disabled'",
+    "default_enabled: false); app/policies/project_policy.rb; spec 'when "
+    "allow_guest_plus_roles_to_pull_packages is disabled'",
     feature_flag="allow_guest_plus_roles_to_pull_packages",
     default_enabled=False,
 )
 DEPLOY_TOKEN_DESTROY = VersionedRule(
-    "deploy_token_destroy", (17, 9),
+    "deploy_token_destroy",
+    None,  # the two stored policy versions differ; neither names its milestone
     holds="a write_package_registry deploy token may destroy packages (npm dist-tag delete)",
     before="deploy tokens may read and create, never destroy",
     source="app/policies/project_policy.rb (`rule { write_package_registry_deploy_token }` enables "
-           "`destroy_package`); spec npm 'accept delete package tag request' with deploy_token",
+    "`destroy_package`); spec npm 'accept delete package tag request' with deploy_token",
 )
 NPM_DIST_TAGS_NON_PUBLIC = VersionedRule(
-    "npm_dist_tags_non_public", (17, 7),
+    "npm_dist_tags_non_public",
+    None,  # the older concern lacks the setting; no milestone was found
     holds="npm dist-tags GET answers an anonymous request to a private project 401",
     before="it answered 404 (Project Not Found)",
     source="lib/api/concerns/packages/npm_endpoints.rb (`authenticate_non_public: true` on dist-tags GET)",
@@ -71,6 +74,10 @@ def parse_version(text: str | None) -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
+def _since(rule: VersionedRule) -> str:
+    return f"{rule.since[0]}.{rule.since[1]}" if rule.since else "an unpinned version"
+
+
 def _flag_on(rule: VersionedRule, flags: Mapping[str, bool] | None) -> bool:
     if rule.feature_flag is None:
         return True
@@ -88,16 +95,30 @@ def rules_for(version: str | None, flags: Mapping[str, bool] | None = None) -> R
         by_version = frozenset(rule.name for rule in RULES)
         chosen = f"{why}: the newest rules apply"
     else:
-        by_version = frozenset(rule.name for rule in RULES if parsed >= rule.since)
+        by_version = frozenset(rule.name for rule in RULES if rule.since is None or parsed >= rule.since)
         older = [rule for rule in RULES if rule.name not in by_version]
-        chosen = f"GitLab {parsed[0]}.{parsed[1]}: " + ("the newest rules" if not older else "older rules for " + "; ".join(
-            f"{rule.name} (from {rule.since[0]}.{rule.since[1]}; before, {rule.before})" for rule in older))
+        chosen = f"GitLab {parsed[0]}.{parsed[1]}: " + (
+            "the newest rules"
+            if not older
+            else "older rules for "
+            + "; ".join(f"{rule.name} (from {_since(rule)}; before, {rule.before})" for rule in older)
+        )
+    unpinned = [rule.name for rule in RULES if rule.since is None]
+    if unpinned:
+        chosen += (
+            "; where the version a change came with is not known, the newest behaviour is assumed for every "
+            "version: " + ", ".join(unpinned)
+        )
     in_force = frozenset(rule.name for rule in RULES if rule.name in by_version and _flag_on(rule, flags))
     flagged = [rule for rule in RULES if rule.feature_flag and rule.name in by_version]
     if flagged:
         source = "as the target reports them" if flags is not None else "at GitLab's defaults (flags not read)"
-        chosen += "; feature flags " + source + ": " + ", ".join(
-            f"{rule.feature_flag} {'on' if rule.name in in_force else 'off'}" for rule in flagged)
+        chosen += (
+            "; feature flags "
+            + source
+            + ": "
+            + ", ".join(f"{rule.feature_flag} {'on' if rule.name in in_force else 'off'}" for rule in flagged)
+        )
     return RuleSet(version, in_force, chosen)
 
 
