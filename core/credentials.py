@@ -5,14 +5,15 @@ import re
 import threading
 from dataclasses import dataclass
 
-from core.vocabulary import HEADER_FOR_KIND, AuthScheme, CredentialCase, TokenKind
+from core.vocabulary import CI_JOB_USER, HEADER_FOR_KIND, AuthScheme, CredentialCase, TokenKind
 
 REDACTED = "[REDACTED]"
 
 
 @dataclass(frozen=True)
 class Credential:
-    """A secret and what it is. `username` matters only for deploy tokens (GitLab ignores it elsewhere)."""
+    """A secret and what it is. `username` is the Basic user name: a deploy token's own, any for an access token;
+    a job token always goes as `gitlab-ci-token`, the only user name GitLab reads one with."""
 
     case: CredentialCase
     kind: TokenKind | None  # None for anonymous
@@ -26,6 +27,11 @@ class Credential:
 ANONYMOUS = Credential(CredentialCase.ANONYMOUS, None, None)
 
 
+def basic_user(credential: Credential) -> str:
+    """The Basic user name a credential goes with."""
+    return CI_JOB_USER if credential.kind is TokenKind.JOB_TOKEN else credential.username
+
+
 def auth_headers(credential: Credential, scheme: AuthScheme) -> dict[str, str]:
     """The request headers that carry `credential` in `scheme`."""
     if credential.token is None or credential.kind is None or scheme is AuthScheme.NONE:
@@ -33,7 +39,7 @@ def auth_headers(credential: Credential, scheme: AuthScheme) -> dict[str, str]:
     if scheme is AuthScheme.HEADER:
         return {HEADER_FOR_KIND[credential.kind]: credential.token}
     if scheme is AuthScheme.BASIC:
-        pair = f"{credential.username}:{credential.token}".encode()
+        pair = f"{basic_user(credential)}:{credential.token}".encode()
         return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
     if scheme is AuthScheme.BEARER:
         return {"Authorization": f"Bearer {credential.token}"}
@@ -64,7 +70,7 @@ class Redactor:
     def add_credential(self, credential: Credential) -> None:
         self.add(credential.token)
         if credential.token:
-            pair = f"{credential.username}:{credential.token}".encode()
+            pair = f"{basic_user(credential)}:{credential.token}".encode()
             self.add(base64.b64encode(pair).decode())
 
     def __call__(self, text: str) -> str:

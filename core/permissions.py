@@ -32,7 +32,6 @@ from core.vocabulary import (
 
 ACCESS_TOKEN_KINDS = frozenset({TokenKind.PERSONAL_ACCESS_TOKEN, TokenKind.PROJECT_ACCESS_TOKEN})
 DEPLOY_TOKEN_KINDS = frozenset({TokenKind.PROJECT_DEPLOY_TOKEN, TokenKind.GROUP_DEPLOY_TOKEN})
-CI_JOB_USER = "gitlab-ci-token"  # `Gitlab::Auth::CI_JOB_USER`: the only Basic user name a job token is read with
 BASIC_CHALLENGE = 'Basic realm="GitLab Packages Registry"'  # BasicAuthHelpers' AUTHENTICATE_REALM_NAME
 
 # The scopes the harness provisions for each credential case (and the reference server's defaults).

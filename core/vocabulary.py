@@ -107,6 +107,9 @@ HEADER_FOR_KIND: dict[TokenKind, str] = {
     TokenKind.JOB_TOKEN: "JOB-TOKEN",
 }
 
+# The only HTTP Basic user name GitLab reads a job token with (`Gitlab::Auth::CI_JOB_USER`).
+CI_JOB_USER = "gitlab-ci-token"
+
 # Deploy-token scopes (GitLab's names).
 READ_PACKAGE_REGISTRY = "read_package_registry"
 WRITE_PACKAGE_REGISTRY = "write_package_registry"

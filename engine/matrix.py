@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.client_recipe import ClientRecipe
+from core.project_setup import Role
 from core.results import Applicability
 from core.vocabulary import AuthScheme, CredentialCase, Need, Operation
 from engine.clients.registry import RECIPES, recipes_for
@@ -30,10 +31,12 @@ class Case:
     scheme: AuthScheme
     driver: str = "http"
     not_applicable: Mapping[str, str] = field(default_factory=dict)  # the scenario's other formats it skips, and why
+    role: Role | None = None  # the member role behind a personal or job token (None: the owner token's user)
 
     @property
     def params_id(self) -> str:
-        return f"{self.format}-{self.credential.value}-{self.scheme.value}-{self.driver}"
+        role = f"-{self.role.value}" if self.role else ""
+        return f"{self.format}-{self.credential.value}{role}-{self.scheme.value}-{self.driver}"
 
     @property
     def id(self) -> str:
@@ -43,12 +46,16 @@ class Case:
 SCHEME_ORDER = [AuthScheme.HEADER, AuthScheme.BASIC, AuthScheme.BEARER]
 
 
+# The credentials whose token acts with a user's member role (a scenario's `roles:` expands them).
+ROLE_CREDENTIALS = (CredentialCase.PERSONAL_ACCESS_TOKEN, CredentialCase.JOB_TOKEN)
+
+
 def _schemes_of(format_name: str) -> list[AuthScheme]:
-    """The schemes the format's own push and pull endpoints accept (not the shared Packages API's)."""
+    """The schemes some token kind can use on the format's own push and pull routes (not the Packages API's)."""
     accepted: set[AuthScheme] = set()
     for endpoint in FORMATS[format_name].endpoints.values():
         if endpoint.operation in (Operation.PUSH, Operation.PULL):
-            accepted |= endpoint.accepted_schemes
+            accepted |= endpoint.auth.schemes
     return [s for s in SCHEME_ORDER if s in accepted]
 
 
@@ -147,6 +154,9 @@ def expand(path: Path, scenario: Scenario, settings: Settings) -> list[Case]:
             for credential in credentials:
                 if credential.value not in settings.token_kinds:
                     continue
-                for scheme in [AuthScheme.NONE] if credential is CredentialCase.ANONYMOUS else driver_schemes:
-                    cases.append(Case(scenario, path, format_name, credential, scheme, driver, skipped))
+                roles: list[Role | None] = list(scenario.roles) if scenario.roles and \
+                    credential in ROLE_CREDENTIALS else [None]
+                for role in roles:
+                    for scheme in [AuthScheme.NONE] if credential is CredentialCase.ANONYMOUS else driver_schemes:
+                        cases.append(Case(scenario, path, format_name, credential, scheme, driver, skipped, role))
     return cases

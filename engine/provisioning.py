@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from core.credentials import REDACTOR, Credential
+from core.gitlab_versions import RuleSet, rules_for
 from core.permissions import PROVISIONED_SCOPES, token_kind_of
 from core.vocabulary import CredentialCase, TokenKind
 from engine.config import read_yaml_mapping
@@ -58,6 +59,13 @@ class RunContext:
     size_limits: dict[str, int] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     clients: dict[str, dict[str, Any]] = field(default_factory=dict)  # client name → where and how it runs
+    gitlab_version: str | None = None  # what `GET /api/v4/version` said (None: not read)
+    feature_flags: dict[str, bool] | None = None  # what `GET /api/v4/features` said (None: not readable)
+
+    @property
+    def rules(self) -> RuleSet:
+        """The versioned rules (and feature flags) the expected answers follow on this target."""
+        return rules_for(self.gitlab_version, self.feature_flags)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from core.project_setup import ProjectSetup, ProtectionRule, RegistryAccess, Role, Visibility
 from core.vocabulary import AuthScheme, CredentialCase, Need, Stage
 from engine.config import ConfigError, parse_size
 from engine.stages import stages_through
@@ -226,6 +227,27 @@ class GroupSettings(_Strict):
                                                  "regex may still be duplicated")
 
 
+class ProtectionRuleModel(_Strict):
+    package_name_pattern: str = Field(description="package names the rule covers; '*' is a wildcard (GitLab's "
+                                                  "package protection rules), before the run's name prefix")
+    minimum_access_level_for_push: Literal["maintainer", "owner"] = "maintainer"
+
+
+class ProjectModel(_Strict):
+    """How the case's project is set up (GitLab's projects API and package protection rules)."""
+
+    visibility: Visibility = Visibility.PRIVATE
+    package_registry_access_level: RegistryAccess = RegistryAccess.ENABLED
+    protection_rules: list[ProtectionRuleModel] = Field(default_factory=list)
+    forwarding: bool = Field(default=False, description="the group forwards requests for packages it lacks to the public "
+                                                "registry (npm, PyPI, Maven)")
+
+    def setup(self, name_prefix: str = "") -> ProjectSetup:
+        rules = tuple(ProtectionRule(name_prefix + r.package_name_pattern, Role(r.minimum_access_level_for_push))
+                      for r in self.protection_rules)
+        return ProjectSetup(self.visibility, self.package_registry_access_level, rules, self.forwarding)
+
+
 class Scenario(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     stage: Stage
@@ -239,6 +261,12 @@ class Scenario(_Strict):
     credentials: list[CredentialCase] | Literal["all"] = "all"
     schemes: list[AuthScheme] | Literal["all"] = "all"
     group_settings: GroupSettings | None = None
+    project: ProjectModel = ProjectModel(forwarding=False)
+    roles: list[Role] = Field(
+        default_factory=list,
+        description="the member roles the user behind a personal access or job token holds on the case's project: "
+                    "one case per role (a user is made and added through the members API; needs an administrator's "
+                    "owner token). Empty: the owner token's user, who owns the case's group")
     clients: bool = Field(True, description="false: only the HTTP driver runs this scenario (say why in the "
                                             "description), e.g. files of GiBs that prove nothing more via a client")
     tags: list[str] = Field(default_factory=list)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 
 from core.format_types import Endpoint, RequestSpec
+from core.route_auth import REST_API_ROUTE
 from core.vocabulary import EVENTS_METRIC, EVENTS_METRICS_PATH, Operation
 
-METRICS = Endpoint("usage metrics", "GET", EVENTS_METRICS_PATH, Operation.LIST, 200)
+METRICS = Endpoint("usage metrics", "GET", EVENTS_METRICS_PATH, Operation.LIST, 200, REST_API_ROUTE)
 _SAMPLE = re.compile(rf"^{EVENTS_METRIC}_total\{{(?P<labels>[^}}]*)\}}\s+(?P<value>[0-9.eE+-]+)\s*$", re.MULTILINE)
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 

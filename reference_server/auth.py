@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime
 from starlette.requests import Request
 
 from core.faults import Fault
-from core.permissions import ACCESS_TOKEN_KINDS, CI_JOB_USER, DEPLOY_TOKEN_KINDS, Presented, TokenState
-from core.vocabulary import AuthScheme, TokenKind
+from core.permissions import ACCESS_TOKEN_KINDS, DEPLOY_TOKEN_KINDS, Presented, TokenState
+from core.vocabulary import CI_JOB_USER, AuthScheme, TokenKind
 from reference_server.db import Database, Row
 
 # The kinds each token header can hold: a token of another kind in it is not found (GitLab looks it up per kind).

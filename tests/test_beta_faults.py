@@ -39,7 +39,7 @@ VERSION = "1.0.0"
 def scheme_for(spec: RequestSpec) -> AuthScheme:
     """The token header where the endpoint reads it, else what it does read (npm: Bearer, PyPI: Basic)."""
     for scheme in (AuthScheme.HEADER, AuthScheme.BASIC, AuthScheme.BEARER):
-        if scheme in spec.endpoint.accepted_schemes:
+        if scheme in spec.endpoint.auth.schemes:
             return scheme
     raise AssertionError(f"{spec.endpoint.name} accepts no token scheme")
 

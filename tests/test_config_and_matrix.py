@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from core.packages_api import LIST
-from core.permissions import Expected, NotApplicable, expected_answer
+from core.permissions import Challenge, expected_for
+from core.project_setup import Role
 from core.vocabulary import AuthScheme, CredentialCase, Operation
 from engine.config import ConfigError, load_settings, parse_size
 from engine.matrix import check_drivers, expand, scenario_applicability, why_not
@@ -98,22 +99,28 @@ def test_unknown_driver_is_a_config_error() -> None:
 
 
 def _answer(credential: CredentialCase, endpoint=UPLOAD, scheme=AuthScheme.HEADER):  # type: ignore[no-untyped-def]
-    return expected_answer(credential, endpoint.operation, accepted_kinds=endpoint.accepted_kinds,
-                           accepted_schemes=endpoint.accepted_schemes, scheme=scheme,
-                           anonymous_status=endpoint.anonymous_status)
+    return expected_for(credential, endpoint.operation, endpoint.auth, scheme)
 
 
-def test_permission_table() -> None:
-    assert _answer(CredentialCase.PROJECT_DEPLOY_TOKEN) == Expected(True, None, "project_deploy_token has "
-                                                                                "create_package")
+def test_expected_answers_are_gitlabs() -> None:
+    """A few of GitLab's answers, each read from its source (the transcription check holds the rest)."""
+    assert _answer(CredentialCase.PROJECT_DEPLOY_TOKEN).permitted
     assert _answer(CredentialCase.READ_ONLY_DEPLOY_TOKEN).status == 403
     anonymous = _answer(CredentialCase.ANONYMOUS)
-    assert anonymous.status == 401 and anonymous.challenge
-    assert _answer(CredentialCase.REVOKED_TOKEN).status == 401
+    assert anonymous.status == 401 and anonymous.challenge is Challenge.BASIC
+    revoked = _answer(CredentialCase.REVOKED_TOKEN)
+    assert revoked.status == 401 and revoked.challenge is Challenge.BEARER  # api_guard's invalid_token
     assert _answer(CredentialCase.OTHER_PROJECT_TOKEN).status == 404
-    assert isinstance(_answer(CredentialCase.GROUP_DEPLOY_TOKEN, LIST), NotApplicable)
-    assert isinstance(_answer(CredentialCase.JOB_TOKEN, LIST, AuthScheme.BASIC), NotApplicable)
+    # The Packages API does not read deploy tokens, nor job tokens over Basic: the request is anonymous (404).
+    assert _answer(CredentialCase.GROUP_DEPLOY_TOKEN, LIST).status == 404
+    assert _answer(CredentialCase.JOB_TOKEN, LIST, AuthScheme.BASIC).status == 404
     assert _answer(CredentialCase.ANONYMOUS, LIST).status == 404
-    assert expected_answer(CredentialCase.JOB_TOKEN, Operation.DELETE, accepted_kinds=LIST.accepted_kinds,
-                           accepted_schemes=LIST.accepted_schemes, scheme=AuthScheme.HEADER,
-                           anonymous_status=404).status == 403
+    # A job token acts with its user's role: the owner's job may delete, a developer's may not.
+    assert expected_for(CredentialCase.JOB_TOKEN, Operation.DELETE, LIST.auth, AuthScheme.HEADER).permitted
+    assert expected_for(CredentialCase.JOB_TOKEN, Operation.DELETE, LIST.auth, AuthScheme.HEADER,
+                        role=Role.DEVELOPER).status == 403
+    # Generic upload never reads a job token over Basic (`job_token_allowed: true`): anonymous, 401 + challenge.
+    basic_job = _answer(CredentialCase.JOB_TOKEN, UPLOAD, AuthScheme.BASIC)
+    assert basic_job.status == 401 and basic_job.challenge is Challenge.BASIC
+    # Bearer carries every kind on Generic.
+    assert _answer(CredentialCase.PROJECT_DEPLOY_TOKEN, UPLOAD, AuthScheme.BEARER).permitted

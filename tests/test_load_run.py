@@ -52,7 +52,7 @@ def test_a_load_measures_every_task_with_every_token_kind(tmp_path: Path) -> Non
     carried = {label.split(" · ")[0] for label in data["plan"]["metadata"]["credentials"]}
     assert carried == {"personal_access_token", "project_access_token", "project_deploy_token", "group_deploy_token",
                        "read_only_deploy_token", "job_token"}
-    accepted = {s.value for s in OPERATIONS["npm"].metadata(1, "x").endpoint.accepted_schemes}  # type: ignore[union-attr]
+    accepted = {s.value for s in OPERATIONS["npm"].metadata(1, "x").endpoint.auth.schemes}  # type: ignore[union-attr]
     assert {label.split(" · ")[1] for label in data["plan"]["metadata"]["credentials"]} == accepted
     assert data["window_s"][0] == 1.0  # the warm-up second is out of every number
     measured = sum(e["requests"] for e in data["endpoints"].values() if e is not data["endpoints"]["all"])

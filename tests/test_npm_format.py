@@ -75,8 +75,9 @@ def test_rule_facts() -> None:
     assert RULES.name_error("@grp/pkg") is None and RULES.name_error("x" * 215) is not None
     assert "package_name is invalid" in (RULES.name_error("Upper") or "")
     assert OPERATIONS["npm"].size_checked_before_body() is False
-    assert all(e.accepted_kinds == frozenset(TokenKind) and e.accepted_schemes == {AuthScheme.BEARER, AuthScheme.HEADER}
-               for e in npm.NPM_ENDPOINTS)
+    # GitLab's npm routes read job and deploy tokens, never an access token over Basic, and send no challenge.
+    assert all(e.auth.deploy_token and e.auth.job_token == {AuthScheme.BEARER, AuthScheme.HEADER}
+               and not e.auth.basic_pat and not e.auth.challenge for e in npm.NPM_ENDPOINTS)
     custom = {e.name for e in npm.NPM.custom_endpoints()}
     assert custom == {"instance_packument", "instance_dist_tags", "instance_dist_tag_add", "instance_dist_tag_remove"}
 

@@ -154,12 +154,13 @@ def test_pull_addresses_the_first_pushed_file_by_its_sha256() -> None:
     assert isinstance(ops.artifact("pkg", "1.0", "x.tar.gz", 3000, 1), BytesArtifact)
 
 
-def test_endpoints_take_every_token_kind_over_basic_and_headers() -> None:
+def test_endpoints_read_job_tokens_over_basic_and_bearer_only() -> None:
     fmt = FORMATS["pypi"]
     assert fmt is pypi.PYPI and pypi.OPERATIONS.package_type == "pypi"
     own = [e for e in fmt.endpoints.values() if "/pypi" in e.path]
-    assert all(e.accepted_kinds == frozenset(TokenKind) and e.anonymous_status == 401 for e in own)
-    assert all(e.accepted_schemes == {AuthScheme.BASIC, AuthScheme.HEADER} for e in own)
+    # `job_token_allowed: :basic_auth`: no JOB-TOKEN header; anonymous gets 401 with the Basic challenge.
+    assert all(e.auth.job_token == {AuthScheme.BASIC, AuthScheme.BEARER} and e.auth.anonymous_hidden == 401
+               and e.auth.challenge and e.auth.basic_pat and e.auth.deploy_token for e in own)
     assert {e.name for e in fmt.custom_endpoints()} == {"group_simple_index", "group_simple_package",
                                                          "group_download"}
     assert "list_packages" in fmt.endpoints  # list, search and delete go through the Packages API

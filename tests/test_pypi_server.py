@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from core.client_recipe import ClientTarget
 from core.format_types import Artifact, BytesArtifact, RequestSpec
-from core.permissions import NotApplicable, expected_answer
+from core.permissions import expected_for
 from core.vocabulary import AuthScheme, CredentialCase, Operation
 from engine.clients.driver import ClientDriver
 from engine.containers.run import HostRunner
@@ -141,10 +141,7 @@ def test_every_answer_agrees_with_the_permission_table(world: World, http: HttpD
         schemes = [AuthScheme.NONE] if case is CredentialCase.ANONYMOUS else [AuthScheme.BASIC, AuthScheme.HEADER]
         for scheme in schemes:
             for endpoint, operation in endpoints:
-                expected = expected_answer(case, operation, accepted_kinds=endpoint.accepted_kinds,
-                                           accepted_schemes=endpoint.accepted_schemes, scheme=scheme,
-                                           anonymous_status=endpoint.anonymous_status)
-                assert not isinstance(expected, NotApplicable)
+                expected = expected_for(case, operation, endpoint.auth, scheme)
                 if operation is Operation.PUSH:
                     version = f"1.{next(counter)}"
                     spec = upload(pid, "table-pkg", version, WheelArtifact("table-pkg", version, 2000))

@@ -8,10 +8,10 @@ from typing import NoReturn
 
 from core.credentials import REDACTOR, Credential
 from core.format_types import Endpoint, RequestSpec
-from core.permissions import Expected, NotApplicable, expected_answer
+from core.permissions import Challenge, Expected, expected_for
 from core.results import StepRecord
 from core.vocabulary import AuthScheme
-from engine.cases.errors import CaseNotApplicable, CaseRefused, StepFailed
+from engine.cases.errors import CaseRefused, StepFailed
 from engine.cases.state import CaseState
 from engine.drivers.base import Observation
 from engine.scenario import Step
@@ -19,17 +19,14 @@ from engine.scenario import Step
 MEASURED_SIZE = 16 << 20  # a push or pull at least this large records its throughput (MiB/s)
 
 
-def expected(step: Step, endpoint: Endpoint, credential: Credential, scheme: AuthScheme) -> Expected:
-    """What the endpoint must answer to this step: success for the owner's set-up steps, the permission table's
-    answer for the subject; CaseNotApplicable when the credential cannot be carried to that endpoint at all."""
+def expected(state: CaseState, step: Step, endpoint: Endpoint, credential: Credential, scheme: AuthScheme,
+             package_name: str | None = None) -> Expected:
+    """What the endpoint must answer to this step: success for the owner's set-up steps, GitLab's answer (the
+    expected-answer model, for the case's project set-up, role and the target's rules) for the subject."""
     if step.actor == "owner":
         return Expected(True, None, "set-up step with the owner's token")
-    answer = expected_answer(credential.case, endpoint.operation, accepted_kinds=endpoint.accepted_kinds,
-                             accepted_schemes=endpoint.accepted_schemes, scheme=scheme,
-                             anonymous_status=endpoint.anonymous_status)
-    if isinstance(answer, NotApplicable):
-        raise CaseNotApplicable(f"{endpoint.method} {endpoint.name}: {answer.reason}")
-    return answer
+    return expected_for(credential.case, endpoint.operation, endpoint.auth, scheme, project=state.setup,
+                        role=state.case.role, package_name=package_name, rules=state.ctx.rules)
 
 
 def observe(record: StepRecord, obs: Observation) -> None:
@@ -48,9 +45,7 @@ def check_refusal(record: StepRecord, obs: Observation, want: Expected, uploads:
     if want.challenge:
         challenge = obs.headers.get("www-authenticate", "")
         record.observed["www_authenticate"] = challenge
-        if not challenge.lower().startswith("basic"):
-            raise StepFailed(f"{obs.status} without a 'WWW-Authenticate: Basic realm=…' header: clients that "
-                             "wait for the challenge never send their credentials")
+        check_challenge(obs.status, challenge, want.challenge)
     if uploads:
         record.observed["body_sent"] = obs.body_sent
         if obs.body_sent:
@@ -60,11 +55,22 @@ def check_refusal(record: StepRecord, obs: Observation, want: Expected, uploads:
     raise CaseRefused()
 
 
+def check_challenge(status: int | None, header: str, want: Challenge) -> None:
+    """A 401 must carry the challenge GitLab sends: Basic (clients wait for it before sending credentials) or
+    Bearer `invalid_token` (a revoked or expired token)."""
+    if want is Challenge.BASIC and not header.lower().startswith("basic"):
+        raise StepFailed(f"{status} without a 'WWW-Authenticate: Basic realm=…' header: clients that wait for the "
+                         "challenge never send their credentials")
+    if want is Challenge.BEARER and not (header.lower().startswith("bearer") and "invalid_token" in header):
+        raise StepFailed(f"{status} without the 'WWW-Authenticate: Bearer … error=\"invalid_token\"' header GitLab "
+                         f"sends for a revoked or expired token (got {header or 'none'})")
+
+
 def send_checked(state: CaseState, step: Step, record: StepRecord, spec: RequestSpec, credential: Credential,
                  scheme: AuthScheme) -> Observation:
     """Send a request that carries no body: refused as the permission table says (ending the case), or
     answered with the endpoint's success status."""
-    want = expected(step, spec.endpoint, credential, scheme)
+    want = expected(state, step, spec.endpoint, credential, scheme)
     obs = state.driver.send(spec, credential, scheme)
     observe(record, obs)
     if not want.permitted:

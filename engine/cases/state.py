@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from core.credentials import Credential
 from core.format_types import FormatOperations
+from core.project_setup import ProjectSetup
 from core.results import StepRecord
 from core.vocabulary import AuthScheme
 from engine.cases.errors import CaseNotRun
@@ -31,6 +32,11 @@ class CaseState:
     steps: list[StepRecord] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
     events_before: dict[tuple[str, str, str], float] | None = None  # usage counters as the case began
+
+    @property
+    def setup(self) -> ProjectSetup:
+        """The case's project set-up, its protection rules' patterns under the run's name prefix."""
+        return self.case.scenario.project.setup(self.env.name_prefix)
 
     @property
     def format_name(self) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from core import packages_api
 from core.credentials import Credential, auth_headers
 from core.format_types import FormatOperations, RequestSpec
-from core.permissions import Expected, expected_answer
+from core.permissions import expected_for
 from core.vocabulary import AuthScheme
 from formats import OPERATIONS
 
@@ -50,10 +50,7 @@ def _request(spec: RequestSpec, size: int | None = None) -> dict[str, Any]:
 
 def _permits(spec: RequestSpec, credential: Credential, scheme: AuthScheme) -> bool:
     endpoint = spec.endpoint
-    answer = expected_answer(credential.case, endpoint.operation, accepted_kinds=endpoint.accepted_kinds,
-                             accepted_schemes=endpoint.accepted_schemes, scheme=scheme,
-                             anonymous_status=endpoint.anonymous_status)
-    return isinstance(answer, Expected) and answer.permitted
+    return expected_for(credential.case, endpoint.operation, endpoint.auth, scheme).permitted
 
 
 def task_requests(format_name: str, seeded: Seeded) -> dict[str, list[RequestSpec | tuple[RequestSpec, int]]]:

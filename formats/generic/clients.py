@@ -1,6 +1,7 @@
 """Real clients of the Generic format: curl (what GitLab's docs and CI jobs use), and the image it runs in."""
 
 from core.client_recipe import ClientCall, ClientOp, ClientRecipe, ClientTarget
+from core.credentials import basic_user
 from core.images import BASE_IMAGE, DEFAULT_PATH, ImageRecipe, Variant, apt_install
 from core.vocabulary import HEADER_FOR_KIND, AuthScheme
 from formats.generic.rules import DOWNLOAD, GENERIC, UPLOAD
@@ -23,7 +24,7 @@ def _config(target: ClientTarget) -> str:
         return f'header = "{HEADER_FOR_KIND[credential.kind]}: {credential.token}"\n'
     if target.scheme is AuthScheme.BEARER:
         return f'header = "Authorization: Bearer {credential.token}"\n'
-    return f'user = "{credential.username}:{credential.token}"\n'
+    return f'user = "{basic_user(credential)}:{credential.token}"\n'
 
 
 class Curl(ClientRecipe):

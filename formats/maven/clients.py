@@ -18,8 +18,9 @@ registry's `401` with `WWW-Authenticate: Basic` (a registry that answers `404` i
 from xml.sax.saxutils import escape
 
 from core.client_recipe import ClientCall, ClientOp, ClientRecipe, ClientTarget
+from core.credentials import basic_user
 from core.images import BASE_IMAGE, DEFAULT_PATH, ImageRecipe, Variant, apt_install
-from core.vocabulary import HEADER_FOR_KIND, AuthScheme, TokenKind
+from core.vocabulary import HEADER_FOR_KIND, AuthScheme
 from formats.maven.names import coordinates
 from formats.maven.rules import MAVEN, PROJECT_REPOSITORY
 
@@ -44,7 +45,6 @@ SETTINGS = "settings.xml"
 REPOSITORY_ID = "gitlab"
 DEBIAN_REPOSITORY = "/usr/share/maven-repo"
 PULLED = "pulled"
-JOB_TOKEN_USER = "gitlab-ci-token"
 
 
 def repository_url(target: ClientTarget) -> str:
@@ -62,9 +62,8 @@ def _server(target: ClientTarget) -> str:
         header = HEADER_FOR_KIND[credential.kind]
         auth = (f"<configuration><httpHeaders><property><name>{header}</name><value>{token}</value></property>"
                 "</httpHeaders></configuration>")
-    else:  # GitLab takes a job token in Basic under the user name gitlab-ci-token
-        username = JOB_TOKEN_USER if credential.kind is TokenKind.JOB_TOKEN else credential.username
-        auth = f"<username>{escape(username)}</username><password>{token}</password>"
+    else:  # GitLab takes a job token in Basic under the user name gitlab-ci-token (credentials.basic_user)
+        auth = f"<username>{escape(basic_user(credential))}</username><password>{token}</password>"
     return f"\n    <server><id>{REPOSITORY_ID}</id>{auth}</server>"
 
 

@@ -7,6 +7,7 @@ user name is ignored by GitLab except for deploy tokens, whose user name is sent
 """
 
 from core.client_recipe import ClientCall, ClientOp, ClientRecipe, ClientTarget
+from core.credentials import basic_user
 from core.images import BASE_IMAGE, DEFAULT_PATH, ImageRecipe, Variant, apt_install
 from core.vocabulary import AuthScheme
 from formats.pypi.names import dist_info_dir, normalize_name, parse_file_name, wheel_file_name
@@ -47,7 +48,7 @@ def netrc(target: ClientTarget) -> dict[str, str]:
     if credential.token is None or target.scheme is AuthScheme.NONE:
         return {}
     host = target.host.rsplit(":", 1)[0]
-    return {NETRC: f"machine {host}\nlogin {credential.username}\npassword {credential.token}\n"}
+    return {NETRC: f"machine {host}\nlogin {basic_user(credential)}\npassword {credential.token}\n"}
 
 
 def pulled_file(name: str, version: str, file_name: str) -> str:
@@ -72,7 +73,7 @@ class Twine(ClientRecipe):
         credential = target.credential
         section = f"[{REPOSITORY}]\nrepository = {upload_url(target)}\n"
         if credential.token is not None and target.scheme is not AuthScheme.NONE:
-            section += f"username = {credential.username}\npassword = {credential.token}\n"
+            section += f"username = {basic_user(credential)}\npassword = {credential.token}\n"
         else:  # anonymous: an empty login, so twine sends the request without credentials instead of asking
             section += "username = \npassword = \n"
         pypirc = f"[distutils]\nindex-servers =\n    {REPOSITORY}\n\n{section}"

@@ -11,10 +11,10 @@ from typing import NoReturn
 from core.client_recipe import ClientOp, ClientTarget
 from core.credentials import Credential
 from core.format_types import Artifact
-from core.permissions import Expected
+from core.permissions import Challenge, Expected
 from core.results import StepRecord
 from core.vocabulary import AuthScheme
-from engine.cases.checks import expected
+from engine.cases.checks import check_challenge, expected
 from engine.cases.errors import CaseNotRun, CaseRefused, StepFailed
 from engine.cases.state import CaseState
 from engine.clients.driver import ClientObservation
@@ -56,7 +56,7 @@ def client_tail(obs: ClientObservation) -> str:
 
 
 def check_client_refusal(record: StepRecord, obs: ClientObservation, status: int, why: str,
-                         challenge: bool = False, also: tuple[int, ...] = ()) -> None:
+                         challenge: Challenge | None = None, also: tuple[int, ...] = ()) -> None:
     """A refused client must fail, and the last answer it got must be the refusal the rules say (`also`: the
     refusal of the other endpoint the client asks first, such as npm's package document before its tarball)."""
     record.expected.update({"status": status, "refused": True, "why": why, "exit_code": "non-zero"})
@@ -76,9 +76,7 @@ def check_client_refusal(record: StepRecord, obs: ClientObservation, status: int
     if challenge:
         answer = next((e for e in reversed(obs.exchanges) if e.status == status), None)
         www = (answer.response_headers.get("www-authenticate", "") if answer else "")
-        if not www.lower().startswith("basic"):
-            raise StepFailed(f"{status} without a 'WWW-Authenticate: Basic realm=…' header: clients that "
-                             "wait for the challenge never send their credentials")
+        check_challenge(status, www, challenge)
     record.message = f"{obs.client} refused with {status} as expected ({why})"
 
 
@@ -117,7 +115,7 @@ def client_pull(state: CaseState, step: Step, record: StepRecord, want: Expected
         metadata = state.ops.metadata(state.env.project_id, name)
         also: tuple[int, ...] = ()
         if metadata is not None:  # a client resolves the version from the metadata document first
-            first = expected(step, metadata.endpoint, *state.actor(step))
+            first = expected(state, step, metadata.endpoint, *state.actor(step))
             also = (first.status,) if first.status is not None else ()
         _refused(record, obs, want, also)
     if obs.exit_code != 0:

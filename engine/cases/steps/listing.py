@@ -35,7 +35,7 @@ def metadata(state: CaseState, step: Step, record: StepRecord) -> None:
     if spec is None:
         raise CaseNotApplicable(f"{state.format_name} has no {step.level}-level metadata endpoint")
     if state.uses_client(step):
-        client_metadata(state, step, record, expected(step, spec.endpoint, credential, scheme), name)
+        client_metadata(state, step, record, expected(state, step, spec.endpoint, credential, scheme), name)
         return
     latencies = []
     obs: Observation | None = None

@@ -58,7 +58,7 @@ def wait_installable(state: CaseState, step: Step, record: StepRecord, spec: Req
     """Poll until the package is installable: its metadata document lists the version (formats that have one) and
     its file downloads. GitLab extracts metadata in a background worker; a client must not wait forever."""
     assert step.package is not None and step.wait_s is not None
-    if not expected(step, spec.endpoint, credential, scheme).permitted:
+    if not expected(state, step, spec.endpoint, credential, scheme).permitted:
         return  # the refusal is what the pull itself checks
     name, version = state.package(step.package), step.package.version
     metadata = state.ops.metadata(state.env.project_id, name)
@@ -91,7 +91,7 @@ def pull(state: CaseState, step: Step, record: StepRecord) -> None:
     credential, scheme = state.actor(step)
     spec, file_name = pull_request(state, step)
     if state.uses_client(step):
-        client_pull(state, step, record, expected(step, spec.endpoint, credential, scheme), file_name)
+        client_pull(state, step, record, expected(state, step, spec.endpoint, credential, scheme), file_name)
         return
     if step.wait_s is not None:
         wait_installable(state, step, record, spec, credential, scheme)

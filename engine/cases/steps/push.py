@@ -75,7 +75,7 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
         artifact, size = invalid, invalid.size
     specs = state.ops.push(state.env.project_id, state.package(step.package), step.package.version, artifact,
                            status=step.status, select=step.select)
-    want = expected(step, specs[0].endpoint, credential, scheme)
+    want = expected(state, step, specs[0].endpoint, credential, scheme, state.package(step.package))
     rules = FORMATS[state.format_name].rules
     refusal_status = {"duplicate": rules.duplicates.refused_status, "too_large": rules.too_large_status,
                       "invalid": rules.invalid_status}
@@ -175,7 +175,7 @@ def push_many(state: CaseState, step: Step, record: StepRecord) -> None:
 
     if step.actor == "subject":  # the subject's answer comes from the permission table, like a single push
         probe = ops.push(state.env.project_id, "probe", "0", ops.artifact("probe", "0", "probe", 0, 0))[0]
-        want = expected(step, probe.endpoint, credential, scheme)
+        want = expected(state, step, probe.endpoint, credential, scheme)
         if not want.permitted:
             obs = one(0)
             observe(record, obs)

@@ -4,9 +4,9 @@ reference server enforces."""
 import re
 
 from core import packages_api
-from core.endpoints import ALL_KINDS
 from core.format_types import DuplicatePolicy, Endpoint, Format, FormatRules
-from core.vocabulary import AuthScheme, Operation
+from core.route_auth import BASIC, BEARER, HEADER, RouteAuth
+from core.vocabulary import Operation
 
 MIB = 1 << 20
 PACKAGE_TYPE = "example"  # the Packages API's `package_type`
@@ -30,8 +30,10 @@ RULES = FormatRules(
 
 _FILE_PATH = "/api/v4/projects/{project_id}/packages/example/{package_name}/{package_version}/{file_name}"
 _OWN_API = "The example format is GitLab's own API, with no upstream registry: the worked example of adding a format."
-# Every scheme: unlike Generic, Bearer too (the matrix gets bearer cases for this format from this line alone).
-_SCHEMES = frozenset({AuthScheme.HEADER, AuthScheme.BASIC, AuthScheme.BEARER})
+# How the format's routes authenticate, in GitLab's terms: job tokens in every carrier, deploy tokens, access tokens
+# over Basic, and the Basic challenge on 401s (the matrix gets its schemes from this line alone).
+_ROUTE = RouteAuth(job_token=frozenset({HEADER, BASIC, BEARER}), deploy_token=True, basic_pat=True, challenge=True,
+                   anonymous_hidden=401, source="the example format's own rules")
 
 UPLOAD = Endpoint(
     name="upload",
@@ -39,8 +41,7 @@ UPLOAD = Endpoint(
     path=_FILE_PATH,
     operation=Operation.PUSH,
     success_status=201,
-    accepted_kinds=ALL_KINDS,
-    accepted_schemes=_SCHEMES,
+    auth=_ROUTE,
     custom_reason=_OWN_API,
 )
 DOWNLOAD = Endpoint(
@@ -49,8 +50,7 @@ DOWNLOAD = Endpoint(
     path=_FILE_PATH,
     operation=Operation.PULL,
     success_status=200,
-    accepted_kinds=ALL_KINDS,
-    accepted_schemes=_SCHEMES,
+    auth=_ROUTE,
     custom_reason=_OWN_API,
 )
 
