@@ -80,9 +80,11 @@ class RowCase:
             return f"{self.file}-{method}-{visibility}-row{self.index}"
         first = self.presented[0]
         standing = self.ask.standing
+        deploy = first.kind in (TokenKind.PROJECT_DEPLOY_TOKEN, TokenKind.GROUP_DEPLOY_TOKEN)
         who = (standing.role.value if standing.role else
                "anonymous" if first.kind is None else
-               f"deploy_{standing.deploy_owner.value}" if standing.deploy_owner else "nonmember")
+               f"deploy_{standing.deploy_owner.value if standing.deploy_owner else 'elsewhere'}" if deploy else
+               "nonmember")
         token = first.kind.value if first.kind else "none"
         scheme = "+".join(p.scheme.value for p in self.presented)
         return f"{self.file}-{method}-{visibility}-{who}-{token}-{scheme}-row{self.index}"

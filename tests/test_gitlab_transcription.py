@@ -17,7 +17,7 @@ CASES = all_cases()
 RECORDED: dict[str, tuple[int, dict[str, int]]] = {
     "generic": (139, {"size_limit": 1}),
     "maven": (103, {"package_missing": 3, "size_limit": 1}),
-    "npm": (60, {"package_missing": 7, "package_exists": 1}),
+    "npm": (56, {"package_missing": 11, "package_exists": 1}),
     "packages_api": (0, {}),
     "pypi": (190, {"size_limit": 1}),
 }
