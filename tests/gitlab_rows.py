@@ -48,6 +48,16 @@ SKIP_REASONS: dict[str, str] = {
     "package_exists": "the package version already exists (403 `Package already exists.`): a conflict in the "
     "create service, not an authorization answer",
     "unknown_flag": "the example group stubs a feature flag the model has no versioned rule for",
+    "name_outside_scope": "an npm instance request for a package name outside the @<root-namespace> convention: "
+    "no project is resolved from the name (404), a lookup the model has no input for",
+}
+
+# Spec versions older than a versioned rule: their rows ran without it, so they are checked with it off.
+# project_packages_spec.rb @00c41e96 refuses a private project's guest the list and pipelines (403); the newer
+# version (read_file id 927867414) has `it_behaves_like 'returns packages', :project, :guest` there, the
+# allow_guest_plus_roles_to_pull_packages rule.
+SPECS_BEFORE_RULE: dict[str, str] = {
+    "00c41e961a1360fff91d10e5c1a0cb3f31188ceb": "allow_guest_plus_roles_to_pull_packages",
 }
 
 # Spec contexts that turn a feature flag off: "when <flag> is disabled".
@@ -75,7 +85,7 @@ class RowCase:
     @property
     def id(self) -> str:
         method = str(self.row["endpoint"]).split()[0]
-        visibility = str(self.row["visibility"]).split(",")[0].split()[0]
+        visibility = str(self.row["visibility"]).split(",")[0].split()[0].replace("/", "")
         if self.ask is None or not self.presented:
             return f"{self.file}-{method}-{visibility}-row{self.index}"
         first = self.presented[0]
@@ -249,6 +259,9 @@ def rules_for_row(row: Mapping[str, Any]) -> RuleSet | str:
     has no rule for gives the skip kind 'unknown_flag'."""
     group = str(row["source"].get("example_group", ""))
     off = _FLAG_OFF.findall(group)
+    older = SPECS_BEFORE_RULE.get(str(row["source"].get("commit", "")))
+    if older is not None:
+        off.append(older)
     if not off:
         return ALL_FLAGS_ON
     if any(flag not in _MODEL_FLAGS for flag in off):
@@ -268,6 +281,10 @@ def skip_kind(fmt: str, row: Mapping[str, Any]) -> str | None:
         return "size_limit"
     if "already exists" in note:
         return "package_exists"
+    if "package absent" in str(row["visibility"]).lower():
+        return "package_missing"
+    if "outside the @<root-namespace> convention" in note and status == 404:
+        return "name_outside_scope"
     if "non existing maven path" in group:
         return "package_missing"  # instance: `forbidden! unless path_exists?`; project/group: forwarding 302
     missing = "does not exist" in group or "non-existing-package" in note or row.get("request_forward") is not None
@@ -282,6 +299,8 @@ def row_case(fmt: str, index: int, row: Mapping[str, Any]) -> RowCase:
     rules = rules_for_row(row)
     if isinstance(rules, str):
         kind, rules = kind or rules, ALL_FLAGS_ON
+    if kind is not None:
+        return RowCase(fmt, index, row, status, skip=kind)  # a skipped row need not be expressible
     ask = Ask(route_for(fmt, str(row["endpoint"])), permission_for(fmt, row), standing_for(row), project_for(row))
     return RowCase(fmt, index, row, status, ask, presented_for(row), rules, kind)
 

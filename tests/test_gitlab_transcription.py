@@ -18,7 +18,8 @@ RECORDED: dict[str, tuple[int, dict[str, int]]] = {
     "generic": (139, {"size_limit": 1}),
     "maven": (103, {"package_missing": 3, "size_limit": 1}),
     "npm": (56, {"package_missing": 11, "package_exists": 1}),
-    "packages_api": (0, {}),
+    "npm_instance": (56, {"package_missing": 9, "name_outside_scope": 2}),
+    "packages_api": (71, {}),
     "pypi": (190, {"size_limit": 1}),
 }
 
