@@ -219,6 +219,13 @@ def _granted(identity: Identity, standing: Standing, ask: Ask, rules: RuleSet) -
         return frozenset(Permission), "an administrator"
     if identity.kind in DEPLOY_TOKEN_KINDS:
         granted: set[Permission] = set()
+        if standing.deploy_owner is None:
+            # A deploy token of another project has no scope here: it reads what anyone reads and no more
+            # (spec/requests/api/maven_packages_spec.rb 'rejects requests by a unauthorized deploy token with same
+            # id as a user with access' → 403 on a public project's authorize and upload).
+            if _anonymous_reads(setup):
+                granted.add(Permission.READ_PACKAGE)
+            return frozenset(granted), "another project's deploy token"
         if READ_PACKAGE_REGISTRY in standing.scopes:
             granted.add(Permission.READ_PACKAGE)
         if WRITE_PACKAGE_REGISTRY in standing.scopes:
@@ -246,8 +253,14 @@ def _sees(identity: Identity, standing: Standing, ask: Ask) -> bool:
     if identity.kind in DEPLOY_TOKEN_KINDS:
         if standing.deploy_owner is None:
             return setup.visibility is Visibility.PUBLIC
-        # a project's deploy token has no `read_group` on the group (`find_authorized_group!`)
-        return not (route.level is Level.GROUP and standing.deploy_owner is Level.PROJECT)
+        # a project's deploy token has no `read_group` on a non-public group (`find_authorized_group!`); on a public
+        # group anyone has it (spec/requests/api/pypi_packages_spec.rb 'pypi file download endpoint' > 'with deploy
+        # token headers' > 'valid token': a project deploy token on the group route of a public group → 200). Maven's
+        # group route asks `read_package_within_public_registries` instead and serves it on a private group
+        # (`RouteAuth.project_deploy_token_reads_group`).
+        if route.level is Level.GROUP and standing.deploy_owner is Level.PROJECT:
+            return route.project_deploy_token_reads_group or setup.visibility is Visibility.PUBLIC
+        return True
     if identity.kind is TokenKind.JOB_TOKEN and not standing.job_allowed:
         return False
     if standing.admin or standing.role is not None:

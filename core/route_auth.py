@@ -42,6 +42,9 @@ class RouteAuth:
     anonymous_refused: int = 401  # anonymous on a project it can see, lacking the permission (a login is needed)
     hidden_401_since: str | None = None  # the versioned rule that made `anonymous_hidden` 401 (404 before it)
     source: str = ""  # the GitLab file these settings were read from
+    # a group route a project's deploy token can use on a non-public group (Maven: `find_authorized_group!(action:
+    # :read_package_within_public_registries)`; PyPI's `read_group` refuses it)
+    project_deploy_token_reads_group: bool = False
 
     @property
     def schemes(self) -> frozenset[AuthScheme]:
@@ -110,6 +113,9 @@ MAVEN_GROUP_ROUTE = RouteAuth(
     challenge=True,
     anonymous_hidden=401,
     level=Level.GROUP,
+    # spec/requests/api/maven_packages_spec.rb 'getting a file for a group' > 'downloads with a deploy token': a
+    # project deploy token reads from its private group → 200
+    project_deploy_token_reads_group=True,
     source="lib/api/maven_packages.rb",
 )
 MAVEN_INSTANCE_ROUTE = RouteAuth(
