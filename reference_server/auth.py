@@ -134,7 +134,7 @@ def authenticate(request: Request, db: Database, faults: Collection[str], *,
         kind=kind,
         scheme=credential.scheme,
         scopes=tuple(json.loads(row["scopes"])),
-        user_id=row["user_id"],
+        user_id=db.job_user(row["job_id"]) if kind is TokenKind.JOB_TOKEN else row["user_id"],  # a job acts as its user
         is_admin=bool(user and user["is_admin"]),
         project_id=project_id,
         group_id=row["namespace_id"],
