@@ -1,8 +1,26 @@
 """The provisioning endpoints, declared once: the harness's GitLab client calls them, the reference server routes them.
 
-Groups, projects, tokens (GitLab's REST API), the package settings (GitLab's GraphQL mutation) and the reference
-server's own simulated CI jobs. A path is a template in Starlette's syntax: `{id}` is a numeric id or a URL-encoded
-full path, as GitLab takes it.
+Groups, projects, users and members, tokens, package protection rules and the job token allowlist (GitLab's REST
+API), the package settings (GitLab's GraphQL mutation) and the reference server's own simulated CI jobs. A path is a
+template in Starlette's syntax: `{id}` is a numeric id or a URL-encoded full path, as GitLab takes it.
+
+Where each of the project-dimension endpoints was checked against GitLab's source (gitlabhq/gitlabhq):
+- VERSION: lib/api/version.rb (`get '/version'`, answers `version` and `revision`; any authenticated user).
+- CREATE_USER, DELETE_USER: lib/api/users.rb (`post` with `authenticated_as_admin!`; requires `name`, `username`,
+  `email` and one of `password`, `reset_password`, `force_random_password`; `skip_confirmation` optional).
+- ADD_PROJECT_MEMBER, DELETE_PROJECT_MEMBER: lib/api/members.rb (`post ":id/members"`, `access_level` and `user_id`,
+  `authorize_admin_source!`; 409 "Member already exists").
+- EDIT_PROJECT: lib/api/projects.rb (`put ':id'`, `authorize_admin_project`) with the attributes of
+  lib/api/helpers/projects_helpers.rb (`visibility`; `package_registry_access_level` is one of its
+  `project_feature_attributes`).
+- CREATE_PROTECTION_RULE, DELETE_PROTECTION_RULE: lib/api/project_packages_protection_rules.rb
+  (`authorize_admin_package!`; `package_name_pattern`, `package_type`, `minimum_access_level_for_push`; 422 when the
+  rule is refused), the values from app/models/packages/protection/rule.rb.
+- ALLOW_JOB_TOKEN: doc/api/project_job_token_scopes.md (lib/api/ci/job_token_scope.rb is not in the searchable index):
+  `POST /projects/:id/job_token_scope/allowlist` with `target_project_id`, answering `source_project_id` (`:id`) and
+  `target_project_id`; the caller needs the maintainer role.
+- The forwarding fields of PACKAGE_SETTINGS_MUTATION: app/graphql/mutations/namespace/package_settings/update.rb
+  (`maven_package_requests_forwarding`, `npm_…`, `pypi_…`, booleans).
 """
 
 from dataclasses import dataclass
@@ -27,7 +45,11 @@ class ApiEndpoint:
         return path
 
 
+VERSION = ApiEndpoint("version", "GET", "/api/v4/version")
+
 CURRENT_USER = ApiEndpoint("current_user", "GET", "/api/v4/user")
+CREATE_USER = ApiEndpoint("create_user", "POST", "/api/v4/users")  # administrators only
+DELETE_USER = ApiEndpoint("delete_user", "DELETE", "/api/v4/users/{user_id}")  # administrators only
 
 CREATE_GROUP = ApiEndpoint("create_group", "POST", "/api/v4/groups")
 GET_GROUP = ApiEndpoint("get_group", "GET", "/api/v4/groups/{id}")
@@ -36,6 +58,18 @@ DELETE_GROUP = ApiEndpoint("delete_group", "DELETE", "/api/v4/groups/{id}")
 CREATE_PROJECT = ApiEndpoint("create_project", "POST", "/api/v4/projects")
 GET_PROJECT = ApiEndpoint("get_project", "GET", "/api/v4/projects/{id}")
 DELETE_PROJECT = ApiEndpoint("delete_project", "DELETE", "/api/v4/projects/{id}")
+EDIT_PROJECT = ApiEndpoint("edit_project", "PUT", "/api/v4/projects/{id}")
+
+ADD_PROJECT_MEMBER = ApiEndpoint("add_project_member", "POST", "/api/v4/projects/{id}/members")
+DELETE_PROJECT_MEMBER = ApiEndpoint("delete_project_member", "DELETE", "/api/v4/projects/{id}/members/{user_id}")
+
+CREATE_PROTECTION_RULE = ApiEndpoint("create_protection_rule", "POST",
+                                     "/api/v4/projects/{id}/packages/protection/rules")
+DELETE_PROTECTION_RULE = ApiEndpoint("delete_protection_rule", "DELETE",
+                                     "/api/v4/projects/{id}/packages/protection/rules/{rule_id}")
+
+# Adds `target_project_id` to the inbound allowlist of `{id}`: job tokens of the target project may then reach `{id}`.
+ALLOW_JOB_TOKEN = ApiEndpoint("allow_job_token", "POST", "/api/v4/projects/{id}/job_token_scope/allowlist")
 
 CREATE_PERSONAL_ACCESS_TOKEN = ApiEndpoint("create_personal_access_token", "POST",
                                            "/api/v4/users/{user_id}/personal_access_tokens")
@@ -57,8 +91,19 @@ GRAPHQL = ApiEndpoint("graphql", "POST", "/api/graphql")
 START_JOB = ApiEndpoint("start_job", "POST", "/-/reference/projects/{id}/jobs")
 FINISH_JOB = ApiEndpoint("finish_job", "POST", "/-/reference/jobs/{job_id}/finish")
 
-# The one GraphQL mutation used: a namespace's duplicate settings for the formats whose setting is switchable.
+# The one GraphQL mutation used: a namespace's duplicate settings for the formats whose setting is switchable, and its
+# package request forwarding.
 PACKAGE_SETTINGS_MUTATION = "updateNamespacePackageSettings"
+
+# GitLab's values for a protection rule (app/models/packages/protection/rule.rb).
+PROTECTION_RULE_PACKAGE_TYPES = ("conan", "generic", "helm", "maven", "npm", "nuget", "pypi")
+PUSH_PROTECTION_LEVELS = ("maintainer", "owner", "admin")
+
+# The package types whose requests for a package the registry lacks a group can forward to the public registry.
+FORWARDING_PACKAGE_TYPES = ("maven", "npm", "pypi")
+
+# What GitLab answers for its version; the reference server claims the same.
+REFERENCE_VERSION = "17.6.0-ee"
 
 
 def camel_case(snake: str) -> str:
@@ -72,3 +117,12 @@ def duplicate_setting_fields(package_type: str) -> tuple[str, str]:
     `<type>DuplicateExceptionRegex`."""
     prefix = camel_case(package_type)
     return f"{prefix}DuplicatesAllowed", f"{prefix}DuplicateExceptionRegex"
+
+
+def forwarding_field(package_type: str) -> str:
+    """The mutation's input (and answer) field for one package type's request forwarding:
+    `<type>PackageRequestsForwarding`."""
+    if package_type not in FORWARDING_PACKAGE_TYPES:
+        raise ValueError(f"GitLab forwards no {package_type} package requests"
+                         f" (only {', '.join(FORWARDING_PACKAGE_TYPES)})")
+    return f"{camel_case(package_type)}PackageRequestsForwarding"

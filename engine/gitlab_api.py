@@ -1,4 +1,5 @@
-"""A small GitLab REST client for provisioning: groups, projects, tokens, duplicate settings.
+"""A small GitLab REST client for provisioning: groups, projects, users and members, tokens, a project's setup
+(visibility, registry access, protection rules, the job token allowlist), duplicate and forwarding settings.
 
 It speaks GitLab's documented endpoints, which the bundled reference server implements too, so one
 provisioning path serves both targets (DESIGN.md, "Provisioning"). Only the simulated CI jobs
@@ -41,6 +42,7 @@ _HINTS: dict[int, str] = {
     429: "the target is rate limiting the owner token; wait and retry, or lower the concurrency",
 }
 _SERVER_ERROR_HINT = "the target failed internally; look at its logs"
+NOT_ADMIN_HINT = "the owner token is not an administrator (only administrators may create users)"
 _OTHER_HINT = "see the body above"
 
 
@@ -246,8 +248,38 @@ class GitLabClient:
 
     # -- users -------------------------------------------------------------------------------------
 
+    def version(self) -> dict[str, Any]:
+        """The target's `version` ("17.6.0-ee") and `revision`."""
+        return self._object(api.VERSION, "read the target's version")
+
     def current_user(self) -> dict[str, Any]:
         return self._object(api.CURRENT_USER, "read the owner token's user")
+
+    def create_user(self, username: str) -> dict[str, Any]:
+        """A confirmed user with a random password (its `id` and `username` in the answer). Only an administrator may
+        create users: a ProvisioningError with status 403 says the owner token is not one."""
+        payload = {"username": username, "name": username, "email": f"{username}@example.com",
+                   "force_random_password": True, "skip_confirmation": True}
+        what = f"create user {username!r}"
+        try:
+            return self._object(api.CREATE_USER, what, json=payload)
+        except ProvisioningError as exc:
+            if exc.status != 403:
+                raise
+            raise ProvisioningError(what, exc.method, exc.path, status=exc.status, reason=exc.reason, body=exc.body,
+                                    hint=NOT_ADMIN_HINT) from None
+
+    def delete_user(self, user_id: int | str, missing_ok: bool = True) -> None:
+        self._call(api.DELETE_USER, f"delete user {user_id}", missing_ok=missing_ok, user_id=user_id)
+
+    def add_project_member(self, project_id: int | str, user_id: int, access_level: int) -> dict[str, Any]:
+        """Make a user a member of a project with `access_level` (10 guest … 50 owner)."""
+        return self._object(api.ADD_PROJECT_MEMBER, f"add user {user_id} to project {project_id} at level "
+                            f"{access_level}", json={"user_id": user_id, "access_level": access_level}, id=project_id)
+
+    def remove_project_member(self, project_id: int | str, user_id: int | str, missing_ok: bool = True) -> None:
+        self._call(api.DELETE_PROJECT_MEMBER, f"remove user {user_id} from project {project_id}",
+                   missing_ok=missing_ok, id=project_id, user_id=user_id)
 
     # -- groups ------------------------------------------------------------------------------------
 
@@ -280,6 +312,36 @@ class GitLabClient:
 
     def delete_project(self, project_id: int | str, missing_ok: bool = True) -> None:
         self._call(api.DELETE_PROJECT, f"delete project {project_id}", missing_ok=missing_ok, id=project_id)
+
+    def edit_project(self, project_id: int | str, visibility: str | None = None,
+                     package_registry_access_level: str | None = None) -> dict[str, Any]:
+        """Change a project's `visibility` (private, internal, public) and who may use its package registry
+        (`package_registry_access_level`: disabled, private, enabled, public); returns the project."""
+        payload = {key: value for key, value in (("visibility", visibility),
+                                                 ("package_registry_access_level", package_registry_access_level))
+                   if value is not None}
+        if not payload:
+            raise ValueError("edit_project needs a visibility or a package_registry_access_level")
+        changes = ", ".join(f"{key}={value}" for key, value in payload.items())
+        return self._object(api.EDIT_PROJECT, f"set {changes} on project {project_id}", json=payload, id=project_id)
+
+    def create_protection_rule(self, project_id: int | str, pattern: str, package_type: str,
+                               minimum_access_level_for_push: str) -> dict[str, Any]:
+        """Protect pushes of `package_type` packages whose name matches `pattern` (`*` a wildcard): they need
+        `minimum_access_level_for_push` (maintainer, owner or admin). Returns the rule (its `id`)."""
+        payload = {"package_name_pattern": pattern, "package_type": package_type,
+                   "minimum_access_level_for_push": minimum_access_level_for_push}
+        what = f"protect {package_type} packages {pattern!r} of project {project_id} ({minimum_access_level_for_push})"
+        return self._object(api.CREATE_PROTECTION_RULE, what, json=payload, id=project_id)
+
+    def delete_protection_rule(self, project_id: int | str, rule_id: int | str, missing_ok: bool = True) -> None:
+        self._call(api.DELETE_PROTECTION_RULE, f"delete protection rule {rule_id} of project {project_id}",
+                   missing_ok=missing_ok, id=project_id, rule_id=rule_id)
+
+    def allow_job_token(self, project_id: int | str, target_project_id: int) -> dict[str, Any]:
+        """Let CI job tokens of `target_project_id` reach `project_id` (its inbound allowlist)."""
+        return self._object(api.ALLOW_JOB_TOKEN, f"let job tokens of project {target_project_id} reach project "
+                            f"{project_id}", json={"target_project_id": target_project_id}, id=project_id)
 
     def delete_package(self, project_id: int | str, package_id: int | str, missing_ok: bool = True) -> None:
         path = DELETE_PACKAGE.url_path(project_id=project_id, package_id=package_id)
@@ -365,21 +427,35 @@ class GitLabClient:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", package_type):
             raise ValueError(f"package type {package_type!r} is not a GitLab package type name")
         allowed_field, regex_field = api.duplicate_setting_fields(package_type)
+        return self._package_settings(namespace_path, {allowed_field: allowed, regex_field: exception_regex},
+                                      f"set {package_type} duplicate settings of {namespace_path!r}")
+
+    def set_forwarding(self, group_full_path: str, package_types: Mapping[str, bool]) -> dict[str, Any]:
+        """Switch a group's package request forwarding (to the public registry) per package type: {"npm": True}.
+        The types are GitLab's forwarding ones (maven, npm, pypi); returns the resulting settings."""
+        if not package_types:
+            raise ValueError("set_forwarding needs at least one package type")
+        inputs = {api.forwarding_field(package_type): bool(on) for package_type, on in package_types.items()}
+        changes = ", ".join(f"{package_type}={'on' if on else 'off'}" for package_type, on in package_types.items())
+        return self._package_settings(group_full_path, inputs, f"set package request forwarding ({changes}) of "
+                                      f"{group_full_path!r}")
+
+    def _package_settings(self, namespace_path: str, inputs: Mapping[str, Any], what: str) -> dict[str, Any]:
+        """Run the package settings mutation with `inputs`; return the settings it answers (the same fields)."""
         mutation = api.PACKAGE_SETTINGS_MUTATION
         query = (
             "mutation($input: UpdateNamespacePackageSettingsInput!) {"
             f" {mutation}(input: $input) {{"
-            f" packageSettings {{ {allowed_field} {regex_field} }} errors }} }}"
+            f" packageSettings {{ {' '.join(inputs)} }} errors }} }}"
         )
-        variables = {"input": {"namespacePath": namespace_path, allowed_field: allowed, regex_field: exception_regex}}
-        what = f"set {package_type} duplicate settings of {namespace_path!r}"
+        variables = {"input": {"namespacePath": namespace_path, **inputs}}
         path = api.GRAPHQL.path
         data = self._request(api.GRAPHQL.method, path, what, json={"query": query, "variables": variables})
 
         def refused(detail: str) -> ProvisioningError:
             return ProvisioningError(what, api.GRAPHQL.method, path, detail=detail, body=_excerpt(str(data)),
                                      hint=f"the namespace path exists, the owner token can administer it, "
-                                          f"and the target knows {allowed_field}")
+                                          f"and the target knows {', '.join(inputs)}")
 
         if not isinstance(data, dict):
             raise refused("the answer is not a GraphQL response")
@@ -396,9 +472,13 @@ class GitLabClient:
 
     # -- simulated CI jobs (reference server only) -------------------------------------------------
 
-    def start_job(self, project_id: int | str) -> IssuedToken:
-        """Start a simulated CI job in a project (reference server only); its token is a CI job token."""
-        return self._issue(api.START_JOB, f"start a simulated CI job in project {project_id}", id=project_id)
+    def start_job(self, project_id: int | str, user_id: int | None = None) -> IssuedToken:
+        """Start a simulated CI job in a project (reference server only); its token is a CI job token. The job runs
+        as `user_id` (its token acts with that user's role), by default as the owner token's user."""
+        payload = {"user_id": user_id} if user_id is not None else None
+        as_user = f" as user {user_id}" if user_id is not None else ""
+        return self._issue(api.START_JOB, f"start a simulated CI job in project {project_id}{as_user}", json=payload,
+                           id=project_id)
 
     def finish_job(self, job_id: int | str, missing_ok: bool = True) -> None:
         """Finish a simulated job: its job token stops working, as GitLab's does when a job ends."""

@@ -4,9 +4,9 @@ The ledger is an append-only JSON-lines file, one line per created resource, wri
 `write()` in append mode and fsync'd, so several threads or pytest-xdist workers can share it and a
 crash keeps every line written before it. It never holds a token value: only ids and names.
 
-`cleanup` undoes a ledger: tokens revoked, simulated jobs finished, packages deleted, then projects,
-then groups, each kind in reverse creation order (children before parents). It writes `cleanup.json`
-next to the ledger, so a later `harness cleanup RUN_ID` retries only what was left.
+`cleanup` undoes a ledger: tokens revoked, simulated jobs finished, packages, protection rules and members removed,
+then projects, then groups, then users, each kind in reverse creation order (children before parents). It writes
+`cleanup.json` next to the ledger, so a later `harness cleanup RUN_ID` retries only what was left.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 CLEANUP_SCHEMA = "harness.cleanup/1"
 
 ResourceKind = Literal[
-    "group", "project", "personal_access_token", "project_access_token", "deploy_token", "job", "package"
+    "group", "project", "personal_access_token", "project_access_token", "deploy_token", "job", "package",
+    "protection_rule", "member", "user",
 ]
 RESOURCE_KINDS: tuple[str, ...] = ResourceKind.__args__  # type: ignore[attr-defined]
 
@@ -39,16 +40,19 @@ CLEANUP_ORDER: tuple[str, ...] = (
     "deploy_token",
     "job",
     "package",
+    "protection_rule",
+    "member",
     "project",
     "group",
+    "user",  # users live outside groups; deleting one also ends its memberships and tokens
 )
 
 
 @dataclass(frozen=True)
 class LedgerEntry:
     """One created resource. `owner_kind`/`owner_id` locate resources that live inside another one:
-    ("projects", 12) for a project access token, a project deploy token or a package, ("groups", 3) for
-    a group deploy token, ("users", 1) for a personal access token."""
+    ("projects", 12) for a project access token, a project deploy token, a package, a protection rule or a member (whose
+    id is the user's), ("groups", 3) for a group deploy token, ("users", 1) for a personal access token."""
 
     kind: str
     id: int | str
@@ -172,8 +176,11 @@ class CleanupClient(Protocol):
     ) -> None: ...
     def finish_job(self, job_id: int | str, missing_ok: bool = True) -> None: ...
     def delete_package(self, project_id: int | str, package_id: int | str, missing_ok: bool = True) -> None: ...
+    def delete_protection_rule(self, project_id: int | str, rule_id: int | str, missing_ok: bool = True) -> None: ...
+    def remove_project_member(self, project_id: int | str, user_id: int | str, missing_ok: bool = True) -> None: ...
     def delete_project(self, project_id: int | str, missing_ok: bool = True) -> None: ...
     def delete_group(self, group_id: int | str, missing_ok: bool = True) -> None: ...
+    def delete_user(self, user_id: int | str, missing_ok: bool = True) -> None: ...
 
 
 @dataclass
@@ -201,10 +208,16 @@ def _undo(entry: LedgerEntry, client: CleanupClient) -> None:
         client.finish_job(entry.id)
     elif entry.kind == "package":
         client.delete_package(_owner(entry), entry.id)
+    elif entry.kind == "protection_rule":
+        client.delete_protection_rule(_owner(entry), entry.id)
+    elif entry.kind == "member":
+        client.remove_project_member(_owner(entry), entry.id)
     elif entry.kind == "project":
         client.delete_project(entry.id)
     elif entry.kind == "group":
         client.delete_group(entry.id)
+    elif entry.kind == "user":
+        client.delete_user(entry.id)
     else:
         raise ValueError(f"unknown ledger kind {entry.kind!r}")
 

@@ -8,6 +8,10 @@ before it is used, so `harness cleanup RUN_ID` can remove it after a crash.
 
 With `--project` (an existing project on a real instance) nothing is created: the tokens come from the
 token file and package names carry a run-scoped prefix instead.
+
+A case's project dimensions (core/project_setup.py) are applied by `apply_project_setup`, and a member of a given role
+is made by `provision_member` (a user, its membership, its personal access token; `start_member_job` gives a job
+token acting as that user, on the reference server). Both are called by whoever decides a case needs them.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +27,8 @@ from typing import Any
 from core.credentials import REDACTOR, Credential
 from core.gitlab_versions import RuleSet, rules_for
 from core.permissions import PROVISIONED_SCOPES, token_kind_of
+from core.project_setup import ProjectSetup, Role
+from core.provisioning_api import FORWARDING_PACKAGE_TYPES, PROTECTION_RULE_PACKAGE_TYPES, PUSH_PROTECTION_LEVELS
 from core.vocabulary import CredentialCase, TokenKind
 from engine.config import read_yaml_mapping
 from engine.gitlab_api import GitLabClient, ProvisioningError
@@ -255,3 +262,105 @@ def subject_credential(ctx: RunContext, client: GitLabClient, env: CaseEnv, cred
         env.finish.append(("finish_job", job.id))
         return Credential(credential, kind, job.token), None
     return None, f"the run was not given a {credential.value}"
+
+
+# -- a case's project dimensions -------------------------------------------------------------------------------------
+
+NOT_ADMIN = ("the owner token is not an administrator: GitLab lets only administrators create users (POST /users "
+             "answered 403), so a case that needs a member of a given role cannot run; use an administrator's token")
+
+
+def setup_not_run(setup: ProjectSetup, package_type: str) -> str | None:
+    """Why `setup` cannot be made for a `package_type` case through GitLab's API, or None when it can."""
+    if setup.protection_rules and package_type not in PROTECTION_RULE_PACKAGE_TYPES:
+        return f"GitLab has no package protection rules for {package_type} packages"
+    for rule in setup.protection_rules:
+        if rule.minimum_access_level_for_push.value not in PUSH_PROTECTION_LEVELS:
+            return (f"GitLab's protection rules take {', '.join(PUSH_PROTECTION_LEVELS)} as the level to push, not "
+                    f"{rule.minimum_access_level_for_push.value}")
+    if setup.forwarding and package_type not in FORWARDING_PACKAGE_TYPES:
+        return f"GitLab forwards no {package_type} package requests"
+    return None
+
+
+def apply_project_setup(client: GitLabClient, ledger: Ledger, env: CaseEnv, setup: ProjectSetup,
+                        package_type: str) -> str | None:
+    """Give the case's freshly made project `setup`: its visibility and package registry access (when not GitLab's
+    defaults, which the project was made with), one protection rule per entry (for `package_type` packages, each
+    recorded in the ledger), and its group's request forwarding for `package_type` (set either way, so the group does
+    not inherit the instance's). A default setup changes nothing. Returns why the case cannot run, or None.
+
+    On GitLab a project cannot be more visible than its group (nor a group than its parent): a public or internal
+    project needs the case's group, and the groups above it, made at least as visible."""
+    if setup.is_default:
+        return None
+    if env.group_path is None:
+        return "the given project (--project) is used as it is: the harness does not change its setup"
+    reason = setup_not_run(setup, package_type)
+    if reason:
+        return reason
+    default = ProjectSetup()
+    project_id = int(env.project_id)
+    visibility = setup.visibility.value if setup.visibility != default.visibility else None
+    registry_access = setup.registry_access.value if setup.registry_access != default.registry_access else None
+    if visibility is not None or registry_access is not None:
+        client.edit_project(project_id, visibility=visibility, package_registry_access_level=registry_access)
+    for rule in setup.protection_rules:
+        created = client.create_protection_rule(project_id, rule.package_name_pattern, package_type,
+                                                rule.minimum_access_level_for_push.value)
+        ledger.record("protection_rule", created["id"], name=rule.package_name_pattern, owner_kind="projects",
+                      owner_id=project_id)
+    if package_type in FORWARDING_PACKAGE_TYPES:
+        client.set_forwarding(env.group_path, {package_type: setup.forwarding})
+    return None
+
+
+@dataclass(frozen=True)
+class Member:
+    """A user made for a case, a member of its project with `role`, and a personal access token of theirs."""
+
+    user_id: int
+    username: str
+    role: Role
+    credential: Credential
+
+
+def provision_member(ctx: RunContext, client: GitLabClient, env: CaseEnv,
+                     role: Role) -> tuple[Member | None, str | None]:
+    """Make a user, a member of the case's project with `role`, and a personal access token for them (`api`),
+    each recorded in the ledger. Returns the member, or why the case cannot run (the owner token is not an
+    administrator; a given project)."""
+    if ctx.given_project:
+        return None, "the harness creates no users for a given project (--project); its members are the token file's"
+    ledger = ctx.ledger()
+    project_id = int(env.project_id)
+    username = f"harness-{_slug(ctx.run_id, 12)}-{role.value}-{secrets.token_hex(4)}"
+    try:
+        user = client.create_user(username)
+    except ProvisioningError as exc:
+        if exc.status == 403:
+            return None, NOT_ADMIN
+        raise
+    ledger.record("user", user["id"], name=user["username"])
+    client.add_project_member(project_id, user["id"], role.access_level)
+    ledger.record("member", user["id"], name=f"{user['username']} as {role.value}", owner_kind="projects",
+                  owner_id=project_id)
+    token = client.create_personal_access_token(user["id"], f"{username}-pat",
+                                                list(PROVISIONED_SCOPES[CredentialCase.PERSONAL_ACCESS_TOKEN]))
+    ledger.record("personal_access_token", token.id, name=f"{username}-pat", owner_kind="users", owner_id=user["id"])
+    credential = Credential(CredentialCase.PERSONAL_ACCESS_TOKEN, TokenKind.PERSONAL_ACCESS_TOKEN, token.token,
+                            user["username"])
+    return Member(int(user["id"]), str(user["username"]), role, credential), None
+
+
+def start_member_job(ctx: RunContext, client: GitLabClient, env: CaseEnv,
+                     member: Member) -> tuple[Credential | None, str | None]:
+    """A CI job token of a job in the case's project running as `member` (so it acts with the member's role): the
+    reference server's simulated job, finished when the case ends. Returns the token, or why there is none."""
+    if not ctx.reference:
+        return None, "a job token acting as a chosen user needs the reference server's simulated jobs"
+    project_id = int(env.project_id)
+    job = client.start_job(project_id, user_id=member.user_id)
+    ctx.ledger().record("job", job.id, name=f"job of {member.username}", owner_kind="projects", owner_id=project_id)
+    env.finish.append(("finish_job", job.id))
+    return Credential(CredentialCase.JOB_TOKEN, TokenKind.JOB_TOKEN, job.token), None

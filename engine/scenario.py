@@ -239,8 +239,8 @@ class ProjectModel(_Strict):
     visibility: Visibility = Visibility.PRIVATE
     package_registry_access_level: RegistryAccess = RegistryAccess.ENABLED
     protection_rules: list[ProtectionRuleModel] = Field(default_factory=list)
-    forwarding: bool = Field(default=False, description="the group forwards requests for packages it lacks to the public "
-                                                "registry (npm, PyPI, Maven)")
+    forwarding: bool = Field(default=False, description="the group forwards requests for packages it lacks to the "
+                                                        "public registry (npm, PyPI, Maven)")
 
     def setup(self, name_prefix: str = "") -> ProjectSetup:
         rules = tuple(ProtectionRule(name_prefix + r.package_name_pattern, Role(r.minimum_access_level_for_push))

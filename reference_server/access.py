@@ -11,6 +11,7 @@ from urllib.parse import unquote
 
 from starlette.requests import Request
 
+from core import packages_api
 from core.faults import Fault
 from core.format_types import Endpoint
 from core.permissions import (
@@ -27,12 +28,19 @@ from core.permissions import (
 from core.project_setup import ProjectSetup, Role, Visibility
 from core.route_auth import Level, RouteAuth
 from core.vocabulary import WRITE_PACKAGE_REGISTRY, AuthScheme, Permission, TokenKind
+from formats import FORMATS, OPERATIONS
 from reference_server.auth import Principal, arrived, principal_of
 from reference_server.db import Database, Row
 from reference_server.errors import BEARER_CHALLENGE, CHALLENGE, ApiError
 from reference_server.settings import ServerSettings
 
 MAINTAINER = Role.MAINTAINER.access_level
+# The package type of each format route (by method and path): protection rules and forwarding are per type. The
+# shared Packages API has none.
+PACKAGE_TYPE_OF: dict[tuple[str, str], str] = {
+    (endpoint.method, endpoint.path): OPERATIONS[name].package_type
+    for name, fmt in FORMATS.items() for endpoint in fmt.endpoints.values()
+    if endpoint not in packages_api.ENDPOINTS.values()}
 ADMIN_LEVEL = Role.OWNER.access_level + 10
 
 
@@ -104,8 +112,8 @@ def standing_on(principal: Principal, project: Row, db: Database, faults: frozen
         level = role_on_project(principal, project, db, faults)
         admin = level is not None and level >= ADMIN_LEVEL
         role = Role.from_access_level(level) if level is not None and not admin else None
-        job_allowed = principal.kind is not TokenKind.JOB_TOKEN or principal.project_id == project["id"] or (
-            principal.project_id is not None and db.job_token_allowed(principal.project_id, project["id"]))
+        job_allowed = principal.kind is not TokenKind.JOB_TOKEN or (
+            principal.project_id is not None and db.job_token_allowed(project["id"], principal.project_id))
         return Standing(role=role, admin=admin, scopes=scopes, job_allowed=job_allowed)
     if Fault.READ_ONLY_DEPLOY_CAN_WRITE in faults:
         scopes |= {WRITE_PACKAGE_REGISTRY}
@@ -127,8 +135,8 @@ def project_answer(request: Request, endpoint: Endpoint, permission: Permission,
     standing = Standing()
     if caller.principal is not None:
         standing = standing_on(caller.principal, project, db, settings.faults)
-    ask = Ask(_route(settings, endpoint), permission, standing, db.project_setup(project["id"]),
-              package_name)
+    setup = db.project_setup(project["id"], PACKAGE_TYPE_OF.get((endpoint.method, endpoint.path), ""))
+    ask = Ask(_route(settings, endpoint), permission, standing, setup, package_name)
     answer = judge(ask, caller.identity)
     if (not answer.permitted and caller.identity.kind is None and answer.status == 401
             and settings.has(Fault.ANONYMOUS_404)):

@@ -11,7 +11,15 @@ from starlette.routing import BaseRoute, Route
 from core.discovery import subpackages
 from core.faults import Fault
 from core.vocabulary import EVENTS_METRICS_PATH
-from reference_server import formats, graphql, packages_api, provisioning, provisioning_tokens, reference_jobs
+from reference_server import (
+    formats,
+    graphql,
+    packages_api,
+    provisioning,
+    provisioning_setup,
+    provisioning_tokens,
+    reference_jobs,
+)
 from reference_server.db import Database
 from reference_server.errors import ApiError, api_error_handler, http_exception_handler, server_error_handler
 from reference_server.metadata_cache import MetadataCache
@@ -54,6 +62,7 @@ def create_app(settings: ServerSettings) -> Starlette:
         *packages_api.ROUTES,
         *provisioning.ROUTES,
         *provisioning_tokens.ROUTES,
+        *provisioning_setup.ROUTES,
         *graphql.ROUTES,
         *reference_jobs.ROUTES,
     ]

@@ -139,7 +139,7 @@ def principal_of(db: Database, row: Row, scheme: AuthScheme) -> Principal:
         kind=kind,
         scheme=scheme,
         scopes=tuple(json.loads(row["scopes"])),
-        user_id=row["user_id"],
+        user_id=db.job_user(row["job_id"]) if kind is TokenKind.JOB_TOKEN else row["user_id"],  # a job acts as its user
         is_admin=bool(user and user["is_admin"]),
         project_id=project_id,
         group_id=row["namespace_id"],

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.project_setup import ProjectSetup, Visibility
+from core.project_setup import ProjectSetup, ProtectionRule, RegistryAccess, Role, Visibility
+from core.provisioning_api import FORWARDING_PACKAGE_TYPES
 from formats import FORMATS
 
 Row = sqlite3.Row
@@ -38,7 +39,7 @@ CREATE TABLE IF NOT EXISTS namespaces (  -- groups and subgroups
     visibility TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS package_settings (  -- two columns per switchable format, added by _add_setting_columns
+CREATE TABLE IF NOT EXISTS package_settings (  -- columns per format, added by _add_columns (see ADDED_COLUMNS)
     namespace_id INTEGER PRIMARY KEY REFERENCES namespaces(id) ON DELETE CASCADE
 );
 CREATE TABLE IF NOT EXISTS projects (
@@ -50,7 +51,7 @@ CREATE TABLE IF NOT EXISTS projects (
     visibility TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS members (
+CREATE TABLE IF NOT EXISTS members (  -- project members (there are no group members)
     project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     access_level INTEGER NOT NULL,
@@ -61,6 +62,19 @@ CREATE TABLE IF NOT EXISTS jobs (
     project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
     status TEXT NOT NULL,
     created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS protection_rules (  -- POST /projects/:id/packages/protection/rules
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    package_name_pattern TEXT NOT NULL,      -- `*` is a wildcard
+    package_type TEXT NOT NULL,
+    minimum_access_level_for_push TEXT NOT NULL,  -- GitLab's name: maintainer, owner or admin
+    UNIQUE (project_id, package_type, package_name_pattern)
+);
+CREATE TABLE IF NOT EXISTS job_token_allowlist (  -- target's job tokens may reach source (GitLab's inbound allowlist)
+    source_project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    target_project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    PRIMARY KEY (source_project_id, target_project_id)
 );
 CREATE TABLE IF NOT EXISTS tokens (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -155,6 +169,26 @@ def regex_column(package_type: str) -> str:
     """The package_settings column holding a format's duplicate exceptions regex."""
     return f"{package_type}_duplicate_exception_regex"
 
+
+def forwarding_column(package_type: str) -> str:
+    """The package_settings column saying whether a group forwards a format's package requests: NULL inherits the
+    parent group's setting (GitLab's cascading setting), down from the instance's (here: no forwarding)."""
+    return f"{package_type}_package_requests_forwarding"
+
+
+# Columns added to a table where missing (a new data directory, or one from an older server): table → column → its
+# declaration. A column no longer listed stays unread.
+ADDED_COLUMNS: dict[str, dict[str, str]] = {
+    "users": {"name": "TEXT", "email": "TEXT"},
+    "projects": {"package_registry_access_level": f"TEXT NOT NULL DEFAULT '{RegistryAccess.ENABLED.value}'"},
+    "jobs": {"user_id": "INTEGER REFERENCES users(id) ON DELETE SET NULL"},  # the job's user
+    "package_settings": {
+        **{allowed_column(t): "INTEGER NOT NULL DEFAULT 1" for t in SWITCHABLE_DUPLICATES},
+        **{regex_column(t): "TEXT NOT NULL DEFAULT ''" for t in SWITCHABLE_DUPLICATES},
+        **{forwarding_column(t): "INTEGER" for t in FORWARDING_PACKAGE_TYPES},
+    },
+}
+
 ORDER_COLUMNS = {"created_at": "created_at", "name": "name", "version": "version", "type": "package_type"}
 
 # GitLab's status of a package whose metadata a background worker has not extracted yet: not installable (it is in
@@ -189,21 +223,17 @@ class Database:
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(SCHEMA)
-        self._add_setting_columns()
+        self._add_columns()
         self._conn.execute("INSERT OR IGNORE INTO users (id, username, is_admin) VALUES (?, 'root', 1)",
                            (ROOT_USER_ID,))
 
-    def _add_setting_columns(self) -> None:
-        """Each switchable format's settings columns, where missing (a new data directory, or one from a server that
-        knew fewer formats): added to the table, its rows kept. A column of a format no longer known stays unread."""
-        present = {r["name"] for r in self._conn.execute("PRAGMA table_info(package_settings)")}
-        for package_type in SWITCHABLE_DUPLICATES:
-            if allowed_column(package_type) not in present:
-                self._conn.execute(f"ALTER TABLE package_settings ADD COLUMN {allowed_column(package_type)}"
-                                   " INTEGER NOT NULL DEFAULT 1")
-            if regex_column(package_type) not in present:
-                self._conn.execute(f"ALTER TABLE package_settings ADD COLUMN {regex_column(package_type)}"
-                                   " TEXT NOT NULL DEFAULT ''")
+    def _add_columns(self) -> None:
+        """Every column of ADDED_COLUMNS, where missing: added to its table, the rows kept (with the default)."""
+        for table, columns in ADDED_COLUMNS.items():
+            present = {r["name"] for r in self._conn.execute(f"PRAGMA table_info({table})")}
+            for column, declaration in columns.items():
+                if column not in present:
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def close(self) -> None:
         with self._lock:
@@ -256,10 +286,26 @@ class Database:
     def create_bot_user(self, username: str) -> int:
         return self._insert("INSERT INTO users (username, bot) VALUES (?, 1)", (username,))
 
+    def create_user(self, username: str, name: str, email: str) -> Row:
+        """A regular (not administrator, not bot) user; sqlite3.IntegrityError when the username is taken."""
+        user_id = self._insert("INSERT INTO users (username, name, email) VALUES (?, ?, ?)", (username, name, email))
+        user = self.user(user_id)
+        assert user is not None
+        return user
+
+    def delete_user(self, user_id: int) -> bool:
+        """Remove a user with its memberships and tokens; False when there was none."""
+        return self._run("DELETE FROM users WHERE id = ?", (user_id,)) > 0
+
     def add_member(self, project_id: int, user_id: int, access_level: int) -> None:
         self._run("INSERT OR REPLACE INTO members VALUES (?, ?, ?)", (project_id, user_id, access_level))
 
+    def remove_member(self, project_id: int, user_id: int) -> bool:
+        return self._run("DELETE FROM members WHERE project_id = ? AND user_id = ?", (project_id, user_id)) > 0
+
     def member_level(self, project_id: int, user_id: int) -> int | None:
+        """The user's access level as a member of the project, or None. Only project membership: the reference
+        server has no group members, so nothing is inherited from the project's group or its ancestors."""
         row = self._one("SELECT access_level FROM members WHERE project_id = ? AND user_id = ?",
                         (project_id, user_id))
         return None if row is None else int(row["access_level"])
@@ -332,6 +378,29 @@ class Database:
         assert row is not None
         return row
 
+    def set_forwarding(self, group_id: int, package_type: str, enabled: bool) -> Row:
+        """Set one format's package request forwarding in a group (`package_type` in FORWARDING_PACKAGE_TYPES)."""
+        if package_type not in FORWARDING_PACKAGE_TYPES:
+            raise ValueError(f"{package_type} has no request forwarding")
+        with self.transaction():
+            self.ensure_package_settings(group_id)
+            self._run(f"UPDATE package_settings SET {forwarding_column(package_type)} = ? WHERE namespace_id = ?",
+                      (int(enabled), group_id))
+            row = self.package_settings(group_id)
+        assert row is not None
+        return row
+
+    def forwarding(self, group_id: int, package_type: str) -> bool:
+        """Whether the group forwards requests for `package_type` packages it lacks: its own setting, else the
+        nearest ancestor's, else the instance's (no forwarding). False for a format GitLab does not forward."""
+        if package_type not in FORWARDING_PACKAGE_TYPES:
+            return False
+        for group in self.group_ancestry(group_id):
+            settings = self.package_settings(group["id"])
+            if settings is not None and settings[forwarding_column(package_type)] is not None:
+                return bool(settings[forwarding_column(package_type)])
+        return False
+
     # projects
 
     def create_project(self, name: str, path: str, group: Row, visibility: str) -> Row:
@@ -345,16 +414,6 @@ class Database:
     def project(self, project_id: int) -> Row | None:
         return self._one("SELECT * FROM projects WHERE id = ?", (project_id,))
 
-    def project_setup(self, project_id: int) -> ProjectSetup:
-        """The project's settings the expected-answer model reads (visibility; the rest at GitLab's defaults)."""
-        project = self.project(project_id)
-        visibility = Visibility(project["visibility"]) if project is not None else Visibility.PRIVATE
-        return ProjectSetup(visibility=visibility)
-
-    def job_token_allowed(self, source_project_id: int, target_project_id: int) -> bool:
-        """The target project lets the source project's job tokens in (its CI/CD job token allowlist)."""
-        return False
-
     def project_by_ref(self, ref: str) -> Row | None:
         """A project by numeric id or full path (`group/sub/project`)."""
         if ref.isdigit():
@@ -363,6 +422,80 @@ class Database:
 
     def delete_project(self, project_id: int) -> None:
         self._run("DELETE FROM projects WHERE id = ?", (project_id,))
+
+    def edit_project(self, project_id: int, *, visibility: str | None = None,
+                     registry_access: str | None = None) -> Row:
+        """Change a project's visibility and its package registry access level (None leaves one as it is)."""
+        with self.transaction():
+            if visibility is not None:
+                self._run("UPDATE projects SET visibility = ? WHERE id = ?", (visibility, project_id))
+            if registry_access is not None:
+                self._run("UPDATE projects SET package_registry_access_level = ? WHERE id = ?",
+                          (registry_access, project_id))
+            project = self.project(project_id)
+        assert project is not None
+        return project
+
+    def project_setup(self, project_id: int, package_type: str) -> ProjectSetup:
+        """The project's setup as a request for a `package_type` package meets it: its visibility, its package
+        registry access level, its protection rules for that type (in creation order) and its group's forwarding of
+        that type. ValueError for an unknown project, or for an `admin` rule (which a ProjectSetup cannot hold)."""
+        project = self.project(project_id)
+        if project is None:
+            raise ValueError(f"no project {project_id}")
+        rules = []
+        for rule in self.protection_rules(project_id, package_type):
+            level = rule["minimum_access_level_for_push"]
+            if level not in {role.value for role in Role}:
+                raise ValueError(f"protection rule {rule['id']} of project {project_id} needs {level!r} to push,"
+                                 " which no role names")
+            rules.append(ProtectionRule(rule["package_name_pattern"], Role(level)))
+        return ProjectSetup(
+            visibility=Visibility(project["visibility"]),
+            registry_access=RegistryAccess(project["package_registry_access_level"]),
+            protection_rules=tuple(rules),
+            forwarding=self.forwarding(int(project["namespace_id"]), package_type),
+        )
+
+    # package protection rules
+
+    def create_protection_rule(self, project_id: int, pattern: str, package_type: str, minimum_level: str) -> Row:
+        """sqlite3.IntegrityError when the project has a rule of this type and pattern already."""
+        rule_id = self._insert("INSERT INTO protection_rules (project_id, package_name_pattern, package_type,"
+                               " minimum_access_level_for_push) VALUES (?, ?, ?, ?)",
+                               (project_id, pattern, package_type, minimum_level))
+        rule = self.protection_rule(project_id, rule_id)
+        assert rule is not None
+        return rule
+
+    def protection_rule(self, project_id: int, rule_id: int) -> Row | None:
+        return self._one("SELECT * FROM protection_rules WHERE project_id = ? AND id = ?", (project_id, rule_id))
+
+    def protection_rules(self, project_id: int, package_type: str | None = None) -> list[Row]:
+        """The project's protection rules (of one package type, when given), oldest first."""
+        if package_type is None:
+            return self._all("SELECT * FROM protection_rules WHERE project_id = ? ORDER BY id", (project_id,))
+        return self._all("SELECT * FROM protection_rules WHERE project_id = ? AND package_type = ? ORDER BY id",
+                         (project_id, package_type))
+
+    def delete_protection_rule(self, rule_id: int) -> None:
+        self._run("DELETE FROM protection_rules WHERE id = ?", (rule_id,))
+
+    # the CI job token allowlist
+
+    def allow_job_token(self, source_project_id: int, target_project_id: int) -> bool:
+        """Put `target_project_id` on the inbound allowlist of `source_project_id` (GitLab's names: the source is the
+        project whose allowlist it is). False when it was there already."""
+        return self._run("INSERT OR IGNORE INTO job_token_allowlist VALUES (?, ?)",
+                         (source_project_id, target_project_id)) > 0
+
+    def job_token_allowed(self, source_project_id: int, target_project_id: int) -> bool:
+        """Whether job tokens of `target_project_id` may reach `source_project_id`: it is on the source's inbound
+        allowlist, or it is the source itself (a project's own jobs are always in its scope)."""
+        if source_project_id == target_project_id:
+            return True
+        return self._one("SELECT 1 FROM job_token_allowlist WHERE source_project_id = ? AND target_project_id = ?",
+                         (source_project_id, target_project_id)) is not None
 
     # tokens and jobs
 
@@ -388,9 +521,15 @@ class Database:
     def set_deploy_username(self, token_id: int, username: str) -> None:
         self._run("UPDATE tokens SET username = ? WHERE id = ?", (username, token_id))
 
-    def create_job(self, project_id: int) -> int:
-        return self._insert("INSERT INTO jobs (project_id, status, created_at) VALUES (?, 'running', ?)",
-                            (project_id, now_iso()))
+    def create_job(self, project_id: int, user_id: int | None = None) -> int:
+        """A running job of `user_id` (the user whose role its job token acts with)."""
+        return self._insert("INSERT INTO jobs (project_id, status, created_at, user_id) VALUES (?, 'running', ?, ?)",
+                            (project_id, now_iso(), user_id))
+
+    def job_user(self, job_id: int) -> int | None:
+        """The user a job runs as (its job token acts with that user's role), or None (no job, or its user is gone)."""
+        row = self._one("SELECT user_id FROM jobs WHERE id = ?", (job_id,))
+        return None if row is None or row["user_id"] is None else int(row["user_id"])
 
     def job(self, job_id: int) -> Row | None:
         return self._one("SELECT * FROM jobs WHERE id = ?", (job_id,))

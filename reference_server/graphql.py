@@ -1,7 +1,8 @@
 """`POST /api/graphql`, limited to the one mutation the harness needs: `updateNamespacePackageSettings`.
 
 Variables only: `{"input": {"namespacePath", "<type>DuplicatesAllowed", "<type>DuplicateExceptionRegex"}}` for
-the types in `SWITCHABLE_DUPLICATES` (the formats whose duplicate policy is switchable).
+the types in `SWITCHABLE_DUPLICATES` (the formats whose duplicate policy is switchable), and
+`"<type>PackageRequestsForwarding"` (a boolean) for the types in `FORWARDING_PACKAGE_TYPES` (Maven, npm, PyPI).
 Any other query gets GraphQL's `{"errors": [...]}` with 200. Needs an administrator's token with `api` scope.
 """
 
@@ -12,8 +13,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from core.provisioning_api import GRAPHQL, PACKAGE_SETTINGS_MUTATION, duplicate_setting_fields
-from reference_server.db import SWITCHABLE_DUPLICATES, Database, allowed_column, regex_column
+from core.provisioning_api import (
+    FORWARDING_PACKAGE_TYPES,
+    GRAPHQL,
+    PACKAGE_SETTINGS_MUTATION,
+    duplicate_setting_fields,
+    forwarding_field,
+)
+from reference_server.db import SWITCHABLE_DUPLICATES, Database, allowed_column, forwarding_column, regex_column
 from reference_server.provisioning_auth import api_principal, route
 
 MUTATION = PACKAGE_SETTINGS_MUTATION
@@ -45,6 +52,11 @@ async def graphql(request: Request) -> Response:
     row = db.ensure_package_settings(group["id"])
     fields = {package_type: duplicate_setting_fields(package_type) for package_type in SWITCHABLE_DUPLICATES}
     asked = [t for t in SWITCHABLE_DUPLICATES if fields[t][0] in arguments or fields[t][1] in arguments]
+    forwarding = {t: forwarding_field(t) for t in FORWARDING_PACKAGE_TYPES if forwarding_field(t) in arguments}
+    for field in forwarding.values():
+        if not isinstance(arguments[field], bool):
+            return _errors(f"Variable $input of type UpdateNamespacePackageSettingsInput! was provided invalid value"
+                           f" for {field} (Could not coerce value {json.dumps(arguments[field])} to Boolean)")
     for package_type in asked:
         allowed_field, regex_field = fields[package_type]
         allowed = arguments.get(allowed_field)
@@ -55,11 +67,15 @@ async def graphql(request: Request) -> Response:
             except re.error as error:
                 return _payload(None, [f"{package_type.capitalize()} duplicate exception regex is invalid: {error}"])
         row = db.set_package_settings(group["id"], package_type, None if allowed is None else bool(allowed), regex)
-    settings = {}  # like GraphQL, only what was asked for
+    for package_type, field in forwarding.items():
+        row = db.set_forwarding(group["id"], package_type, arguments[field])
+    settings: dict[str, Any] = {}  # like GraphQL, only what was asked for
     for package_type in asked:
         allowed_field, regex_field = fields[package_type]
         settings[allowed_field] = bool(row[allowed_column(package_type)])
         settings[regex_field] = row[regex_column(package_type)]
+    for package_type, field in forwarding.items():
+        settings[field] = bool(row[forwarding_column(package_type)])
     return _payload(settings, [])
 
 

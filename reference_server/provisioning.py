@@ -61,6 +61,7 @@ def project_json(request: Request, project: Row, group: Row) -> dict[str, object
         "namespace": {"id": group["id"], "name": group["name"], "path": group["path"], "kind": "group",
                       "full_path": group["full_path"], "parent_id": group["parent_id"]},
         "visibility": project["visibility"], "created_at": project["created_at"],
+        "package_registry_access_level": project["package_registry_access_level"],
         "web_url": str(request.base_url).rstrip("/") + "/" + project["full_path"],
     }
 

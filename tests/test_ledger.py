@@ -82,7 +82,7 @@ def test_entries_round_trip(tmp_path: Path) -> None:
 
 def test_unknown_kind_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown ledger kind"):
-        Ledger(tmp_path / "ledger.jsonl").record("user", 1, "x")  # type: ignore[arg-type]
+        Ledger(tmp_path / "ledger.jsonl").record("runner", 1, "x")  # type: ignore[arg-type]
 
 
 def test_entries_written_before_an_exception_survive(tmp_path: Path) -> None:
