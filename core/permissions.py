@@ -120,6 +120,7 @@ class Expected:
     reason: str
     challenge: Challenge | None = None
     rule: str = ""  # the GitLab file (and spec) the answer was read from
+    message: str | None = None  # GitLab's own refusal message, where it has one beyond the status
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +280,8 @@ def _protected(ask: Ask, identity: Identity, standing: Standing) -> Expected | N
         role = standing.role if identity.kind not in DEPLOY_TOKEN_KINDS else None
         if role is None or role.access_level < rule.minimum_access_level_for_push.access_level:
             return Expected(False, 403, f"package '{ask.package_name}' is protected (pushes need "
-                            f"{rule.minimum_access_level_for_push.value} or above)", None, _PROTECTION)
+                            f"{rule.minimum_access_level_for_push.value} or above)", None, _PROTECTION,
+                            message="Package protected.")
     return None
 
 

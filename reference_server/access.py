@@ -51,8 +51,8 @@ def refusal(answer: Expected) -> ApiError:
         answer.challenge else None
     messages = {401: "401 Unauthorized", 403: "403 Forbidden", 404: "404 Project Not Found"}
     message = messages.get(status, f"{status}")
-    if status == 403 and answer.reason:
-        message = f"403 Forbidden - {answer.reason}"
+    if answer.message:
+        message = f"{message} - {answer.message}"
     return ApiError(status, message, headers=headers)
 
 

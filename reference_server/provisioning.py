@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from core import provisioning_api as api
+from core.project_setup import Role
 from reference_server.access import role_on_project
 from reference_server.db import Database, Row
 from reference_server.errors import ApiError, not_found
@@ -128,7 +129,7 @@ async def delete_group(request: Request) -> Response:
 
 
 async def create_project(request: Request) -> Response:
-    admin_principal(request)
+    creator = admin_principal(request)
     db: Database = request.app.state.db
     params = await read_params(request)
     name = str(required(params, "name"))
@@ -140,6 +141,8 @@ async def create_project(request: Request) -> Response:
         project = db.create_project(name, path, group, visibility_of(params))
     except sqlite3.IntegrityError:
         raise invalid("path", "has already been taken") from None
+    if creator.user_id is not None:  # on GitLab the creator owns the group, so every project in it (inherited)
+        db.add_member(project["id"], creator.user_id, Role.OWNER.access_level)
     return JSONResponse(project_json(request, project, group), status_code=201)
 
 

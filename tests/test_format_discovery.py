@@ -15,12 +15,14 @@ from core.client_recipe import ClientCall, ClientRecipe
 from core.format_types import (BytesArtifact, DuplicatePolicy, Endpoint, Format, FormatOperations, FormatRules,
                                RequestSpec)
 from core.images import BASE_IMAGE, ImageRecipe, Variant
+from core.route_auth import GENERIC_UPLOAD_ROUTE
 from core.vocabulary import AuthScheme, Operation
 
 ANY = re.compile(r"[a-z0-9.-]+")
 RULES = FormatRules(ANY, ANY, ANY, 1 << 20, DuplicatePolicy(allowed_by_default=True, switchable=False),
                     "lowercase", "lowercase", "lowercase")
-FILE = Endpoint("file", "PUT", "/api/v4/projects/{project_id}/packages/tiny/{name}/{file_name}", Operation.PUSH, 201)
+FILE = Endpoint("file", "PUT", "/api/v4/projects/{project_id}/packages/tiny/{name}/{file_name}", Operation.PUSH, 201,
+                GENERIC_UPLOAD_ROUTE)
 TINY = Format("tiny", RULES, {FILE.name: FILE})
 
 

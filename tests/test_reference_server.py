@@ -426,11 +426,22 @@ def test_refusal_bodies_say_what_happened(world: World) -> None:
     assert wrong_header.status_code == 401
 
 
-def test_basic_auth_ignores_the_user_name(world: World) -> None:
-    token = world.tokens[CredentialCase.JOB_TOKEN]
+def test_basic_auth_reads_a_job_token_only_as_gitlab_ci_token(world: World) -> None:
+    """GitLab reads a job token from Basic only with the user name `gitlab-ci-token` and only where the route
+    allows it (Generic download, not upload); an access token goes with any user name."""
+    job = world.tokens[CredentialCase.JOB_TOKEN]
+    pid = world.project["id"]
+    world.registry.put(pid, "seed.bin", headers=world.headers(CredentialCase.PERSONAL_ACCESS_TOKEN))
+
+    def basic(user: str, token: str) -> dict[str, str]:
+        return {"Authorization": "Basic " + base64.b64encode(f"{user}:{token}".encode()).decode()}
+    assert world.registry.get(pid, "seed.bin", headers=basic("gitlab-ci-token", job)).status_code == 200
+    for user in ("anything", ""):  # not read: the request is anonymous, a private project answers 401
+        assert world.registry.get(pid, "seed.bin", headers=basic(user, job)).status_code == 401
+    assert world.registry.put(pid, headers=basic("gitlab-ci-token", job)).status_code == 401  # upload: never Basic
+    pat = world.tokens[CredentialCase.PERSONAL_ACCESS_TOKEN]
     for user in ("gitlab-ci-token", "anything", ""):
-        basic = base64.b64encode(f"{user}:{token}".encode()).decode()
-        assert world.registry.put(world.project["id"], headers={"Authorization": f"Basic {basic}"}).status_code == 201
+        assert world.registry.put(pid, f"p-{user or 'none'}.bin", headers=basic(user, pat)).status_code == 201
 
 
 def test_group_deploy_token_reaches_subgroup_projects(world: World) -> None:
@@ -662,10 +673,11 @@ def test_package_files_and_deletes(world: World) -> None:
     assert [(f["file_name"], f["size"]) for f in files] == [("a.bin", 3), ("b.bin", 2)]
     assert files[0] == {**files[0], "package_id": package_id, "file_sha256": hashlib.sha256(b"aaa").hexdigest(),
                         "pipelines": []}
-    job = world.headers(CredentialCase.JOB_TOKEN)
+    deploy = world.headers(CredentialCase.PROJECT_DEPLOY_TOKEN)
     path = packages_api.DELETE_PACKAGE_FILE.url_path(project_id=pid, package_id=package_id, file_id=first["id"])
-    assert registry.call("DELETE", path, job).status_code == 403
-    assert registry.call("DELETE", path, registry.admin).status_code == 204
+    assert registry.call("DELETE", path, deploy).status_code == 404  # the Packages API reads no deploy token
+    # A job token acts with its user's role: the owner's job may delete (project_packages_spec: maintainer → 204).
+    assert registry.call("DELETE", path, world.headers(CredentialCase.JOB_TOKEN)).status_code == 204
     assert registry.call("DELETE", path, registry.admin).status_code == 404
     assert [f["file_name"] for f in registry.files(pid, package_id)] == ["b.bin"]
     assert len(registry.stored_files()) == 1
