@@ -55,7 +55,7 @@ def test_every_scenario_runs_for_every_credential_and_scheme() -> None:
     assert "small-push[generic-job_token-basic-http]" in ids
     assert "small-push[generic-read_only_deploy_token-header-http]" in ids
     http_generic = [c for c in cases if c.format == "generic" and c.driver == "http"]
-    assert len(http_generic) == 1 + 9 * 2  # anonymous once; every other credential over header and Basic
+    assert len(http_generic) == 1 + 9 * 3  # anonymous once; every other credential over header, Basic and Bearer
     curl = [c for c in cases if c.driver == "curl"]
     assert len(curl) == 1 + 9 * 2 and all(c.format == "generic" for c in curl)  # the same matrix through curl
     narrowed = expand(ROOT / "scenarios/experiment/small-push.yaml", scenario,

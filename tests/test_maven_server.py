@@ -228,7 +228,8 @@ def test_instance_level_needs_the_project_path_as_package_name(world: World, dri
     request = maven.instance_download(maven.version_segments(coords), jar.file_name)
     pulled = driver.send(request, world.credential(CredentialCase.GROUP_DEPLOY_TOKEN), AuthScheme.BASIC)
     assert pulled.status == 200 and pulled.body_sha256 == jar.sha256()
-    assert driver.send(request, world.credential(CredentialCase.OTHER_PROJECT_TOKEN), AuthScheme.HEADER).status == 404
+    # Found by name, the project is there: an authenticated caller without access gets 403 (`forbidden!`).
+    assert driver.send(request, world.credential(CredentialCase.OTHER_PROJECT_TOKEN), AuthScheme.HEADER).status == 403
     anonymous = maven_get(registry, request.path, {})
     assert anonymous.status_code == 401 and "WWW-Authenticate" in anonymous.headers
     deploy(driver, world, "lib", "1.0")  # in grp/proj, but named com/example/harness/lib: not at the instance level

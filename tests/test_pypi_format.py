@@ -194,7 +194,7 @@ def test_recipe_commands() -> None:
     pip = recipes["pip"].call("pull", target(credential), "My.Pkg", "1.0", "small.bin")
     assert "http://127.0.0.1:4567/api/v4/projects/3/packages/pypi/simple" in pip.argv
     assert pip.output == "pulled/my_pkg-1.0-py3-none-any.whl" and pip.output_is_artifact
-    assert pip.files == {".netrc": f"machine 127.0.0.1\nlogin harness\npassword {TOKEN}\n"}
+    assert pip.files == {".netrc": f"machine 127.0.0.1\nlogin gitlab-ci-token\npassword {TOKEN}\n"}  # a job token
     uv = recipes["uv"].call("pull", target(credential), "My.Pkg", "1.0", "small.bin")
     assert uv.output == "installed/my_pkg-1.0.dist-info/METADATA" and not uv.output_is_artifact
     with pytest.raises(ValueError, match="twine only uploads"):
