@@ -46,6 +46,7 @@ class ApiEndpoint:
 
 
 VERSION = ApiEndpoint("version", "GET", "/api/v4/version")
+FEATURES = ApiEndpoint("features", "GET", "/api/v4/features")  # lib/api/features.rb: administrators only
 
 CURRENT_USER = ApiEndpoint("current_user", "GET", "/api/v4/user")
 CREATE_USER = ApiEndpoint("create_user", "POST", "/api/v4/users")  # administrators only

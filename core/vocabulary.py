@@ -83,6 +83,7 @@ class Need(StrEnum):
     `needs:`, decided when the matrix is expanded)."""
 
     METADATA_DOCUMENT = "metadata_document"  # one document listing a package's versions (npm's packument, …)
+    BASIC_CHALLENGE = "basic_challenge"  # its pull route answers anonymous with 401 and `WWW-Authenticate: Basic`
 
 
 class KnownState(StrEnum):

@@ -252,6 +252,15 @@ class GitLabClient:
         """The target's `version` ("17.6.0-ee") and `revision`."""
         return self._object(api.VERSION, "read the target's version")
 
+    def feature_flags(self) -> dict[str, bool]:
+        """The instance's feature flags (`GET /features`, administrators only) as name → on. A flag GitLab lists
+        with gates for some actors only counts as off (the harness's cases are no such actor)."""
+        data = self._call(api.FEATURES, "read the target's feature flags")
+        if not isinstance(data, list):
+            raise ProvisioningError("read the target's feature flags", api.FEATURES.method, api.FEATURES.path,
+                                    status=200, detail="the answer is not a list")
+        return {str(f.get("name")): f.get("state") == "on" for f in data if isinstance(f, dict)}
+
     def current_user(self) -> dict[str, Any]:
         return self._object(api.CURRENT_USER, "read the owner token's user")
 

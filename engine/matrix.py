@@ -59,6 +59,11 @@ def _schemes_of(format_name: str) -> list[AuthScheme]:
     return [s for s in SCHEME_ORDER if s in accepted]
 
 
+def challenges(format_name: str) -> bool:
+    """The format's pull route answers an anonymous request with 401 and the Basic challenge."""
+    return any(e.auth.challenge for e in FORMATS[format_name].endpoints.values() if e.operation is Operation.PULL)
+
+
 def format_fits(scenario: Scenario, format_name: str) -> bool:
     """A scenario that needs duplicates allowed, or an exceptions regex, runs only for formats that have the
     setting (the format's `DuplicatePolicy.switchable`); the others always refuse duplicates."""
@@ -75,6 +80,9 @@ def why_not(scenario: Scenario, format_name: str) -> str | None:
         return f"the scenario is for {', '.join(scenario.formats)} only"
     if Need.METADATA_DOCUMENT in scenario.needs and not OPERATIONS[format_name].has_metadata_document:
         return f"{format_name} has no metadata document"
+    if Need.BASIC_CHALLENGE in scenario.needs and not challenges(format_name):
+        return (f"{format_name} sends no Basic challenge: GitLab's routes for it do not include BasicAuthHelpers, "
+                "so clients send their token up front")
     if not format_fits(scenario, format_name):
         policy = FORMATS[format_name].rules.duplicates
         always = "allows" if policy.allowed_by_default else "refuses"

@@ -27,7 +27,7 @@ from typing import Any
 from core.credentials import REDACTOR, Credential
 from core.gitlab_versions import RuleSet, rules_for
 from core.permissions import PROVISIONED_SCOPES, token_kind_of
-from core.project_setup import ProjectSetup, Role
+from core.project_setup import ProjectSetup, Role, Visibility
 from core.provisioning_api import FORWARDING_PACKAGE_TYPES, PROTECTION_RULE_PACKAGE_TYPES, PUSH_PROTECTION_LEVELS
 from core.vocabulary import CredentialCase, TokenKind
 from engine.config import read_yaml_mapping
@@ -66,6 +66,7 @@ class RunContext:
     size_limits: dict[str, int] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     clients: dict[str, dict[str, Any]] = field(default_factory=dict)  # client name → where and how it runs
+    root_visibility: str = "private"  # the run group's visibility: case projects can be no more visible
     gitlab_version: str | None = None  # what `GET /api/v4/version` said (None: not read)
     feature_flags: dict[str, bool] | None = None  # what `GET /api/v4/features` said (None: not readable)
 
@@ -129,6 +130,30 @@ def _slug(text: str, limit: int = 40) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:limit] or "x"
 
 
+def _run_group(client: GitLabClient, run_id: str, parent_id: int | None) -> dict[str, Any]:
+    """The run's group, public where the target allows it (a public or internal case project needs every group above
+    it at least as visible; the group holds nothing itself), private otherwise."""
+    name, path = f"harness {run_id}", f"harness-{_slug(run_id)}"
+    try:
+        return client.create_group(name, path, parent_id=parent_id, visibility="public")
+    except ProvisioningError:
+        return client.create_group(name, path, parent_id=parent_id)
+
+
+def read_version(client: GitLabClient) -> tuple[str | None, dict[str, bool] | None]:
+    """The target's version (`GET /api/v4/version`) and, for an administrator, its feature flags; None for what it
+    does not tell (the rules then fall back to the newest, and flags to their defaults, and the report says so)."""
+    try:
+        version = str(client.version().get("version") or "") or None
+    except ProvisioningError:
+        version = None
+    try:
+        flags: dict[str, bool] | None = client.feature_flags()
+    except ProvisioningError:
+        flags = None
+    return version, flags
+
+
 def provision_run(run_id: str, run_dir: Path, target_url: str, owner_token: str, *, reference: bool,
                   given_project: str | None, token_file: dict[str, Any], settings: dict[str, Any],
                   size_limits: dict[str, int]) -> RunContext:
@@ -154,8 +179,10 @@ def provision_run(run_id: str, run_dir: Path, target_url: str, owner_token: str,
     parent_id = None
     if token_file.get("parent_group"):
         parent_id = client.get_group(str(token_file["parent_group"]))["id"]
-    group = client.create_group(f"harness {run_id}", f"harness-{_slug(run_id)}", parent_id=parent_id)
+    group = _run_group(client, run_id, parent_id)
     ledger.record("group", group["id"], name=group["full_path"])
+    ctx.root_visibility = str(group.get("visibility") or "private")
+    ctx.gitlab_version, ctx.feature_flags = read_version(client)
     ctx.root_group_id, ctx.root_group_path = group["id"], group["full_path"]
 
     def pat(name: str, expires_at: dt.date | None) -> Any:
@@ -211,19 +238,44 @@ class CaseEnv:
     group_id: int | None = None  # the case's own group, removed (with its packages) when the case ends
 
 
-def provision_case(ctx: RunContext, case_key: str, credential: CredentialCase, index: int) -> CaseEnv:
-    """Make the case's own group and project (or take the given project) and its subject credential."""
+VISIBILITY_ORDER = [Visibility.PRIVATE, Visibility.INTERNAL, Visibility.PUBLIC]
+
+
+def provision_case(ctx: RunContext, case_key: str, credential: CredentialCase, index: int,
+                   setup: ProjectSetup | None = None, package_type: str = "", role: Role | None = None) -> CaseEnv:
+    """Make the case's own group and project (or take the given project), give the project `setup`, and make the
+    subject credential (for a personal or job token with `role`: a new user of that role on the project)."""
     client = ctx.client()
+    setup = setup or ProjectSetup()
     if ctx.given_project:
         env = CaseEnv(ctx.given_project, None, None, None, name_prefix=f"h{_slug(ctx.run_id, 12)}-{index}-")
     else:
         ledger = ctx.ledger()
         slug = _slug(case_key)
-        group = client.create_group(case_key[:200], f"c{index}-{slug}", parent_id=ctx.root_group_id)
+        if VISIBILITY_ORDER.index(setup.visibility) > VISIBILITY_ORDER.index(Visibility(ctx.root_visibility)):
+            return CaseEnv("", None, None, f"a {setup.visibility.value} project needs its groups at least as visible, "
+                           f"and the run's group could only be made {ctx.root_visibility} on this target",
+                           name_prefix="")
+        group = client.create_group(case_key[:200], f"c{index}-{slug}", parent_id=ctx.root_group_id,
+                                    visibility=setup.visibility.value)
         ledger.record("group", group["id"], name=group["full_path"])
         project = client.create_project(slug, group["id"], path=slug)
         ledger.record("project", project["id"], name=project["path_with_namespace"])
         env = CaseEnv(str(project["id"]), group["full_path"], None, None, name_prefix="", group_id=group["id"])
+        not_run = apply_project_setup(client, ledger, env, setup, package_type)
+        if not_run:
+            env.not_run = not_run
+            return env
+    if role is not None and credential in (CredentialCase.PERSONAL_ACCESS_TOKEN, CredentialCase.JOB_TOKEN):
+        member, not_run = provision_member(ctx, client, env, role)
+        if member is None:
+            env.not_run = not_run
+            return env
+        if credential is CredentialCase.PERSONAL_ACCESS_TOKEN:
+            env.subject = member.credential
+        else:
+            env.subject, env.not_run = start_member_job(ctx, client, env, member)
+        return env
     env.subject, env.not_run = subject_credential(ctx, client, env, credential, case_key)
     return env
 

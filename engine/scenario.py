@@ -257,7 +257,8 @@ class Scenario(_Strict):
         default_factory=list,
         description="what the scenario needs of a format; it has no cases for a format without it, and says why. "
                     "metadata_document: a document listing a package's versions (npm's packument, PyPI's simple "
-                    "page, Maven's maven-metadata.xml), known from the format's operations")
+                    "page, Maven's maven-metadata.xml), known from the format's operations; basic_challenge: a pull "
+                    "route that answers anonymous with 401 and `WWW-Authenticate: Basic` (GitLab's BasicAuthHelpers)")
     credentials: list[CredentialCase] | Literal["all"] = "all"
     schemes: list[AuthScheme] | Literal["all"] = "all"
     group_settings: GroupSettings | None = None

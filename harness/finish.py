@@ -84,6 +84,8 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         "stage": settings.stage,
         "target": state.ctx.target_url if state.ctx else settings.target,
         "target_kind": "external" if settings.target else "reference server",
+        # Which of GitLab's versioned rules (and feature flags) the expected answers followed, and why.
+        "gitlab_rules": state.ctx.rules.chosen if state.ctx else None,
         "formats": settings.formats,
         "started_at": state.started_at,
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -28,7 +28,7 @@ from engine.gitlab_api import ProvisioningError
 from engine.matrix import Case
 from engine.provisioning import RunContext, provision_case
 from engine.scenario import Step
-from formats import FORMATS
+from formats import FORMATS, OPERATIONS
 
 
 def run_case(case: Case, ctx: RunContext, index: int, bus: EventBus | None = None) -> CaseRecord:
@@ -56,7 +56,8 @@ def _run(case: Case, ctx: RunContext, index: int, bus: EventBus) -> CaseRecord:
         if ctx.given_project and case.scenario.group_settings is not None:
             raise CaseNotRun("this scenario changes group package settings, which needs a group of its own: "
                              "run it without --project so the harness can create one")
-        env = provision_case(ctx, case.id, case.credential, index)
+        env = provision_case(ctx, case.id, case.credential, index, case.scenario.project.setup(),
+                             OPERATIONS[case.format].package_type, case.role)
         if env.not_run:
             raise CaseNotRun(env.not_run)
         state = CaseState(case, ctx, env, HttpDriver(ctx.target_url), bus, client=_client_driver(case, ctx))
