@@ -33,6 +33,11 @@ class Fault(StrEnum):
     LOOSE_NAME_RULE = "loose_name_rule"
     AT_LIMIT_REFUSED = "at_limit_refused"
     PROCESSING_STUCK = "processing_stuck"
+    PROTECTION_RULES_IGNORED = "protection_rules_ignored"
+    GUEST_PUSH_ALLOWED = "guest_push_allowed"
+    PUBLIC_PROJECT_HIDDEN = "public_project_hidden"
+    REGISTRY_ACCESS_IGNORED = "registry_access_ignored"
+    BEARER_ONLY_NPM = "bearer_only_npm"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -69,6 +74,15 @@ DESCRIPTIONS: dict[Fault, str] = {
     Fault.PROCESSING_STUCK: "a newly pushed version stays in the 'processing' state (metadata extraction never ends):"
                             " the push succeeds, but the version is missing from the metadata document and its files"
                             " answer 404",
+    Fault.PROTECTION_RULES_IGNORED: "package protection rules are not enforced: any member who may publish pushes a"
+                                    " protected package",
+    Fault.GUEST_PUSH_ALLOWED: "a guest or reporter may publish packages (the role check stops at read)",
+    Fault.PUBLIC_PROJECT_HIDDEN: "a public or internal project's packages are refused to anyone who is not a member"
+                                 " (anonymous 401, another user's token 404), as if the project were private",
+    Fault.REGISTRY_ACCESS_IGNORED: "the project's package_registry_access_level is ignored (disabled still serves,"
+                                   " public is members only)",
+    Fault.BEARER_ONLY_NPM: "deploy and job tokens over Bearer are read by npm's routes only: elsewhere they are 401,"
+                           " as a token found nowhere",
 }
 
 

@@ -121,6 +121,7 @@ class Expected:
     challenge: Challenge | None = None
     rule: str = ""  # the GitLab file (and spec) the answer was read from
     message: str | None = None  # GitLab's own refusal message, where it has one beyond the status
+    before_body: bool = True  # an upload is refused before its body is read (False: by the create service, after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +282,7 @@ def _protected(ask: Ask, identity: Identity, standing: Standing) -> Expected | N
         if role is None or role.access_level < rule.minimum_access_level_for_push.access_level:
             return Expected(False, 403, f"package '{ask.package_name}' is protected (pushes need "
                             f"{rule.minimum_access_level_for_push.value} or above)", None, _PROTECTION,
-                            message="Package protected.")
+                            message="Package protected.", before_body=False)
     return None
 
 

@@ -71,6 +71,7 @@ class CaseRecord:
     known: dict[str, Any] | None = None  # a declared known failure: state (known | expired), issue, expires, reason
     # The formats the case's scenario has no cases for, and why (decided when the matrix was expanded).
     not_applicable: dict[str, str] = field(default_factory=dict)
+    role: str | None = None  # the member role behind a personal or job token, where the scenario sets one
     schema: str = SCHEMA
 
     def __post_init__(self) -> None:

@@ -25,7 +25,7 @@ from core.permissions import (
     identify,
     judge,
 )
-from core.project_setup import ProjectSetup, Role, Visibility
+from core.project_setup import ProjectSetup, RegistryAccess, Role, Visibility
 from core.route_auth import Level, RouteAuth
 from core.vocabulary import WRITE_PACKAGE_REGISTRY, AuthScheme, Permission, TokenKind
 from formats import FORMATS, OPERATIONS
@@ -81,6 +81,9 @@ def caller_for(request: Request, endpoint: Endpoint) -> Caller:
     settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
     got = arrived(request, db, settings.faults)
+    if (settings.has(Fault.BEARER_ONLY_NPM) and got.presented.scheme is AuthScheme.BEARER
+            and got.presented.kind not in ACCESS_TOKEN_KINDS and "/packages/npm" not in endpoint.path):
+        raise refusal(Expected(False, 401, "bearer_only_npm fault", rule="fault"))
     identity = identify(_route(settings, endpoint), got.presented)
     if isinstance(identity, Expected):
         raise refusal(identity)
@@ -112,6 +115,8 @@ def standing_on(principal: Principal, project: Row, db: Database, faults: frozen
         level = role_on_project(principal, project, db, faults)
         admin = level is not None and level >= ADMIN_LEVEL
         role = Role.from_access_level(level) if level is not None and not admin else None
+        if role in (Role.GUEST, Role.REPORTER) and Fault.GUEST_PUSH_ALLOWED in faults:
+            role = Role.DEVELOPER
         job_allowed = principal.kind is not TokenKind.JOB_TOKEN or (
             principal.project_id is not None and db.job_token_allowed(project["id"], principal.project_id))
         return Standing(role=role, admin=admin, scopes=scopes, job_allowed=job_allowed)
@@ -136,6 +141,10 @@ def project_answer(request: Request, endpoint: Endpoint, permission: Permission,
     if caller.principal is not None:
         standing = standing_on(caller.principal, project, db, settings.faults)
     setup = db.project_setup(project["id"], PACKAGE_TYPE_OF.get((endpoint.method, endpoint.path), ""))
+    if settings.has(Fault.PUBLIC_PROJECT_HIDDEN):
+        setup = replace(setup, visibility=Visibility.PRIVATE)
+    if settings.has(Fault.REGISTRY_ACCESS_IGNORED):
+        setup = replace(setup, registry_access=RegistryAccess.ENABLED)
     ask = Ask(_route(settings, endpoint), permission, standing, setup, package_name)
     answer = judge(ask, caller.identity)
     if (not answer.permitted and caller.identity.kind is None and answer.status == 401
@@ -238,3 +247,17 @@ def group_access(request: Request, endpoint: Endpoint, group: Row | None, *, pub
     if not (projects or public or group_visible(db, group, caller)):
         raise group_refusal(request, endpoint, caller)
     return GroupAccess(caller, group, projects)
+
+
+def check_protection(request: Request, endpoint: Endpoint, granted: Authorized, package_name: str) -> None:
+    """A push of a package a protection rule covers, by a caller below the rule's level: 403 "Package protected."
+    GitLab checks the rules in the create service, once the package's name is known (after authentication);
+    under the `protection_rules_ignored` fault nothing is checked."""
+    settings: ServerSettings = request.app.state.settings
+    if settings.has(Fault.PROTECTION_RULES_IGNORED):
+        return
+    principal = granted.principal
+    caller = Caller(Identity(principal.kind if principal else None, "already read"), principal)
+    answer = project_answer(request, endpoint, Permission.CREATE_PACKAGE, granted.project, caller, package_name)
+    if not answer.permitted:
+        raise refusal(answer)

@@ -56,12 +56,14 @@ class Run:
         lines += ["stderr (end):", self.stderr[-3000:]]
         return "\n".join(lines)
 
-    def case(self, scenario: str, credential: str, scheme: str, format: str = "generic") -> dict[str, Any]:
+    def case(self, scenario: str, credential: str, scheme: str, format: str = "generic",
+             role: str | None = None) -> dict[str, Any]:
         for record in self.records:
-            if (record["scenario"], record["credential"], record["scheme"], record["format"]) == (
-                    scenario, credential, scheme, format):
+            if (record["scenario"], record["credential"], record["scheme"], record["format"], record.get("role")) == (
+                    scenario, credential, scheme, format, role):
                 return record
-        raise AssertionError(f"no case {scenario}[{format}-{credential}-{scheme}] in the run\n{self.explain()}")
+        raise AssertionError(f"no case {scenario}[{format}-{credential}{'-' + role if role else ''}-{scheme}] in the "
+                             f"run\n{self.explain()}")
 
     def with_outcome(self, outcome: str) -> list[dict[str, Any]]:
         return [r for r in self.records if r["outcome"] == outcome]

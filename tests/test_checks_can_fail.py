@@ -38,10 +38,11 @@ class Catch:
     scheme: str
     words: tuple[str, ...]
     format: str = "generic"
+    role: str | None = None
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
-        return self.scenario, self.credential, self.scheme, self.format
+    def key(self) -> tuple[str, str, str, str, str | None]:
+        return self.scenario, self.credential, self.scheme, self.format, self.role
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,32 @@ CHECKS = [
     FaultCheck(Fault.AT_LIMIT_REFUSED, ("size-limit",), ("personal_access_token",), ("header",), (
         Catch("size-limit", "personal_access_token", "header", ("expected 201", "got 413")),
     ), extra=(*BETA, "--size-limits", SIZE_LIMIT)),
+    # GitLab's access model (issue 11): protection rules, member roles, visibility, registry access, Bearer.
+    FaultCheck(Fault.PROTECTION_RULES_IGNORED, ("protected-package",), ("personal_access_token",
+                                                                        "project_deploy_token"), ("bearer",), (
+        Catch("protected-package", "personal_access_token", "bearer", ("is protected", "expected 403", "got 201"),
+              role="developer"),
+        Catch("protected-package", "project_deploy_token", "bearer", ("is protected", "expected 403", "got 201")),
+    )),
+    FaultCheck(Fault.GUEST_PUSH_ALLOWED, ("member-roles-push",), ("personal_access_token", "job_token"),
+               ("bearer",), tuple(
+        Catch("member-roles-push", credential, "bearer", (f"a {role}", "lacks create_package", "expected 403",
+                                                          "got 201"), role=role)
+        for credential in ("personal_access_token", "job_token") for role in ("guest", "reporter"))),
+    FaultCheck(Fault.PUBLIC_PROJECT_HIDDEN, ("public-project",), ("anonymous", "other_project_token"), ("header",), (
+        Catch("public-project", "anonymous", "none", ("anyone may read", "expected 200", "got 401")),
+        Catch("public-project", "other_project_token", "header", ("expected 200", "got 404")),
+    )),
+    FaultCheck(Fault.REGISTRY_ACCESS_IGNORED, ("registry-disabled", "registry-public"),
+               ("anonymous", "personal_access_token"), ("header",), (
+        Catch("registry-disabled", "personal_access_token", "header", ("registry is disabled", "expected 403",
+                                                                       "got 201")),
+        Catch("registry-public", "anonymous", "none", ("anyone may read", "expected 200", "got 401")),
+    )),
+    FaultCheck(Fault.BEARER_ONLY_NPM, ("small-push",), ("project_deploy_token", "job_token"), ("bearer",), (
+        Catch("small-push", "project_deploy_token", "bearer", ("expected 201", "got 401")),
+        Catch("small-push", "job_token", "bearer", ("expected 201", "got 401")),
+    )),
     FaultCheck(Fault.PROCESSING_STUCK, ("installable-within",), ("personal_access_token",), ("header",), (
         Catch("installable-within", "personal_access_token", "header", ("was not installable", "30 s")),
     ), extra=BETA),
@@ -196,7 +223,8 @@ def test_the_fault_is_caught(check: FaultCheck, tmp_path: Path) -> None:
     assert run.returncode == check.exit_code, why
     assert run.verdict["verdict"] == "not_ready" and run.verdict["exit_code"] == check.exit_code, why
     assert not run.with_outcome("error"), why  # the target broke, not the harness
-    failed = {(r["scenario"], r["credential"], r["scheme"], r["format"]) for r in run.with_outcome("failed")}
+    failed = {(r["scenario"], r["credential"], r["scheme"], r["format"], r.get("role"))
+              for r in run.with_outcome("failed")}
     assert failed == {c.key for c in check.catches}, why
 
     junit_failures = _failed_testcases(run)

@@ -46,7 +46,7 @@ def check_refusal(record: StepRecord, obs: Observation, want: Expected, uploads:
         challenge = obs.headers.get("www-authenticate", "")
         record.observed["www_authenticate"] = challenge
         check_challenge(obs.status, challenge, want.challenge)
-    if uploads:
+    if uploads and want.before_body:
         record.observed["body_sent"] = obs.body_sent
         if obs.body_sent:
             raise StepFailed(f"refused with {obs.status} only after the whole body was sent: an unauthorized "

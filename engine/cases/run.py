@@ -48,7 +48,7 @@ def _run(case: Case, ctx: RunContext, index: int, bus: EventBus) -> CaseRecord:
                         criteria=[], format=case.format, credential=case.credential.value,
                         scheme=case.scheme.value, driver=case.driver, outcome=Outcome.ERROR, reason="",
                         duration_s=0.0, run_id=ctx.run_id, started_at=started_at,
-                        not_applicable=dict(case.not_applicable))
+                        not_applicable=dict(case.not_applicable), role=case.role.value if case.role else None)
     state: CaseState | None = None
     if case.driver != "http":
         record.client = {k: v for k, v in ctx.clients.get(case.driver, {}).items() if k != "not_run"} or None

@@ -75,7 +75,8 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
         artifact, size = invalid, invalid.size
     specs = state.ops.push(state.env.project_id, state.package(step.package), step.package.version, artifact,
                            status=step.status, select=step.select)
-    want = expected(state, step, specs[0].endpoint, credential, scheme, state.package(step.package))
+    gitlab_name = state.ops.package_name(state.package(step.package))  # what protection rules match
+    want = expected(state, step, specs[0].endpoint, credential, scheme, gitlab_name)
     rules = FORMATS[state.format_name].rules
     refusal_status = {"duplicate": rules.duplicates.refused_status, "too_large": rules.too_large_status,
                       "invalid": rules.invalid_status}

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from core.faults import Fault
 from core.vocabulary import Operation, Permission
 from formats.generic import DOWNLOAD, RULES, UPLOAD
-from reference_server.access import authorize
+from reference_server.access import authorize, check_protection
 from reference_server.db import PROCESSING, Database, Row
 from reference_server.downloads import named_file_download
 from reference_server.duplicates import duplicate_refusal, duplicate_refused
@@ -83,6 +83,7 @@ async def upload(request: Request) -> Response:
         granted = authorize(request, UPLOAD, Permission.CREATE_PACKAGE)
         project = granted.project
         name, version, file_name, status, select = validate(request)
+        check_protection(request, UPLOAD, granted, name)
         limit = refuse_oversized(request, FORMAT, received)
         package = db.find_package(project["id"], FORMAT, name, version)
         if duplicate_refused(db, project, package, file_name) and not settings.has(Fault.IGNORE_REJECT_DUPLICATES):

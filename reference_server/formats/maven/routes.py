@@ -46,7 +46,14 @@ from formats.maven import (
     parse_path,
     split_checksum,
 )
-from reference_server.access import authenticate_for, authorize, authorize_on, group_access, group_refusal
+from reference_server.access import (
+    authenticate_for,
+    authorize,
+    authorize_on,
+    check_protection,
+    group_access,
+    group_refusal,
+)
 from reference_server.db import Database, Row, installable
 from reference_server.duplicates import duplicate_refusal, duplicates_refused
 from reference_server.errors import bad_request, not_found, refused
@@ -182,6 +189,7 @@ async def upload(request: Request) -> Response:
         granted = authorize(request, effective(request, UPLOAD), Permission.CREATE_PACKAGE)
         project = granted.project
         ref = file_ref(request)
+        check_protection(request, UPLOAD, granted, ref.package_name)
         limit = refuse_oversized(request, FORMAT, received)
         if ref.checksum:
             return await verify_checksum(request, project, ref, received)

@@ -36,7 +36,7 @@ from formats.npm import (
     TARBALL,
     tarball_file_name,
 )
-from reference_server.access import Authorized
+from reference_server.access import Authorized, check_protection
 from reference_server.db import Database, Row
 from reference_server.downloads import count_pull, file_response, served_file
 from reference_server.duplicates import duplicate_refusal, duplicates_refused
@@ -155,6 +155,7 @@ async def publish(request: Request) -> Response:
     name = package_name(request)
     if not settings.has(Fault.LOOSE_NAME_RULE) and (error := RULES.name_error(name)):
         raise bad_request(error)
+    check_protection(request, PUBLISH, granted, name)
     if body is None:
         body = await read_body(request, limit)
     document = await anyio.to_thread.run_sync(parse_document, body)

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from core.faults import Fault
 from core.vocabulary import Operation, Permission
 from formats.pypi import FORMAT, RULES, UPLOAD, wheel_dist_name
+from reference_server.access import check_protection
 from reference_server.db import Database, Row
 from reference_server.duplicates import duplicate_refusal, duplicate_refused
 from reference_server.errors import ApiError, bad_request, missing, refused
@@ -179,6 +180,7 @@ async def upload(request: Request) -> Response:
         except ClientDisconnect:
             raise bad_request("the client disconnected before the body was complete") from None
         name, version, file_name = check_fields(form, loose_name=settings.has(Fault.LOOSE_NAME_RULE))
+        check_protection(request, UPLOAD, granted, name)
         assert form.content is not None
         try:
             if not settings.has(Fault.NO_FORMAT_GUARD):
