@@ -40,7 +40,9 @@ class FormatRules:
     name_rule: str  # the rule as a sentence, for refusal messages
     version_rule: str
     file_name_rule: str
-    too_large_status: int = 413  # a file over the size limit, refused before its body is read
+    too_large_status: int = 413  # how GitLab answers a file over the size limit
+    too_large_before_body: bool = True  # GitLab refuses it before the body is read (False: once it has been read)
+    too_large_rule: str = ""  # how GitLab refuses it, and the file that says so
     invalid_status: int = 400  # a file that is not a valid package of the format
 
     def name_error(self, name: str) -> str | None:
@@ -209,9 +211,8 @@ class FormatOperations(ABC):
         return True
 
     def size_checked_before_body(self) -> bool:
-        """True when the upload's declared length tells the file's size, so over-limit files are refused before
-        their body is read (Generic, Maven, PyPI); False when the file is wrapped (npm's base64 JSON)."""
-        return True
+        """True when GitLab refuses an over-limit file before its body is read (the format's rules say)."""
+        return self.format.rules.too_large_before_body
 
 
 __all__ = ["RATE_LIMITED_PATH", "RATE_LIMITED_PREFIXES", "Artifact", "Body",

@@ -166,7 +166,7 @@ CHECKS = [
         Catch("name-validation", "personal_access_token", "header", ("the invalid name", "not refused")),
     ), extra=BETA),
     FaultCheck(Fault.AT_LIMIT_REFUSED, ("size-limit",), ("personal_access_token",), ("header",), (
-        Catch("size-limit", "personal_access_token", "header", ("expected 201", "got 413")),
+        Catch("size-limit", "personal_access_token", "header", ("expected 201", f"got {RULES.too_large_status}")),
     ), extra=(*BETA, "--size-limits", SIZE_LIMIT)),
     # GitLab's access model (issue 11): protection rules, member roles, visibility, registry access, Bearer.
     FaultCheck(Fault.PROTECTION_RULES_IGNORED, ("protected-package",), ("personal_access_token",

@@ -146,7 +146,7 @@ def test_harness_serve_keeps_data_across_restarts(tmp_path: Path) -> None:
         file_url = f"{url}/api/v4/projects/{project['id']}/packages/generic/tool/1.0.0/tool.bin"
         assert requests.put(file_url, data=b"x" * 1000, headers=headers).status_code == 201
         too_big = requests.put(file_url, data=b"x" * (1 << 20 | 1), headers=headers)
-        assert too_big.status_code == 413 and "limit" in too_big.json()["message"]
+        assert too_big.status_code == 400 and "limit" in too_big.json()["message"]
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=20)

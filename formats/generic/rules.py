@@ -22,6 +22,11 @@ RULES = FormatRules(
     name_rule="only letters, digits, '.', '-' and '_'",
     version_rule=r"must match \A(\.?[\w\+-]+\.?)+\z",
     file_name_rule="only letters, digits, '.', '-' and '_'",
+    too_large_status=400,
+    too_large_before_body=False,
+    too_large_rule="Workhorse takes the whole upload (the authorize route sends no MaximumSize with has_length: true)"
+                   " and the PUT answers 400 'File is too large' (lib/api/generic_packages.rb, spec 'rejects "
+                   "request if file size is too large')",
 )
 
 _FILE_PATH = "/api/v4/projects/{project_id}/packages/generic/{package_name}/{package_version}/{file_name}"

@@ -35,6 +35,10 @@ RULES = FormatRules(
     version_rule=r"must match \A(?!.*\.\.)[\w+.-]+\z: letters, digits, '_', '+', '.', '-', never '..'"
     " (Gitlab::Regex.maven_version_regex)",
     file_name_rule="only letters, digits, '.', '_', '-' and '+' (Gitlab::Regex.maven_file_name_regex)",
+    too_large_status=400,
+    too_large_before_body=False,
+    too_large_rule="the upload answers 400 'File is too large' once Workhorse has taken the file "
+                   "(lib/api/maven_packages.rb, spec 'file size is too large')",
 )
 
 # The project-level Maven repository (the URL mvn is configured with); every project endpoint is under it.

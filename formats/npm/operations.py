@@ -31,9 +31,6 @@ class NpmOperations(FormatOperations):
         """Named as the version's tarball, but not a gzip'd tar with a package.json (GitLab refuses it with 400)."""
         return BytesArtifact(tarball_file_name(name, version), b"this is not a gzip tarball\n" * 8)
 
-    def size_checked_before_body(self) -> bool:
-        return False  # the tarball is base64 inside the JSON document: its size is known once the body is read
-
     def instance_metadata(self, name: str) -> RequestSpec:
         return requests.instance_packument(name)
 

@@ -54,6 +54,9 @@ RULES = FormatRules(
     file_name_rule="<package name>-<version>.tgz",
     # GitLab answers an attachment over npm_max_file_size with 400 'File is too large.' (not 413).
     too_large_status=400,
+    too_large_before_body=False,
+    too_large_rule="the tarball is base64 inside the JSON document, so its size is known once the body is read: "
+                   "400 'File is too large.' (Packages::Npm::CreatePackageService)",
 )
 
 # The registry roots npm is configured with (`registry=` in .npmrc): every endpoint is under one of them.

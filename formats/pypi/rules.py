@@ -53,6 +53,10 @@ RULES = FormatRules(
     version_rule="a PEP 440 version (GitLab's pypi_version_regex), e.g. 1.0, 2.1rc1, 1.0.post2.dev3+local.1",
     file_name_rule="a wheel (.whl) or source distribution (.tar.gz, .zip) file name of letters, digits,"
     " '.', '_', '-', '+' and '!'",
+    too_large_status=413,
+    too_large_before_body=False,
+    too_large_rule="Workhorse is given MaximumSize (has_length: false) and answers 413 while it streams the file, "
+                   "so the refusal comes as the body goes (lib/api/pypi_packages.rb, workhorse upload/rewrite.go)",
 )
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"  # PEP 691

@@ -109,8 +109,8 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
                               "so a duplicate is only known once the body is read")
             return
         if not state.ops.size_checked_before_body():
-            record.message = (f"refused with {obs.status}; {state.format_name} wraps the file in the request, so "
-                              "its size is only known once the body is read")
+            rule = FORMATS[state.format_name].rules.too_large_rule
+            record.message = f"refused with {obs.status} as GitLab refuses it, once the body is read: {rule}"
             return
         if obs.body_sent:
             raise StepFailed(f"answered {obs.status} only after the whole body was sent; the refusal must "
