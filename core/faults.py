@@ -38,6 +38,7 @@ class Fault(StrEnum):
     PUBLIC_PROJECT_HIDDEN = "public_project_hidden"
     REGISTRY_ACCESS_IGNORED = "registry_access_ignored"
     BEARER_ONLY_NPM = "bearer_only_npm"
+    JOB_TOKEN_SCOPE_IGNORED = "job_token_scope_ignored"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -81,6 +82,8 @@ DESCRIPTIONS: dict[Fault, str] = {
                                  " (anonymous 401, another user's token 404), as if the project were private",
     Fault.REGISTRY_ACCESS_IGNORED: "the project's package_registry_access_level is ignored (disabled still serves,"
                                    " public is members only)",
+    Fault.JOB_TOKEN_SCOPE_IGNORED: "the CI/CD job token allowlist is not enforced: any project's job token reaches"
+                                   " every project its user may see",
     Fault.BEARER_ONLY_NPM: "deploy and job tokens over Bearer are read by npm's routes only: elsewhere they are 401,"
                            " as a token found nowhere",
 }

@@ -347,12 +347,15 @@ def presented_by(credential: CredentialCase, scheme: AuthScheme) -> Presented:
     return Presented(kind, scheme, state, ci_user=kind is TokenKind.JOB_TOKEN)
 
 
-def standing_of(credential: CredentialCase, role: Role | None = None) -> Standing:
+def standing_of(credential: CredentialCase, role: Role | None = None, job_allowed: bool = True) -> Standing:
     """What a provisioned credential case is to the case's project: the subject's `role` for personal and job
-    tokens (default: the owner token's user, who created the case's group), the provisioned scopes otherwise."""
+    tokens (default: the owner token's user, who created the case's group), the provisioned scopes otherwise;
+    `job_allowed`: a job token's project may reach the case's project (its own, or on its allowlist)."""
     scopes = frozenset(PROVISIONED_SCOPES.get(credential, ()))
-    if credential in (CredentialCase.PERSONAL_ACCESS_TOKEN, CredentialCase.JOB_TOKEN,
-                      CredentialCase.REVOKED_TOKEN, CredentialCase.EXPIRED_TOKEN):
+    if credential is CredentialCase.JOB_TOKEN:
+        return Standing(role=role or CREATOR_ROLE, scopes=scopes, job_allowed=job_allowed)
+    if credential in (CredentialCase.PERSONAL_ACCESS_TOKEN, CredentialCase.REVOKED_TOKEN,
+                      CredentialCase.EXPIRED_TOKEN):
         return Standing(role=role or CREATOR_ROLE, scopes=scopes)
     if credential is CredentialCase.PROJECT_ACCESS_TOKEN:
         return Standing(role=PROJECT_ACCESS_TOKEN_ROLE, scopes=scopes)
@@ -365,8 +368,8 @@ def standing_of(credential: CredentialCase, role: Role | None = None) -> Standin
 
 def expected_for(credential: CredentialCase, operation: Operation, route: RouteAuth, scheme: AuthScheme, *,
                  project: ProjectSetup | None = None, role: Role | None = None, package_name: str | None = None,
-                 rules: RuleSet = NEWEST) -> Expected:
+                 rules: RuleSet = NEWEST, job_allowed: bool = True) -> Expected:
     """The answer GitLab gives a provisioned credential case doing `operation` on the case's project."""
-    ask = Ask(route, OPERATION_PERMISSION[operation], standing_of(credential, role), project or ProjectSetup(),
-              package_name)
+    ask = Ask(route, OPERATION_PERMISSION[operation], standing_of(credential, role, job_allowed),
+              project or ProjectSetup(), package_name)
     return answer(ask, presented_by(credential, scheme), rules)

@@ -67,6 +67,7 @@ class RunContext:
     settings: dict[str, Any] = field(default_factory=dict)
     clients: dict[str, dict[str, Any]] = field(default_factory=dict)  # client name → where and how it runs
     root_visibility: str = "private"  # the run group's visibility: case projects can be no more visible
+    other_project_id: int | None = None  # the run's second project (another project's token and job)
     gitlab_version: str | None = None  # what `GET /api/v4/version` said (None: not read)
     feature_flags: dict[str, bool] | None = None  # what `GET /api/v4/features` said (None: not readable)
 
@@ -211,11 +212,17 @@ def provision_run(run_id: str, run_dir: Path, target_url: str, owner_token: str,
                                            list(PROVISIONED_SCOPES[CredentialCase.GROUP_DEPLOY_TOKEN]))
         ledger.record("deploy_token", token.id, owner_kind="groups", owner_id=group["id"], name="group")
         ctx.slots["group_deploy_token"] = CredentialSlot(token=token.token, username=token.username or "harness")
-    if "other_project_token" in kinds and "other_project_token" not in ctx.slots:
+    # A second project: its access token plays other_project_token, its jobs another project's job tokens.
+    wants_token = "other_project_token" in kinds and "other_project_token" not in ctx.slots
+    if wants_token or ("job_token" in kinds and reference):
         other = client.create_project("other project", group["id"], path="other-project")
         ledger.record("project", other["id"], name=other["path_with_namespace"])
-        token = client.create_project_access_token(other["id"], "harness-other", ["api"], expires_at=tomorrow)
-        ledger.record("project_access_token", token.id, owner_kind="projects", owner_id=other["id"], name="other")
+        ctx.other_project_id = int(other["id"])
+    if wants_token and ctx.other_project_id is not None:
+        token = client.create_project_access_token(ctx.other_project_id, "harness-other", ["api"],
+                                                   expires_at=tomorrow)
+        ledger.record("project_access_token", token.id, owner_kind="projects", owner_id=ctx.other_project_id,
+                      name="other")
         ctx.slots["other_project_token"] = CredentialSlot(token=token.token)
     if "job_token" not in ctx.slots and not reference:
         ctx.slots["job_token"] = CredentialSlot(
@@ -242,7 +249,8 @@ VISIBILITY_ORDER = [Visibility.PRIVATE, Visibility.INTERNAL, Visibility.PUBLIC]
 
 
 def provision_case(ctx: RunContext, case_key: str, credential: CredentialCase, index: int,
-                   setup: ProjectSetup | None = None, package_type: str = "", role: Role | None = None) -> CaseEnv:
+                   setup: ProjectSetup | None = None, package_type: str = "", role: Role | None = None,
+                   job_token_from: str = "case_project") -> CaseEnv:
     """Make the case's own group and project (or take the given project), give the project `setup`, and make the
     subject credential (for a personal or job token with `role`: a new user of that role on the project)."""
     client = ctx.client()
@@ -276,8 +284,28 @@ def provision_case(ctx: RunContext, case_key: str, credential: CredentialCase, i
         else:
             env.subject, env.not_run = start_member_job(ctx, client, env, member)
         return env
+    if credential is CredentialCase.JOB_TOKEN and job_token_from != "case_project":
+        env.subject, env.not_run = other_project_job(ctx, client, env, allowlisted=job_token_from != "other_project")
+        return env
     env.subject, env.not_run = subject_credential(ctx, client, env, credential, case_key)
     return env
+
+
+def other_project_job(ctx: RunContext, client: GitLabClient, env: CaseEnv, *,
+                      allowlisted: bool) -> tuple[Credential | None, str | None]:
+    """A job token of a job in the run's other project, which the case's project lets in when `allowlisted`
+    (its CI/CD job token allowlist)."""
+    if not ctx.reference:
+        return None, "a job token of another project needs the reference server's simulated jobs"
+    if ctx.other_project_id is None:
+        return None, "the run made no other project (select other_project_token or job_token)"
+    if allowlisted:
+        client.allow_job_token(int(env.project_id), ctx.other_project_id)
+    job = client.start_job(ctx.other_project_id)
+    ctx.ledger().record("job", job.id, name="job of the other project", owner_kind="projects",
+                        owner_id=ctx.other_project_id)
+    env.finish.append(("finish_job", job.id))
+    return Credential(CredentialCase.JOB_TOKEN, TokenKind.JOB_TOKEN, job.token), None
 
 
 def subject_credential(ctx: RunContext, client: GitLabClient, env: CaseEnv, credential: CredentialCase,

@@ -227,6 +227,9 @@ class GroupSettings(_Strict):
                                                  "regex may still be duplicated")
 
 
+JobTokenFrom = Literal["case_project", "other_project", "allowlisted_project"]
+
+
 class ProtectionRuleModel(_Strict):
     package_name_pattern: str = Field(description="package names the rule covers; '*' is a wildcard (GitLab's "
                                                   "package protection rules), before the run's name prefix")
@@ -268,6 +271,11 @@ class Scenario(_Strict):
         description="the member roles the user behind a personal access or job token holds on the case's project: "
                     "one case per role (a user is made and added through the members API; needs an administrator's "
                     "owner token). Empty: the owner token's user, who owns the case's group")
+    job_token_from: JobTokenFrom = Field(
+        default="case_project",
+        description="where the case's CI job runs: the case's own project, another project, or another project the "
+                    "case's project lets in (its CI/CD job token allowlist, `POST /projects/:id/job_token_scope/"
+                    "allowlist`)")
     clients: bool = Field(True, description="false: only the HTTP driver runs this scenario (say why in the "
                                             "description), e.g. files of GiBs that prove nothing more via a client")
     tags: list[str] = Field(default_factory=list)

@@ -117,7 +117,7 @@ def standing_on(principal: Principal, project: Row, db: Database, faults: frozen
         role = Role.from_access_level(level) if level is not None and not admin else None
         if role in (Role.GUEST, Role.REPORTER) and Fault.GUEST_PUSH_ALLOWED in faults:
             role = Role.DEVELOPER
-        job_allowed = principal.kind is not TokenKind.JOB_TOKEN or (
+        job_allowed = principal.kind is not TokenKind.JOB_TOKEN or Fault.JOB_TOKEN_SCOPE_IGNORED in faults or (
             principal.project_id is not None and db.job_token_allowed(project["id"], principal.project_id))
         return Standing(role=role, admin=admin, scopes=scopes, job_allowed=job_allowed)
     if Fault.READ_ONLY_DEPLOY_CAN_WRITE in faults:

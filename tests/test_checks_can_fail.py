@@ -79,10 +79,10 @@ CHECKS = [
     )),
     FaultCheck(Fault.READ_ONLY_DEPLOY_CAN_WRITE, ("small-push",), ("read_only_deploy_token",), ("header",), (
         Catch("small-push", "read_only_deploy_token", "header",
-              ("read_only_deploy_token lacks create_package", "expected 403", "got 201")),
+              ("with read_package_registry", "lacks create_package", "expected 403", "got 201")),
     )),
     FaultCheck(Fault.OTHER_PROJECT_TOKEN_ALLOWED, ("small-push",), ("other_project_token",), ("header",), (
-        Catch("small-push", "other_project_token", "header", ("another project", "expected 404", "got 201")),
+        Catch("small-push", "other_project_token", "header", ("cannot see this project", "expected 404", "got 201")),
     )),
     FaultCheck(Fault.IGNORE_REJECT_DUPLICATES, ("duplicate-rejected",), ("personal_access_token",), ("header",), (
         Catch("duplicate-rejected", "personal_access_token", "header", (DUPLICATE_REFUSED, "got 201")),
@@ -116,8 +116,8 @@ CHECKS = [
     # Uploads racing to create one name and version: Generic and Maven take them all into one package, npm takes
     # one and refuses the rest as duplicates; under the race, some answer 500 instead.
     FaultCheck(Fault.DUPLICATE_RACE, ("parallel-push",), ("personal_access_token",), ("header", "bearer"), (
-        Catch("parallel-push", "personal_access_token", "header", ("uploads failed", "500")),
-        Catch("parallel-push", "personal_access_token", "header", ("uploads failed", "500"), "maven"),
+        *(Catch("parallel-push", "personal_access_token", scheme, ("uploads failed", "500"), fmt)
+          for scheme in ("header", "bearer") for fmt in ("generic", "maven")),
         *(Catch("parallel-push", "personal_access_token", scheme, ("neither success nor the duplicate refusal",
                                                                     "500"), "npm") for scheme in ("header", "bearer")),
     ), formats=("generic", "maven", "npm")),
@@ -137,8 +137,10 @@ CHECKS = [
         Catch("small-push", "project_deploy_token", "header", ("expected 200", "got 401"), "maven"),
         Catch("small-push", "group_deploy_token", "header", ("expected 200", "got 401"), "maven"),
     ), formats=("maven",)),
-    FaultCheck(Fault.JOB_TOKEN_BASIC_REFUSED, ("small-push",), ("job_token",), ("header", "basic"), (
-        Catch("small-push", "job_token", "basic", ("expected 201", "got 401")),
+    # Generic reads a job token over Basic (as gitlab-ci-token) on downloads only (`job_token_allowed: %i[request
+    # basic_auth]`); its uploads never do, so the pull is what catches a server that refuses it.
+    FaultCheck(Fault.JOB_TOKEN_BASIC_REFUSED, ("pull",), ("job_token",), ("header", "basic"), (
+        Catch("pull", "job_token", "basic", ("expected 200", "got 401")),
     )),
     FaultCheck(Fault.SLOW_LIST, ("metadata-many",), ("personal_access_token",), ("header",), (
         Catch("metadata-many", "personal_access_token", "header", ("p95 latency", "threshold of 500 ms")),
@@ -189,6 +191,10 @@ CHECKS = [
         Catch("registry-disabled", "personal_access_token", "header", ("registry is disabled", "expected 403",
                                                                        "got 201")),
         Catch("registry-public", "anonymous", "none", ("anyone may read", "expected 200", "got 401")),
+    )),
+    FaultCheck(Fault.JOB_TOKEN_SCOPE_IGNORED, ("job-token-scope", "job-token-allowlist"), ("job_token",),
+               ("header",), (
+        Catch("job-token-scope", "job_token", "header", ("cannot see this project", "expected 404", "got 200")),
     )),
     FaultCheck(Fault.BEARER_ONLY_NPM, ("small-push",), ("project_deploy_token", "job_token"), ("bearer",), (
         Catch("small-push", "project_deploy_token", "bearer", ("expected 201", "got 401")),

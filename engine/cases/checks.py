@@ -26,7 +26,8 @@ def expected(state: CaseState, step: Step, endpoint: Endpoint, credential: Crede
     if step.actor == "owner":
         return Expected(True, None, "set-up step with the owner's token")
     return expected_for(credential.case, endpoint.operation, endpoint.auth, scheme, project=state.setup,
-                        role=state.case.role, package_name=package_name, rules=state.ctx.rules)
+                        role=state.case.role, package_name=package_name, rules=state.ctx.rules,
+                        job_allowed=state.case.scenario.job_token_from != "other_project")
 
 
 def observe(record: StepRecord, obs: Observation) -> None:

@@ -57,7 +57,7 @@ def _run(case: Case, ctx: RunContext, index: int, bus: EventBus) -> CaseRecord:
             raise CaseNotRun("this scenario changes group package settings, which needs a group of its own: "
                              "run it without --project so the harness can create one")
         env = provision_case(ctx, case.id, case.credential, index, case.scenario.project.setup(),
-                             OPERATIONS[case.format].package_type, case.role)
+                             OPERATIONS[case.format].package_type, case.role, case.scenario.job_token_from)
         if env.not_run:
             raise CaseNotRun(env.not_run)
         state = CaseState(case, ctx, env, HttpDriver(ctx.target_url), bus, client=_client_driver(case, ctx))
