@@ -254,6 +254,10 @@ def test_a_run_writes_no_token(tmp_path: Path) -> None:
     junit = (run.run_dir / "junit.xml").read_text()
     assert "harness_record" not in junit and '<property name="scenario"' in junit  # a few properties, not transcripts
     assert not _leaks(run)
+    # The reference server reports no GitLab version: the report says the newest rules were taken, and why.
+    for report in ("summary.md", "report.html"):
+        assert "version &#39;reference&#39; is not GitLab&#39;s: the newest rules apply" in (
+            run.run_dir / report).read_text().replace("'", "&#39;"), report
 
 
 @pytest.fixture()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from core.gitlab_versions import NEWEST, rules_for
 from core.project_setup import ProjectSetup, ProtectionRule, RegistryAccess, Role, Visibility
 from engine.gitlab_api import GitLabClient, ProvisioningError
 from engine.ledger import Ledger, cleanup
@@ -63,9 +64,11 @@ def status_of(call: Any, *args: Any, **kwargs: Any) -> int | None:
     return caught.value.status
 
 
-def test_version(admin: GitLabClient) -> None:
+def test_version_is_no_gitlab_version_so_the_newest_rules_apply(admin: GitLabClient) -> None:
     answer = admin.version()
-    assert answer["version"] == "17.6.0-ee" and answer["revision"]
+    assert answer["version"] == "reference" and answer["revision"]
+    assert rules_for(answer["version"]).in_force == NEWEST.in_force
+    assert "is not GitLab's: the newest rules apply" in rules_for(answer["version"]).chosen
 
 
 def test_users_are_created_by_administrators_only(admin: GitLabClient, server: Any, db: Database) -> None:
