@@ -14,6 +14,7 @@ from pathlib import Path
 
 from core.client_recipe import ClientRecipe
 from core.project_setup import Role
+from core.provisioning_api import PROTECTION_RULE_PACKAGE_TYPES
 from core.results import Applicability
 from core.vocabulary import AuthScheme, CredentialCase, Need, Operation
 from engine.clients.registry import RECIPES, recipes_for
@@ -80,6 +81,9 @@ def why_not(scenario: Scenario, format_name: str) -> str | None:
         return f"the scenario is for {', '.join(scenario.formats)} only"
     if Need.METADATA_DOCUMENT in scenario.needs and not OPERATIONS[format_name].has_metadata_document:
         return f"{format_name} has no metadata document"
+    package_type = OPERATIONS[format_name].package_type
+    if scenario.project.protection_rules and package_type not in PROTECTION_RULE_PACKAGE_TYPES:
+        return f"GitLab has no package protection rules for {package_type} packages"
     if Need.BASIC_CHALLENGE in scenario.needs and not challenges(format_name):
         return (f"{format_name} sends no Basic challenge: GitLab's routes for it do not include BasicAuthHelpers, "
                 "so clients send their token up front")
