@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from core import provisioning_api as api
+from core.gitlab_versions import RULES
 from core.project_setup import ACCESS_LEVELS, RegistryAccess
 from reference_server.access import role_on_project
 from reference_server.auth import Principal
@@ -60,6 +61,15 @@ def caller_level(request: Request, principal: Principal, project: Row) -> int:
 async def version(request: Request) -> Response:
     api_principal(request, VERSION_SCOPES)
     return JSONResponse({"version": api.REFERENCE_VERSION, "revision": "reference"})
+
+
+async def features(request: Request) -> Response:
+    """The feature flags the expected answers hang on, at GitLab's defaults (the rules the server serves)."""
+    admin_principal(request)
+    flags: list[dict[str, object]] = [
+        {"name": rule.feature_flag, "state": "on" if rule.default_enabled else "off", "gates": []}
+        for rule in RULES if rule.feature_flag]
+    return JSONResponse(flags)
 
 
 async def create_user(request: Request) -> Response:
@@ -203,6 +213,7 @@ async def allow_job_token(request: Request) -> Response:
 
 ROUTES = [
     route(api.VERSION, version),
+    route(api.FEATURES, features),
     route(api.CREATE_USER, create_user),
     route(api.DELETE_USER, delete_user),
     route(api.EDIT_PROJECT, edit_project),

@@ -233,7 +233,8 @@ def test_instance_level_needs_the_project_path_as_package_name(world: World, dri
     anonymous = maven_get(registry, request.path, {})
     assert anonymous.status_code == 401 and "WWW-Authenticate" in anonymous.headers
     deploy(driver, world, "lib", "1.0")  # in grp/proj, but named com/example/harness/lib: not at the instance level
-    assert maven_get(registry, "/api/v4/packages/maven/com/example/harness/lib/1.0/lib-1.0.jar").status_code == 404
+    # No project by that path: GitLab's instance route answers `forbidden! unless path_exists?` (403).
+    assert maven_get(registry, "/api/v4/packages/maven/com/example/harness/lib/1.0/lib-1.0.jar").status_code == 403
 
 
 def test_pushes_and_pulls_of_jars_are_counted(world: World, driver: HttpDriver) -> None:
