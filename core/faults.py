@@ -38,6 +38,7 @@ class Fault(StrEnum):
     PUBLIC_PROJECT_HIDDEN = "public_project_hidden"
     REGISTRY_ACCESS_IGNORED = "registry_access_ignored"
     BEARER_ONLY_NPM = "bearer_only_npm"
+    FORWARDING_IGNORED = "forwarding_ignored"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -83,6 +84,9 @@ DESCRIPTIONS: dict[Fault, str] = {
                                    " public is members only)",
     Fault.BEARER_ONLY_NPM: "deploy and job tokens over Bearer are read by npm's routes only: elsewhere they are 401,"
                            " as a token found nowhere",
+    Fault.FORWARDING_IGNORED: "the group's package request forwarding is ignored: a package the registry does not"
+                              " have is answered 404 even when the group forwards npm, PyPI or Maven requests to the"
+                              " public registry",
 }
 
 
