@@ -56,6 +56,7 @@ class RequestSpec:
     headers: dict[str, str] = field(default_factory=dict)
     body: Body = None
     body_size: int | None = None  # known length of an iterable body, sent as Content-Length
+    follow_redirects: bool = True  # False: a redirect is the answer (GitLab's request forwarding), never followed
 
     @property
     def method(self) -> str:

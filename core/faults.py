@@ -39,6 +39,7 @@ class Fault(StrEnum):
     REGISTRY_ACCESS_IGNORED = "registry_access_ignored"
     BEARER_ONLY_NPM = "bearer_only_npm"
     JOB_TOKEN_SCOPE_IGNORED = "job_token_scope_ignored"
+    FORWARDING_IGNORED = "forwarding_ignored"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -86,6 +87,9 @@ DESCRIPTIONS: dict[Fault, str] = {
                                    " every project its user may see",
     Fault.BEARER_ONLY_NPM: "deploy and job tokens over Bearer are read by npm's routes only: elsewhere they are 401,"
                            " as a token found nowhere",
+    Fault.FORWARDING_IGNORED: "the group's package request forwarding is ignored: a package the registry does not"
+                              " have is answered 404 even when the group forwards npm, PyPI or Maven requests to the"
+                              " public registry",
 }
 
 

@@ -28,6 +28,24 @@ class DuplicatePolicy:
     refused_message: str = "Duplicate package is not allowed"
 
 
+FORWARD_STATUS = 302  # Grape's `redirect` for a GET, which GitLab's `redirect_registry_request` calls
+
+
+@dataclass(frozen=True, slots=True)
+class Forwarding:
+    """GitLab's package request forwarding for a format (`redirect_registry_request`,
+    lib/api/helpers/packages/dependency_proxy_helpers.rb): a request for a package the registry does not have, when
+    the project's group forwards the format's requests, is answered 302 with a `Location` on the public registry
+    (each format's `forward_url` in formats/<name>/rules.py builds it on `upstream`); with forwarding off, 404."""
+
+    upstream: str  # DependencyProxyHelpers::REGISTRY_BASE_URLS
+    endpoints: frozenset[str]  # the routes that redirect by the project's (or group's) setting, by endpoint name
+    rule: str  # the GitLab files the routes' order was read from
+    before_read_check: bool = False  # the redirect comes before the read-package check (npm): any caller redirected
+    by_instance_setting: frozenset[str] = frozenset()  # routes that redirect by the instance's setting instead
+    status: int = FORWARD_STATUS
+
+
 @dataclass(frozen=True, slots=True)
 class FormatRules:
     """Validation facts, enforced by the reference server and exercised by the harness."""
@@ -44,6 +62,7 @@ class FormatRules:
     too_large_before_body: bool = True  # GitLab refuses it before the body is read (False: once it has been read)
     too_large_rule: str = ""  # how GitLab refuses it, and the file that says so
     invalid_status: int = 400  # a file that is not a valid package of the format
+    forwarding: Forwarding | None = None  # GitLab's request forwarding to the public registry (None: it has none)
 
     def name_error(self, name: str) -> str | None:
         return None if self.name_pattern.fullmatch(name) else f"package_name is invalid: {self.name_rule}"
@@ -155,6 +174,12 @@ class FormatOperations(ABC):
         return None
 
     no_format_guard = "the format takes any file"
+
+    def forwarded_to(self, spec: RequestSpec, name: str) -> str | None:
+        """Where GitLab redirects `spec`, a request for package `name` that the registry does not have, when the
+        group forwards the format's requests: the public registry's URL, or None when the format (or this route)
+        does not forward."""
+        return None
 
     def file_name(self, name: str, version: str, file_hint: str) -> str:
         """The file a push of this name and version stores (what a pull asks for)."""

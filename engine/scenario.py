@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from core.project_setup import ProjectSetup, ProtectionRule, RegistryAccess, Role, Visibility
 from core.vocabulary import AuthScheme, CredentialCase, Need, Stage
@@ -58,6 +58,10 @@ class Expect(_Strict):
     count_of: dict[str, int] = Field(default_factory=dict,
                                      description="package name → how many packages of that name the list holds")
     versions: list[str] = Field(default_factory=list, description="metadata: versions the document must mention")
+    forwarded: bool | None = Field(
+        None, description="metadata and pull of a package nobody pushed: true, the answer must be GitLab's redirect "
+                          "to the public registry's URL for it (status and Location; the redirect is not followed), "
+                          "as the group forwards the format's requests (needs project.forwarding); false, 404")
     tags: dict[str, str] = Field(default_factory=dict, description="tags: tag → the version it must point at")
     no_tags: list[str] = Field(default_factory=list, description="tags: tags that must not exist")
     events: dict[Literal["push", "pull"], int] = Field(
@@ -289,6 +293,13 @@ class Scenario(_Strict):
             if unknown:
                 raise ValueError(f"unknown format {', '.join(unknown)}; known formats: {', '.join(FORMATS)}")
         return value
+
+    @model_validator(mode="after")
+    def _forwarding_is_on(self) -> Scenario:
+        if not self.project.forwarding and any(step.expect.forwarded for step in self.steps):
+            raise ValueError("a step expects a forwarded request (expect.forwarded: true) but the group does not "
+                             "forward: set project: {forwarding: true}")
+        return self
 
     def step_named(self, name: str) -> Step:
         for step in self.steps:

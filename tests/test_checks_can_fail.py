@@ -19,6 +19,7 @@ import pytest
 from helpers_run import QUICK, ROOT, Run, harness_run, sign_off_everything
 
 from core.faults import Fault
+from formats import maven, npm, pypi
 from formats.generic import RULES
 
 # Refusal statuses are format facts; the reason says what should have been refused, and with what.
@@ -27,6 +28,8 @@ TOO_LARGE = f"one over the size limit of {4 << 20}, to be refused with {RULES.to
 SIZE_LIMIT = "generic=4MiB"  # over-limit then pushes 4 MiB + 1 byte, not 5 GiB + 1
 ALL_LIMITS = "generic=4MiB,npm=4MiB,pypi=4MiB,maven=4MiB"  # size-limit pushes a file at the limit: 4 MiB
 BETA = ("--stage", "beta")
+UPSTREAMS = {"maven": maven.FORWARDING.upstream, "npm": npm.FORWARDING.upstream, "pypi": pypi.FORWARDING.upstream}
+FORWARDING_FORMATS = tuple(UPSTREAMS)  # the formats GitLab forwards requests of
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,11 @@ CHECKS = [
         Catch("small-push", "project_deploy_token", "bearer", ("expected 201", "got 401")),
         Catch("small-push", "job_token", "bearer", ("expected 201", "got 401")),
     )),
+    FaultCheck(Fault.FORWARDING_IGNORED, ("request-forwarding",), ("personal_access_token",), ("header",), tuple(
+        Catch("request-forwarding", "personal_access_token", "header", (
+            f"expected a 302 redirect to {UPSTREAMS[name]}",
+            f"the group forwards {name} requests", "got 404"), format=name)
+        for name in FORWARDING_FORMATS), formats=FORWARDING_FORMATS),
     FaultCheck(Fault.PROCESSING_STUCK, ("installable-within",), ("personal_access_token",), ("header",), (
         Catch("installable-within", "personal_access_token", "header", ("was not installable", "30 s")),
     ), extra=BETA),

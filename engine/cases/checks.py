@@ -4,14 +4,15 @@ that a refusal is the one the table says (which ends the case), the success stat
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import NoReturn
 
 from core.credentials import REDACTOR, Credential
 from core.format_types import Endpoint, RequestSpec
-from core.permissions import Challenge, Expected, expected_for
+from core.permissions import Challenge, Expected, expected_for, identify, presented_by
 from core.results import StepRecord
 from core.vocabulary import AuthScheme
-from engine.cases.errors import CaseRefused, StepFailed
+from engine.cases.errors import CaseNotApplicable, CaseRefused, StepFailed
 from engine.cases.state import CaseState
 from engine.drivers.base import Observation
 from engine.scenario import Step
@@ -81,6 +82,49 @@ def send_checked(state: CaseState, step: Step, record: StepRecord, spec: Request
         raise StepFailed(f"expected {spec.endpoint.success_status} ({want.reason}), got {obs.status}: "
                          f"{body_hint(obs)}")
     return obs
+
+
+def check_missing(state: CaseState, step: Step, record: StepRecord, spec: RequestSpec, credential: Credential,
+                  scheme: AuthScheme, name: str) -> None:
+    """A request for package `name`, which nobody pushed. `expect.forwarded`: GitLab's redirect to the public
+    registry's URL for it (the format's `forward_url`), status and Location exactly, never followed; a route that
+    does not forward, or forwarding off: 404. A caller GitLab refuses is refused as usual, except where the redirect
+    comes before the read check (npm's packument), where only a token GitLab cannot use is refused."""
+    forwarding = state.ops.format.rules.forwarding
+    if step.expect.forwarded and forwarding is None:
+        raise CaseNotApplicable(f"{state.format_name} has no request forwarding")
+    if forwarding is not None and spec.endpoint.name in forwarding.by_instance_setting:
+        raise CaseNotApplicable(f"{spec.endpoint.name} forwards by the instance's setting (the package's project is "
+                                "not found), which a case does not set")
+    upstream = state.ops.forwarded_to(spec, name) if step.expect.forwarded else None
+    want = expected(state, step, spec.endpoint, credential, scheme)
+    if upstream is not None and forwarding is not None and forwarding.before_read_check and not want.permitted:
+        early = identify(spec.endpoint.auth, presented_by(credential.case, scheme))
+        if not isinstance(early, Expected):
+            want = Expected(True, None, f"redirected before the read check ({forwarding.rule})")
+    obs = state.driver.send(replace(spec, follow_redirects=False), credential, scheme)
+    observe(record, obs)
+    location = obs.headers.get("location")
+    if location:
+        record.observed["location"] = location
+    if not want.permitted:
+        check_refusal(record, obs, want, uploads=False)
+    got = f"{obs.status}" + (f" to {location}" if location else "")
+    fmt = state.format_name
+    if upstream is not None and forwarding is not None:
+        record.expected.update({"status": forwarding.status, "location": upstream, "rule": forwarding.rule})
+        if obs.status != forwarding.status or location != upstream:
+            raise StepFailed(f"expected a {forwarding.status} redirect to {upstream} (the group forwards {fmt} "
+                             f"requests), got {got}")
+        record.message = f"redirected to {upstream} (the group forwards {fmt} requests)"
+        return
+    why = (f"{fmt}'s {spec.endpoint.name} route does not forward" if step.expect.forwarded
+           else f"the group does not forward {fmt} requests" if not state.setup.forwarding
+           else "the package does not exist")
+    record.expected.update({"status": 404, "why": why})
+    if obs.status != 404:
+        raise StepFailed(f"expected 404 for {name}, which the registry does not have ({why}), got {got}")
+    record.message = f"404 for {name}, which the registry does not have ({why})"
 
 
 def check_json_fields(obs: Observation, fields: list[str], record: StepRecord) -> None:

@@ -134,7 +134,7 @@ class HttpDriver:
         started = time.perf_counter()
         if spec.body is None or isinstance(spec.body, bytes | bytearray | memoryview):
             body = spec.body if spec.body is None or isinstance(spec.body, bytes) else bytes(spec.body)
-            received = self._send_small(spec.method, url, headers, body)
+            received = self._send_small(spec.method, url, headers, body, spec.follow_redirects)
         else:
             if spec.body_size is None:
                 raise ValueError(f"{spec.method} {spec.path}: an iterable body needs body_size (its Content-Length)")
@@ -211,12 +211,15 @@ class HttpDriver:
                 self._sessions.append(session)
         return session
 
-    def _send_small(self, method: str, url: str, headers: dict[str, str], body: bytes | None) -> _Received:
+    def _send_small(self, method: str, url: str, headers: dict[str, str], body: bytes | None,
+                    follow_redirects: bool = True) -> _Received:
+        """`follow_redirects` False: a redirect is the answer (its status and Location), as GitLab's request
+        forwarding is checked; the public registry it points at is never asked."""
         received = _Received()
         failure: requests.RequestException | None = None
         try:
             with self._session().request(method, url, headers=headers, data=body, stream=True,
-                                         timeout=self.timeout) as response:
+                                         timeout=self.timeout, allow_redirects=follow_redirects) as response:
                 received.status = response.status_code
                 received.headers = _lower(response.headers.items())
                 for chunk in response.iter_content(CHUNK):

@@ -39,6 +39,7 @@ from formats.maven.rules import (
            APP_NAME_RULE,
            DOWNLOAD,
            FILE_NAME_PATTERN,
+           FORWARDING,
            GROUP_DOWNLOAD,
            INSTANCE_DOWNLOAD,
            MAVEN,
@@ -49,12 +50,14 @@ from formats.maven.rules import (
            VERIFIED_CHECKSUMS,
            VERIFY_CHECKSUM,
            VERSION_PATTERN,
+           forward_url,
 )
 
 __all__ = ["APP_NAME_PATTERN", "APP_NAME_RULE", "CHECKSUMS", "Coordinates", "DEPLOY_CHECKSUMS", "DOWNLOAD",
-           "FILE_NAME_PATTERN", "FileRef", "GROUP_DOWNLOAD", "HARNESS_GROUP_ID", "IMAGES", "INSTANCE_DOWNLOAD", "MAVEN",
-           "METADATA_FILE", "MavenJar", "MavenOperations", "OPERATIONS", "PATH_PATTERN", "PATH_RULE", "PAYLOAD_ENTRY",
-           "RECIPES", "RULES", "SNAPSHOT", "SNAPSHOT_BUILD", "SNAPSHOT_TIMESTAMP", "UPLOAD", "VERIFIED_CHECKSUMS",
-           "VERIFY_CHECKSUM", "VERSION_PATTERN", "artifact_metadata_xml", "artifact_segments", "coordinates", "deploy",
-           "download", "file_digests", "group_download", "instance_download", "parse_path", "pom_xml",
-           "snapshot_metadata_xml", "split_checksum", "upload", "upload_checksum", "version_segments"]
+           "FILE_NAME_PATTERN", "FORWARDING", "FileRef", "GROUP_DOWNLOAD", "HARNESS_GROUP_ID", "IMAGES",
+           "INSTANCE_DOWNLOAD", "MAVEN", "METADATA_FILE", "MavenJar", "MavenOperations", "OPERATIONS",
+           "PATH_PATTERN", "PATH_RULE", "PAYLOAD_ENTRY", "RECIPES", "RULES", "SNAPSHOT", "SNAPSHOT_BUILD",
+           "SNAPSHOT_TIMESTAMP", "UPLOAD", "VERIFIED_CHECKSUMS", "VERIFY_CHECKSUM", "VERSION_PATTERN",
+           "artifact_metadata_xml", "artifact_segments", "coordinates", "deploy", "download", "file_digests",
+           "forward_url", "group_download", "instance_download", "parse_path", "pom_xml", "snapshot_metadata_xml",
+           "split_checksum", "upload", "upload_checksum", "version_segments"]

@@ -1,11 +1,13 @@
 """Maven's FormatOperations: what the engine and Locust users call."""
 
+from urllib.parse import unquote
+
 from core.format_types import Artifact, FormatOperations, RequestSpec
 from formats.maven import requests
 from formats.maven.artifacts import MavenJar
 from formats.maven.documents import pom_xml
 from formats.maven.names import METADATA_FILE, coordinates
-from formats.maven.rules import MAVEN
+from formats.maven.rules import FORWARDING, MAVEN, forward_url
 
 
 class MavenOperations(FormatOperations):
@@ -31,6 +33,13 @@ class MavenOperations(FormatOperations):
         companions = getattr(artifact, "companions", ())
         pom = companions[0].data if companions else pom_xml(coords)
         return requests.deploy(project_id, coords, artifact, pom)
+
+    def forwarded_to(self, spec: RequestSpec, name: str) -> str | None:
+        """By the request's Maven path and file name (GitLab's `params[:path]` and `params[:file_name]`)."""
+        if spec.endpoint.name not in FORWARDING.endpoints:
+            return None
+        path, _, file_name = unquote(spec.path.partition("/packages/maven/")[2]).rpartition("/")
+        return forward_url(path, file_name)
 
     no_format_guard = ("GitLab stores Maven files as `mvn deploy` sends them: no content check; the file-name rule "
                        "(name and version validation) is its guard")

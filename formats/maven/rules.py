@@ -8,7 +8,7 @@ sends Basic credentials on a GET only after that challenge (Endpoint's defaults 
 import re
 
 from core import packages_api
-from core.format_types import DuplicatePolicy, Endpoint, Format, FormatRules
+from core.format_types import DuplicatePolicy, Endpoint, Format, FormatRules, Forwarding
 from core.route_auth import MAVEN_GROUP_ROUTE, MAVEN_INSTANCE_ROUTE, MAVEN_ROUTE
 from core.vocabulary import Operation
 
@@ -22,6 +22,25 @@ FILE_NAME_PATTERN = re.compile(r"[A-Za-z0-9._+-]+")  # maven_file_name_regex
 
 APP_NAME_RULE = "only letters, digits, '_', '.' and '-' (Gitlab::Regex.maven_app_name_regex)"
 PATH_RULE = r"must match \A\@?(([\w\-\.]*)/)*([\w\-\.\+]*)\z (Gitlab::Regex.maven_path_regex)"
+
+# Request forwarding (lib/api/helpers/packages/dependency_proxy_helpers.rb `registry_url`:
+# `"#{base_url}#{options[:path]}/#{options[:file_name]}"`): a file GitLab does not have is redirected to Maven
+# Central. lib/api/maven_packages.rb `find_and_present_package_file`: the project route authorizes first
+# (`authorized_user_project(action: :read_package)`, `authorize_read_package!`), the group route after
+# `find_authorized_group!`; the instance route does not forward. Also behind the feature flag
+# maven_central_request_forwarding (`maven_forwarding_ff_enabled?`).
+FORWARDING = Forwarding(
+    upstream="https://repo.maven.apache.org/maven2/",
+    endpoints=frozenset({"download", "group_download"}),
+    rule="lib/api/maven_packages.rb (find_and_present_package_file), "
+         "lib/api/helpers/packages/dependency_proxy_helpers.rb",
+)
+
+
+def forward_url(path: str, file_name: str) -> str:
+    """The file on Maven Central GitLab redirects to: `<groupId parts>/<artifactId>[/<version>]` and the file."""
+    return f"{FORWARDING.upstream}{path}/{file_name}"
+
 
 RULES = FormatRules(
     name_pattern=APP_NAME_PATTERN,  # the harness's name is the artifactId
@@ -39,6 +58,7 @@ RULES = FormatRules(
     too_large_before_body=False,
     too_large_rule="the upload answers 400 'File is too large' once Workhorse has taken the file "
                    "(lib/api/maven_packages.rb, spec 'file size is too large')",
+    forwarding=FORWARDING,
 )
 
 # The project-level Maven repository (the URL mvn is configured with); every project endpoint is under it.

@@ -28,6 +28,7 @@ from formats.npm.rules import (
            DIST_TAG_REMOVE,
            DIST_TAGS,
            FILE_NAME_PATTERN,
+           FORWARDING,
            INSTANCE_DIST_TAG_ADD,
            INSTANCE_DIST_TAG_REMOVE,
            INSTANCE_DIST_TAGS,
@@ -42,12 +43,14 @@ from formats.npm.rules import (
            TAG_RULE,
            TARBALL,
            VERSION_PATTERN,
+           forward_url,
 )
 
-__all__ = ["DIST_TAGS", "DIST_TAG_ADD", "DIST_TAG_REMOVE", "FILE_NAME_PATTERN", "IMAGES", "INSTANCE_DIST_TAGS",
-           "INSTANCE_DIST_TAG_ADD", "INSTANCE_DIST_TAG_REMOVE", "INSTANCE_PACKUMENT", "NAME_PATTERN", "NPM",
-           "NPM_ENDPOINTS", "NpmOperations", "OPERATIONS", "PACKUMENT", "PAYLOAD", "PUBLISH", "RECIPES", "RULES",
-           "TAG_PATTERN", "TAG_RULE", "TARBALL", "VERSION_PATTERN", "add_dist_tag", "dist_tags", "download",
-           "escaped", "instance_add_dist_tag", "instance_dist_tags", "instance_packument", "instance_remove_dist_tag",
-           "pack_file_name", "package_json", "packument", "publish", "publish_document", "remove_dist_tag",
-           "same_version", "scope_of", "tarball", "tarball_file_name", "tarball_path", "unscoped", "version_key"]
+__all__ = ["DIST_TAGS", "DIST_TAG_ADD", "DIST_TAG_REMOVE", "FILE_NAME_PATTERN", "FORWARDING", "IMAGES",
+           "INSTANCE_DIST_TAGS", "INSTANCE_DIST_TAG_ADD", "INSTANCE_DIST_TAG_REMOVE", "INSTANCE_PACKUMENT",
+           "NAME_PATTERN", "NPM", "NPM_ENDPOINTS", "NpmOperations", "OPERATIONS", "PACKUMENT", "PAYLOAD", "PUBLISH",
+           "RECIPES", "RULES", "TAG_PATTERN", "TAG_RULE", "TARBALL", "VERSION_PATTERN", "add_dist_tag", "dist_tags",
+           "download", "escaped", "forward_url", "instance_add_dist_tag", "instance_dist_tags", "instance_packument",
+           "instance_remove_dist_tag", "pack_file_name", "package_json", "packument", "publish", "publish_document",
+           "remove_dist_tag", "same_version", "scope_of", "tarball", "tarball_file_name", "tarball_path", "unscoped",
+           "version_key"]

@@ -4,7 +4,7 @@ from core.format_types import Artifact, BytesArtifact, FormatOperations, Request
 from formats.npm import requests
 from formats.npm.artifacts import tarball
 from formats.npm.names import tarball_file_name, unscoped
-from formats.npm.rules import NPM
+from formats.npm.rules import FORWARDING, NPM, forward_url
 
 
 class NpmOperations(FormatOperations):
@@ -14,6 +14,9 @@ class NpmOperations(FormatOperations):
     def artifact(self, name: str, version: str, file_hint: str, size: int, seed: int) -> BytesArtifact:
         """A real tarball named `<unscoped name>-<version>.tgz`; npm names its files itself, so the hint is unused."""
         return BytesArtifact(f"{unscoped(name)}-{version}.tgz", tarball(name, version, size, seed))
+
+    def forwarded_to(self, spec: RequestSpec, name: str) -> str | None:
+        return forward_url(name) if spec.endpoint.name in FORWARDING.endpoints else None
 
     def push(self, project_id: int | str, name: str, version: str, artifact: Artifact, *,
              status: str | None = None, select: str | None = None) -> list[RequestSpec]:

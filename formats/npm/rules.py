@@ -9,7 +9,7 @@ so its endpoints are marked custom. Tarball URLs always point at the project lev
 import re
 
 from core import packages_api
-from core.format_types import DuplicatePolicy, Endpoint, Format, FormatRules
+from core.format_types import DuplicatePolicy, Endpoint, Format, FormatRules, Forwarding
 from core.route_auth import NPM_DIST_TAGS_ROUTE, NPM_INSTANCE_ROUTE, NPM_NON_PUBLIC_ROUTE, NPM_TARBALL_ROUTE
 from core.vocabulary import Operation
 
@@ -39,6 +39,28 @@ FILE_NAME_PATTERN = re.compile(r"(?:@[a-z0-9_.-]+/)?[a-z0-9_.-]+-[0-9]+\.[0-9]+\
 TAG_PATTERN = re.compile(r"(?![vV][0-9])[A-Za-z][A-Za-z0-9._-]{0,127}")
 TAG_RULE = "a letter, then letters, digits, '.', '-' or '_' (at most 128), not shaped like a version"
 
+# Request forwarding (lib/api/helpers/packages/dependency_proxy_helpers.rb `registry_url`:
+# `"#{base_url}#{package_name}"`; spec/support/shared_examples/requests/api/npm_packages_shared_examples.rb
+# 'redirect metadata request': 302, Location "https://registry.npmjs.org/#{package_name}"). Only the packument
+# redirects (lib/api/npm_project_packages.rb): `redirect_registry_request` wraps `authorize_read_package!`, and the
+# project it reads the setting from is `project_or_nil` (found without an access check), so every caller the route
+# identifies is redirected, anonymous on a private project included. At the instance level the project is the one
+# holding the package, none for a missing one, so the instance's application setting decides (not the group's).
+FORWARDING = Forwarding(
+    upstream="https://registry.npmjs.org/",
+    endpoints=frozenset({"packument"}),
+    rule="lib/api/npm_project_packages.rb, lib/api/concerns/packages/npm_endpoints.rb, "
+         "lib/api/helpers/packages/dependency_proxy_helpers.rb",
+    before_read_check=True,
+    by_instance_setting=frozenset({"instance_packument"}),
+)
+
+
+def forward_url(name: str) -> str:
+    """The packument GitLab redirects to for an npm package it does not have: `@scope/name` unescaped."""
+    return FORWARDING.upstream + name
+
+
 RULES = FormatRules(
     name_pattern=NAME_PATTERN,
     version_pattern=VERSION_PATTERN,
@@ -57,6 +79,7 @@ RULES = FormatRules(
     too_large_before_body=False,
     too_large_rule="the tarball is base64 inside the JSON document, so its size is known once the body is read: "
                    "400 'File is too large.' (Packages::Npm::CreatePackageService)",
+    forwarding=FORWARDING,
 )
 
 # The registry roots npm is configured with (`registry=` in .npmrc): every endpoint is under one of them.

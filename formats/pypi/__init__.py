@@ -37,6 +37,7 @@ from formats.pypi.requests import (
 from formats.pypi.rules import (
            DOWNLOAD,
            FORMAT,
+           FORWARDING,
            GROUP_DOWNLOAD,
            GROUP_SIMPLE_INDEX,
            GROUP_SIMPLE_PACKAGE,
@@ -49,12 +50,13 @@ from formats.pypi.rules import (
            SIMPLE_PACKAGE,
            UPLOAD,
            VERSION_REGEX,
+           forward_url,
 )
 
-__all__ = ["DEFAULT_REQUIRES_PYTHON", "DOWNLOAD", "DistributionName", "FORMAT", "GROUP_DOWNLOAD", "GROUP_SIMPLE_INDEX",
-           "GROUP_SIMPLE_PACKAGE", "IMAGES", "NAME_REGEX", "OPERATIONS", "PYPI", "PypiOperations", "RECIPES", "RULES",
-           "SDIST_MAX", "SIMPLE_INDEX", "SIMPLE_JSON", "SIMPLE_JSON_LATEST", "SIMPLE_PACKAGE", "UPLOAD",
-           "VERSION_REGEX", "WheelArtifact", "build_sdist", "core_metadata", "download", "file_digests",
-           "group_download", "group_simple_index", "group_simple_package", "normalize_name", "normalize_version",
-           "parse_file_name", "record_hash", "sdist_file_name", "simple_index", "simple_package", "upload",
-           "wheel_dist_name", "wheel_file_name"]
+__all__ = ["DEFAULT_REQUIRES_PYTHON", "DOWNLOAD", "DistributionName", "FORMAT", "FORWARDING", "GROUP_DOWNLOAD",
+           "GROUP_SIMPLE_INDEX", "GROUP_SIMPLE_PACKAGE", "IMAGES", "NAME_REGEX", "OPERATIONS", "PYPI",
+           "PypiOperations", "RECIPES", "RULES", "SDIST_MAX", "SIMPLE_INDEX", "SIMPLE_JSON", "SIMPLE_JSON_LATEST",
+           "SIMPLE_PACKAGE", "UPLOAD", "VERSION_REGEX", "WheelArtifact", "build_sdist", "core_metadata", "download",
+           "file_digests", "forward_url", "group_download", "group_simple_index", "group_simple_package",
+           "normalize_name", "normalize_version", "parse_file_name", "record_hash", "sdist_file_name",
+           "simple_index", "simple_package", "upload", "wheel_dist_name", "wheel_file_name"]

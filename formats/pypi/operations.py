@@ -5,8 +5,8 @@ import threading
 from core.format_types import Artifact, BytesArtifact, FormatOperations, RequestSpec
 from formats.pypi import requests
 from formats.pypi.artifacts import WheelArtifact, build_sdist
-from formats.pypi.names import parse_file_name, sdist_file_name, wheel_file_name
-from formats.pypi.rules import FORMAT, PYPI
+from formats.pypi.names import normalize_name, parse_file_name, sdist_file_name, wheel_file_name
+from formats.pypi.rules import FORMAT, FORWARDING, PYPI, forward_url
 
 
 class PypiOperations(FormatOperations):
@@ -35,6 +35,10 @@ class PypiOperations(FormatOperations):
         with self._lock:
             self._pushed.setdefault((str(project_id), artifact.file_name), artifact.sha256())
         return [requests.upload(project_id, name, version, artifact)]
+
+    def forwarded_to(self, spec: RequestSpec, name: str) -> str | None:
+        """By the name as requested: the simple pages are asked for by the normalized name, as pip does."""
+        return forward_url(normalize_name(name)) if spec.endpoint.name in FORWARDING.endpoints else None
 
     def invalid_artifact(self, name: str, version: str) -> Artifact:
         """Named as the version's wheel, but not a zip with a METADATA file: not a distribution."""

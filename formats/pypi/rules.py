@@ -9,7 +9,7 @@ project of the group the caller can read). Facts checked against GitLab's `lib/a
 import re
 
 from core import packages_api
-from core.format_types import DuplicatePolicy, Endpoint, Format, FormatRules
+from core.format_types import DuplicatePolicy, Endpoint, Format, FormatRules, Forwarding
 from core.route_auth import PYPI_GROUP_ROUTE, PYPI_ROUTE
 from core.vocabulary import Operation
 
@@ -36,6 +36,22 @@ VERSION_REGEX = re.compile(
 # can install, and the report lists the difference.
 NAME_REGEX = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 
+# Request forwarding (lib/api/helpers/packages/dependency_proxy_helpers.rb `registry_url`:
+# `"#{base_url}#{package_name}/"`): the simple page of a package the project (or group) lacks redirects to PyPI's,
+# by the name as requested. lib/api/pypi_packages.rb `present_simple_package` calls `authorize_read_package!` first
+# (after `project!` / `find_authorized_group!`), so a caller who may not read is refused as without forwarding.
+FORWARDING = Forwarding(
+    upstream="https://pypi.org/simple/",
+    endpoints=frozenset({"simple_package", "group_simple_package"}),
+    rule="lib/api/pypi_packages.rb (present_simple_package), lib/api/helpers/packages/dependency_proxy_helpers.rb",
+)
+
+
+def forward_url(name: str) -> str:
+    """PyPI's simple page GitLab redirects to for a package it does not have."""
+    return f"{FORWARDING.upstream}{name}/"
+
+
 RULES = FormatRules(
     name_pattern=NAME_REGEX,
     version_pattern=VERSION_REGEX,
@@ -57,6 +73,7 @@ RULES = FormatRules(
     too_large_before_body=False,
     too_large_rule="Workhorse is given MaximumSize (has_length: false) and answers 413 while it streams the file, "
                    "so the refusal comes as the body goes (lib/api/pypi_packages.rb, workhorse upload/rewrite.go)",
+    forwarding=FORWARDING,
 )
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"  # PEP 691

@@ -9,7 +9,7 @@ from core import packages_api
 from core.credentials import Credential
 from core.results import StepRecord
 from core.vocabulary import AuthScheme
-from engine.cases.checks import check_latency, expected, percentile, send_checked
+from engine.cases.checks import check_latency, check_missing, expected, percentile, send_checked
 from engine.cases.errors import CaseNotApplicable, StepFailed
 from engine.cases.registry import step_kind
 from engine.cases.state import CaseState
@@ -34,6 +34,9 @@ def metadata(state: CaseState, step: Step, record: StepRecord) -> None:
         spec = state.ops.metadata(state.env.project_id, name)
     if spec is None:
         raise CaseNotApplicable(f"{state.format_name} has no {step.level}-level metadata endpoint")
+    if step.expect.forwarded is not None:
+        check_missing(state, step, record, spec, credential, scheme, name)
+        return
     if state.uses_client(step):
         client_metadata(state, step, record, expected(state, step, spec.endpoint, credential, scheme), name)
         return

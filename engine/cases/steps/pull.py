@@ -10,7 +10,7 @@ from core.credentials import ANONYMOUS, Credential
 from core.format_types import RequestSpec
 from core.results import StepRecord
 from core.vocabulary import AuthScheme, CredentialCase
-from engine.cases.checks import MEASURED_SIZE, expected, observe, send_checked
+from engine.cases.checks import MEASURED_SIZE, check_missing, expected, observe, send_checked
 from engine.cases.errors import CaseNotApplicable, StepFailed
 from engine.cases.registry import step_kind
 from engine.cases.state import CaseState
@@ -90,6 +90,10 @@ def wait_installable(state: CaseState, step: Step, record: StepRecord, spec: Req
 def pull(state: CaseState, step: Step, record: StepRecord) -> None:
     credential, scheme = state.actor(step)
     spec, file_name = pull_request(state, step)
+    if step.expect.forwarded is not None:
+        assert step.package is not None
+        check_missing(state, step, record, spec, credential, scheme, state.package(step.package))
+        return
     if state.uses_client(step):
         client_pull(state, step, record, expected(state, step, spec.endpoint, credential, scheme), file_name)
         return

@@ -35,6 +35,7 @@ from core.format_types import Endpoint
 from core.vocabulary import Operation, Permission, TokenKind
 from formats.maven import (
     DOWNLOAD,
+    FORWARDING,
     GROUP_DOWNLOAD,
     INSTANCE_DOWNLOAD,
     METADATA_FILE,
@@ -43,6 +44,7 @@ from formats.maven import (
     VERIFIED_CHECKSUMS,
     VERIFY_CHECKSUM,
     FileRef,
+    forward_url,
     parse_path,
     split_checksum,
 )
@@ -54,10 +56,12 @@ from reference_server.access import (
     group_access,
     group_refusal,
 )
+from reference_server.auth import Principal
 from reference_server.db import Database, Row, installable
 from reference_server.duplicates import duplicate_refusal, duplicates_refused
-from reference_server.errors import bad_request, not_found, refused
+from reference_server.errors import ApiError, bad_request, not_found, refused
 from reference_server.formats.maven.files import FORMAT, VERSIONLESS, find_file, serve, stored_checksum, stored_version
+from reference_server.forwarding import forwarded
 from reference_server.metrics import count_event
 from reference_server.package_files import add_file, new_package_status, saving_package
 from reference_server.settings import ServerSettings
@@ -206,9 +210,30 @@ async def upload(request: Request) -> Response:
     return JSONResponse(file_json(row), status_code=UPLOAD.success_status)
 
 
+def forward_missing(request: Request, namespace_id: int, missing: ApiError) -> Response:
+    """A file the registry does not have, once the caller may read (GitLab's `find_and_present_package_file`):
+    Maven Central's when the group (`namespace_id`) forwards Maven requests, else the route's 404."""
+    path, _, file_name = request.path_params["path"].rpartition("/")
+    redirect = forwarded(request, FORWARDING, namespace_id, FORMAT, forward_url(path, file_name))
+    if redirect is None:
+        raise missing
+    return redirect
+
+
+async def serve_or_forward(request: Request, project: Row, ref: FileRef, principal: Principal | None,
+                           namespace_id: int) -> Response:
+    try:
+        return await serve(request, project, ref, principal)
+    except ApiError as error:
+        if error.status != 404:
+            raise
+        return forward_missing(request, namespace_id, error)
+
+
 async def download(request: Request) -> Response:
     granted = authorize(request, effective(request, DOWNLOAD), Permission.READ_PACKAGE)
-    return await serve(request, granted.project, file_ref(request), granted.principal)
+    return await serve_or_forward(request, granted.project, file_ref(request), granted.principal,
+                                  granted.project["namespace_id"])
 
 
 def _newest_holder(db: Database, projects: list[Row], ref: FileRef) -> Row | None:
@@ -234,8 +259,8 @@ async def group_download(request: Request) -> Response:
     ref = file_ref(request)
     holder = _newest_holder(db, access.projects, ref)
     if holder is None:
-        raise not_found("Package")
-    return await serve(request, holder, ref, access.principal)
+        return forward_missing(request, access.group["id"], not_found("Package"))
+    return await serve_or_forward(request, holder, ref, access.principal, access.group["id"])
 
 
 async def instance_download(request: Request) -> Response:

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from functools import partial
 from typing import Any
+from urllib.parse import unquote
 
 import anyio
 import anyio.to_thread
@@ -24,6 +25,7 @@ from formats.npm import (
     DIST_TAG_ADD,
     DIST_TAG_REMOVE,
     DIST_TAGS,
+    FORWARDING,
     INSTANCE_DIST_TAG_ADD,
     INSTANCE_DIST_TAG_REMOVE,
     INSTANCE_DIST_TAGS,
@@ -34,9 +36,10 @@ from formats.npm import (
     TAG_PATTERN,
     TAG_RULE,
     TARBALL,
+    forward_url,
     tarball_file_name,
 )
-from reference_server.access import Authorized, check_protection
+from reference_server.access import Authorized, authenticate_for, check_protection
 from reference_server.db import Database, Row
 from reference_server.downloads import count_pull, file_response, served_file
 from reference_server.duplicates import duplicate_refusal, duplicates_refused
@@ -58,6 +61,7 @@ from reference_server.formats.npm.publish import (
     publication,
     stored_manifest,
 )
+from reference_server.forwarding import forwarded
 from reference_server.metadata_cache import Check, Subject, metadata_response
 from reference_server.metrics import count_event
 from reference_server.package_files import add_file, new_package_status, saving_package
@@ -181,7 +185,26 @@ async def publish(request: Request) -> Response:
 # --- packument and tarball --------------------------------------------------------------------------------------
 
 
+def forward_missing(request: Request, endpoint: Endpoint) -> Response | None:
+    """The project packument in GitLab's order (lib/api/npm_project_packages.rb): the caller is identified (a token
+    GitLab cannot use is 401), the project is found without an access check (`project_or_nil`), and a package it
+    does not have is redirected when its group forwards npm requests, before `authorize_read_package!`. The
+    instance level finds no project for a missing package, so the instance's setting decides: here, none."""
+    if endpoint is not PACKUMENT:
+        return None
+    db: Database = request.app.state.db
+    authenticate_for(request, endpoint)
+    project = db.project_by_ref(unquote(request.path_params["project_id"]))
+    name = package_name(request)
+    if project is None or db.packages_named(project["id"], FORMAT, name):
+        return None
+    return forwarded(request, FORWARDING, project["namespace_id"], FORMAT, forward_url(name))
+
+
 async def read_packument(request: Request, endpoint: Endpoint, locate: Locate) -> Response:
+    redirect = forward_missing(request, endpoint)
+    if redirect is not None:
+        return redirect
     granted = locate(request, endpoint, Permission.READ_PACKAGE)
     name = package_name(request)
     base_url = str(request.base_url).rstrip("/")

@@ -19,12 +19,14 @@ from core.vocabulary import Permission
 from formats.pypi import (
     DOWNLOAD,
     FORMAT,
+    FORWARDING,
     GROUP_DOWNLOAD,
     GROUP_SIMPLE_INDEX,
     GROUP_SIMPLE_PACKAGE,
     SIMPLE_INDEX,
     SIMPLE_PACKAGE,
     UPLOAD,
+    forward_url,
     normalize_name,
 )
 from reference_server.access import authorize_on
@@ -43,6 +45,7 @@ from reference_server.formats.pypi.access import (
 )
 from reference_server.formats.pypi.simple import FileLink, ProjectLink, index_page, package_page, wants_json
 from reference_server.formats.pypi.upload import upload
+from reference_server.forwarding import forwarded
 from reference_server.metadata_cache import Check, Subject, metadata_response
 from reference_server.settings import ServerSettings
 
@@ -113,6 +116,18 @@ async def _package(request: Request, projects: list[Row], files: Endpoint, **whe
                                    _named(normalized), build)
 
 
+def forward_missing(request: Request, projects: list[Row], namespace_id: int) -> Response | None:
+    """A package none of the caller's readable projects has, once the caller may read (GitLab's
+    `present_simple_package`: `authorize_read_package!`, then `redirect_registry_request` on an empty result):
+    PyPI's page for the name as requested, when the group (`namespace_id`) forwards PyPI requests."""
+    db: Database = request.app.state.db
+    name = request.path_params["package_name"]
+    normalized = normalize_name(name)
+    if any(pypi_packages(db, project["id"], normalized) for project in projects):
+        return None
+    return forwarded(request, FORWARDING, namespace_id, FORMAT, forward_url(name))
+
+
 async def simple_index(request: Request) -> Response:
     project = authorize_project(request, SIMPLE_INDEX, Permission.READ_PACKAGE).project
     return await _index(request, [project], SIMPLE_PACKAGE, project_id=project["id"])
@@ -120,6 +135,9 @@ async def simple_index(request: Request) -> Response:
 
 async def simple_package(request: Request) -> Response:
     project = authorize_project(request, SIMPLE_PACKAGE, Permission.READ_PACKAGE).project
+    redirect = forward_missing(request, [project], project["namespace_id"])
+    if redirect is not None:
+        return redirect
     return await _package(request, [project], DOWNLOAD, project_id=project["id"])
 
 
@@ -130,6 +148,9 @@ async def group_simple_index(request: Request) -> Response:
 
 async def group_simple_package(request: Request) -> Response:
     access = authorize_group(request, GROUP_SIMPLE_PACKAGE)
+    redirect = forward_missing(request, access.projects, access.group["id"])
+    if redirect is not None:
+        return redirect
     return await _package(request, access.projects, GROUP_DOWNLOAD, group_id=access.group["id"])
 
 
