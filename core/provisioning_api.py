@@ -100,9 +100,6 @@ PACKAGE_SETTINGS_MUTATION = "updateNamespacePackageSettings"
 PROTECTION_RULE_PACKAGE_TYPES = ("conan", "generic", "helm", "maven", "npm", "nuget", "pypi")
 PUSH_PROTECTION_LEVELS = ("maintainer", "owner", "admin")
 
-# The package types whose requests for a package the registry lacks a group can forward to the public registry.
-FORWARDING_PACKAGE_TYPES = ("maven", "npm", "pypi")
-
 # The reference server's answer to `GET /version`: not a GitLab version, so the harness takes the newest rules
 # (core.gitlab_versions), which are the ones the server serves, and the report says so.
 REFERENCE_VERSION = "reference"
@@ -123,8 +120,6 @@ def duplicate_setting_fields(package_type: str) -> tuple[str, str]:
 
 def forwarding_field(package_type: str) -> str:
     """The mutation's input (and answer) field for one package type's request forwarding:
-    `<type>PackageRequestsForwarding`."""
-    if package_type not in FORWARDING_PACKAGE_TYPES:
-        raise ValueError(f"GitLab forwards no {package_type} package requests"
-                         f" (only {', '.join(FORWARDING_PACKAGE_TYPES)})")
+    `<type>PackageRequestsForwarding` (for the types whose format declares forwarding:
+    `formats.FORWARDING_PACKAGE_TYPES`)."""
     return f"{camel_case(package_type)}PackageRequestsForwarding"

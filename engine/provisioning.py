@@ -28,11 +28,12 @@ from core.credentials import REDACTOR, Credential
 from core.gitlab_versions import RuleSet, rules_for
 from core.permissions import PROVISIONED_SCOPES, token_kind_of
 from core.project_setup import ProjectSetup, Role, Visibility
-from core.provisioning_api import FORWARDING_PACKAGE_TYPES, PROTECTION_RULE_PACKAGE_TYPES, PUSH_PROTECTION_LEVELS
+from core.provisioning_api import PROTECTION_RULE_PACKAGE_TYPES, PUSH_PROTECTION_LEVELS
 from core.vocabulary import CredentialCase, TokenKind
 from engine.config import read_yaml_mapping
 from engine.gitlab_api import GitLabClient, ProvisioningError
 from engine.ledger import Ledger
+from formats import FORWARDING_PACKAGE_TYPES
 
 TOKEN_FILE_KEYS = {"owner", "parent_group", *(c.value for c in CredentialCase if c is not CredentialCase.ANONYMOUS)}
 

@@ -70,6 +70,10 @@ PACKAGES: dict[str, FormatPackage] = {package.name: package
                                       for package in map(format_package, subpackages(sys.modules[__name__]))}
 OPERATIONS: dict[str, FormatOperations] = {name: package.operations for name, package in PACKAGES.items()}
 FORMATS: dict[str, Format] = {name: package.format for name, package in PACKAGES.items()}
+# The package types whose requests for a package the registry lacks GitLab forwards to the public registry (the
+# formats whose rules declare `forwarding`).
+FORWARDING_PACKAGE_TYPES: tuple[str, ...] = tuple(sorted(OPERATIONS[name].package_type for name, fmt in FORMATS.items()
+                                                         if fmt.rules.forwarding is not None))
 
 
 def get_format(name: str) -> Format:

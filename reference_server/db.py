@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.project_setup import ProjectSetup, ProtectionRule, RegistryAccess, Role, Visibility
-from core.provisioning_api import FORWARDING_PACKAGE_TYPES
-from formats import FORMATS
+from formats import FORMATS, FORWARDING_PACKAGE_TYPES
 
 Row = sqlite3.Row
 

@@ -14,12 +14,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from core.provisioning_api import (
-    FORWARDING_PACKAGE_TYPES,
     GRAPHQL,
     PACKAGE_SETTINGS_MUTATION,
     duplicate_setting_fields,
     forwarding_field,
 )
+from formats import FORWARDING_PACKAGE_TYPES
 from reference_server.db import SWITCHABLE_DUPLICATES, Database, allowed_column, forwarding_column, regex_column
 from reference_server.provisioning_auth import api_principal, route
 
