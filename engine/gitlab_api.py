@@ -22,6 +22,7 @@ import requests
 from core import provisioning_api as api
 from core.credentials import REDACTOR
 from core.packages_api import DELETE_PACKAGE
+from formats import FORWARDING_PACKAGE_TYPES
 
 DEFAULT_TOKEN_LIFETIME = timedelta(days=2)
 """Expiry of tokens created without an explicit date: short, so a run that crashed before cleanup leaks little."""
@@ -444,6 +445,10 @@ class GitLabClient:
         The types are GitLab's forwarding ones (maven, npm, pypi); returns the resulting settings."""
         if not package_types:
             raise ValueError("set_forwarding needs at least one package type")
+        unknown = [t for t in package_types if t not in FORWARDING_PACKAGE_TYPES]
+        if unknown:
+            raise ValueError(f"GitLab forwards no {', '.join(unknown)} package requests"
+                             f" (only {', '.join(FORWARDING_PACKAGE_TYPES)})")
         inputs = {api.forwarding_field(package_type): bool(on) for package_type, on in package_types.items()}
         changes = ", ".join(f"{package_type}={'on' if on else 'off'}" for package_type, on in package_types.items())
         return self._package_settings(group_full_path, inputs, f"set package request forwarding ({changes}) of "
