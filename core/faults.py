@@ -40,6 +40,7 @@ class Fault(StrEnum):
     BEARER_ONLY_NPM = "bearer_only_npm"
     JOB_TOKEN_SCOPE_IGNORED = "job_token_scope_ignored"
     FORWARDING_IGNORED = "forwarding_ignored"
+    PROTECTION_MESSAGE_MISSING = "protection_message_missing"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -85,6 +86,8 @@ DESCRIPTIONS: dict[Fault, str] = {
                                    " public is members only)",
     Fault.JOB_TOKEN_SCOPE_IGNORED: "the CI/CD job token allowlist is not enforced: any project's job token reaches"
                                    " every project its user may see",
+    Fault.PROTECTION_MESSAGE_MISSING: "a push refused by a protection rule gets a bare 403, without GitLab's "
+                                      "'Package protected.'",
     Fault.BEARER_ONLY_NPM: "deploy and job tokens over Bearer are read by npm's routes only: elsewhere they are 401,"
                            " as a token found nowhere",
     Fault.FORWARDING_IGNORED: "the group's package request forwarding is ignored: a package the registry does not"

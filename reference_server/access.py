@@ -259,5 +259,7 @@ def check_protection(request: Request, endpoint: Endpoint, granted: Authorized, 
     principal = granted.principal
     caller = Caller(Identity(principal.kind if principal else None, "already read"), principal)
     answer = project_answer(request, endpoint, Permission.CREATE_PACKAGE, granted.project, caller, package_name)
+    if not answer.permitted and settings.has(Fault.PROTECTION_MESSAGE_MISSING):
+        raise refusal(replace(answer, message=None))
     if not answer.permitted:
         raise refusal(answer)

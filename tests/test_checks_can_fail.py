@@ -180,6 +180,13 @@ CHECKS = [
               role="developer"),
         Catch("protected-package", "project_deploy_token", "bearer", ("is protected", "expected 403", "got 201")),
     )),
+    FaultCheck(Fault.PROTECTION_MESSAGE_MISSING, ("protected-package",), ("personal_access_token",
+                                                                          "project_deploy_token"), ("bearer",), (
+        Catch("protected-package", "personal_access_token", "bearer", ("without GitLab's message", "Package protected"),
+              role="developer"),
+        Catch("protected-package", "project_deploy_token", "bearer", ("without GitLab's message",
+                                                                      "Package protected")),
+    )),
     FaultCheck(Fault.GUEST_PUSH_ALLOWED, ("member-roles-push",), ("personal_access_token", "job_token"),
                ("bearer",), tuple(
         Catch("member-roles-push", credential, "bearer", (f"a {role}", "lacks create_package", "expected 403",

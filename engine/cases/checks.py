@@ -44,6 +44,12 @@ def check_refusal(record: StepRecord, obs: Observation, want: Expected, uploads:
     record.expected.update({"status": want.status, "refused": True, "why": want.reason})
     if obs.status != want.status:
         raise StepFailed(f"expected {want.status} ({want.reason}), got {obs.status}")
+    if want.message:  # GitLab says which rule refused it: a client shows that to the user
+        record.expected["message"] = want.message
+        said = obs.body_excerpt.decode("utf-8", "replace")
+        if want.message not in said:
+            raise StepFailed(f"refused with {obs.status}, but without GitLab's message {want.message!r} "
+                             f"({want.reason}): {body_hint(obs)}")
     if want.challenge:
         challenge = obs.headers.get("www-authenticate", "")
         record.observed["www_authenticate"] = challenge
