@@ -6,7 +6,7 @@ overrides `unauthorized!`). The expected-answer model (`core.permissions`) and t
 settings from the endpoint; the presets below are GitLab's, each naming the file it was read from.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from core.vocabulary import AuthScheme
@@ -65,14 +65,7 @@ GENERIC_UPLOAD_ROUTE = RouteAuth(
     anonymous_hidden=401,
     source="lib/api/generic_packages.rb",
 )
-GENERIC_DOWNLOAD_ROUTE = RouteAuth(
-    job_token=frozenset({HEADER, BASIC, BEARER}),
-    deploy_token=True,
-    basic_pat=True,
-    challenge=True,
-    anonymous_hidden=401,
-    source="lib/api/generic_packages.rb",
-)
+GENERIC_DOWNLOAD_ROUTE = replace(GENERIC_UPLOAD_ROUTE, job_token=frozenset({HEADER, BASIC, BEARER}))
 
 # PyPI: `lib/api/pypi_packages.rb`, every route `job_token_allowed: :basic_auth` (no JOB-TOKEN header; Bearer is
 # read for any truthy setting by `find_user_from_job_bearer_token`), `deploy_token_allowed`, `basic_auth_personal_
@@ -85,15 +78,7 @@ PYPI_ROUTE = RouteAuth(
     anonymous_hidden=401,
     source="lib/api/pypi_packages.rb",
 )
-PYPI_GROUP_ROUTE = RouteAuth(
-    job_token=frozenset({BASIC, BEARER}),
-    deploy_token=True,
-    basic_pat=True,
-    challenge=True,
-    anonymous_hidden=401,
-    level=Level.GROUP,
-    source="lib/api/pypi_packages.rb",
-)
+PYPI_GROUP_ROUTE = replace(PYPI_ROUTE, level=Level.GROUP)
 
 # Maven: `lib/api/maven_packages.rb` with `Maven::BasicAuthHelpers` (`super || find_user_from_job_token_basic_auth`):
 # job tokens in the header, a parameter, Basic (`gitlab-ci-token`) and Bearer. The instance route finds the
@@ -106,28 +91,10 @@ MAVEN_ROUTE = RouteAuth(
     anonymous_hidden=401,
     source="lib/api/maven_packages.rb",
 )
-MAVEN_GROUP_ROUTE = RouteAuth(
-    job_token=frozenset({HEADER, BASIC, BEARER}),
-    deploy_token=True,
-    basic_pat=True,
-    challenge=True,
-    anonymous_hidden=401,
-    level=Level.GROUP,
-    # spec/requests/api/maven_packages_spec.rb 'getting a file for a group' > 'downloads with a deploy token': a
-    # project deploy token reads from its private group → 200
-    project_deploy_token_reads_group=True,
-    source="lib/api/maven_packages.rb",
-)
-MAVEN_INSTANCE_ROUTE = RouteAuth(
-    job_token=frozenset({HEADER, BASIC, BEARER}),
-    deploy_token=True,
-    basic_pat=True,
-    challenge=True,
-    anonymous_hidden=401,
-    level=Level.INSTANCE,
-    hidden_status=403,
-    source="lib/api/maven_packages.rb",
-)
+# spec/requests/api/maven_packages_spec.rb 'getting a file for a group' > 'downloads with a deploy token': a
+# project deploy token reads from its private group → 200
+MAVEN_GROUP_ROUTE = replace(MAVEN_ROUTE, level=Level.GROUP, project_deploy_token_reads_group=True)
+MAVEN_INSTANCE_ROUTE = replace(MAVEN_ROUTE, level=Level.INSTANCE, hidden_status=403)
 
 # npm: `lib/api/concerns/packages/npm_endpoints.rb` and `lib/api/npm_project_packages.rb`: `job_token_allowed: true,
 # deploy_token_allowed: true`, no Basic for access tokens, no BasicAuthHelpers (401s carry no challenge). Metadata
@@ -142,33 +109,10 @@ NPM_NON_PUBLIC_ROUTE = RouteAuth(
     anonymous_hidden=401,
     source="lib/api/concerns/packages/npm_endpoints.rb",
 )
-NPM_DIST_TAGS_ROUTE = RouteAuth(
-    job_token=frozenset({HEADER, BEARER}),
-    deploy_token=True,
-    basic_pat=False,
-    challenge=False,
-    anonymous_hidden=401,
-    hidden_401_since="npm_dist_tags_non_public",
-    source="lib/api/concerns/packages/npm_endpoints.rb",
-)
-NPM_TARBALL_ROUTE = RouteAuth(
-    job_token=frozenset({HEADER, BEARER}),
-    deploy_token=True,
-    basic_pat=False,
-    challenge=False,
-    anonymous_hidden=404,
-    source="lib/api/npm_project_packages.rb",
-)
-NPM_INSTANCE_ROUTE = RouteAuth(
-    job_token=frozenset({HEADER, BEARER}),
-    deploy_token=True,
-    basic_pat=False,
-    challenge=False,
-    anonymous_hidden=401,
-    level=Level.INSTANCE,
-    hidden_status=403,
-    source="lib/api/npm_instance_packages.rb",
-)
+NPM_DIST_TAGS_ROUTE = replace(NPM_NON_PUBLIC_ROUTE, hidden_401_since="npm_dist_tags_non_public")
+NPM_TARBALL_ROUTE = replace(NPM_NON_PUBLIC_ROUTE, anonymous_hidden=404, source="lib/api/npm_project_packages.rb")
+NPM_INSTANCE_ROUTE = replace(NPM_NON_PUBLIC_ROUTE, level=Level.INSTANCE, hidden_status=403,
+                             source="lib/api/npm_instance_packages.rb")
 
 # The Packages API: `lib/api/project_packages.rb`, `job_token_allowed: true`, no deploy tokens, no Basic;
 # `user_project` → `find_project!` → 404 for anyone who cannot see the project.
