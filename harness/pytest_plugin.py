@@ -274,9 +274,9 @@ class ControllerHooks:
                                              else report.nodeid)
 
 
-def _start_progress(config: pytest.Config, state: RunState, total: int) -> None:
+def _start_progress(config: pytest.Config, state: RunState, total: int, case_ids: list[str]) -> None:
     if config.getoption("harness_progress") and state.progress is None:
-        state.progress = LiveProgress(total)
+        state.progress = LiveProgress(total, case_ids)
         state.bus.subscribe(state.progress)
         state.progress.start()
 
@@ -291,7 +291,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_collection_finish(session: pytest.Session) -> None:
     state = session.config.stash.get(_run_key, None)
     if state is not None:
-        _start_progress(session.config, state, state.total or len(session.items))
+        ids = [i.nodeid for i in session.items if isinstance(i, CaseItem)]
+        _start_progress(session.config, state, state.total or len(session.items), ids)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -299,7 +300,7 @@ def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
     state = node.config.stash.get(_run_key, None)
     if state is not None and not state.total:
         state.total = len(ids)
-        _start_progress(node.config, state, state.total)
+        _start_progress(node.config, state, state.total, ids)
 
 
 @pytest.hookimpl(trylast=True)
