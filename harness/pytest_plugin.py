@@ -35,7 +35,7 @@ from engine.config import OPTIONS, ConfigError, Settings, load_settings
 from engine.events import CaseFinished, EventBus
 from engine.gitlab_api import ProvisioningError
 from engine.known_failures import load_known_failures
-from engine.matrix import Case, check_drivers, expand, scenario_applicability
+from engine.matrix import Case, check_drivers, check_not_empty, expand, scenario_applicability
 from engine.provisioning import RunContext, TokenFileError, provision_run, read_token_file
 from engine.readiness import load_signoffs, load_stages, stages_through
 from engine.reference import ReferenceServer, ReferenceServerError
@@ -130,6 +130,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                                   "started_at": state.started_at}, indent=2))
     try:
         check_selection(SCENARIOS_DIR, settings.stage, settings.scenarios)
+        check_not_empty(SCENARIOS_DIR, settings)
         state.applicability = scenario_applicability(SCENARIOS_DIR)
         stages = load_stages()  # a bad stages or sign-off file stops the run now, not after it
         if settings.signoff_file:
