@@ -16,6 +16,7 @@ from typing import Any
 from core import packages_api
 from core.credentials import REDACTOR
 from core.exit_codes import ExitCode
+from core.faults import DESCRIPTIONS, Fault
 from core.vocabulary import AuthScheme
 from engine.drivers.http import HttpDriver
 from engine.events import RunFinished
@@ -87,6 +88,8 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         # Which of GitLab's versioned rules (and feature flags) the expected answers followed, and why.
         "gitlab_rules": state.ctx.rules.chosen if state.ctx else None,
         "size_limits_from": state.ctx.size_limits_from if state.ctx else None,
+        # Faults injected into the bundled reference server: its failures are the point, not a defect.
+        "faults": {name: DESCRIPTIONS[Fault(name)] for name in settings.faults},
         "formats": settings.formats,
         "started_at": state.started_at,
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
