@@ -44,7 +44,7 @@ class Case:
         return f"{self.scenario.name}[{self.params_id}]"
 
 
-SCHEME_ORDER = [AuthScheme.HEADER, AuthScheme.BASIC, AuthScheme.BEARER]
+SCHEME_ORDER = [AuthScheme.HEADER, AuthScheme.BASIC, AuthScheme.BEARER, AuthScheme.TOKEN]
 
 
 # The credentials whose token acts with a user's member role (a scenario's `roles:` expands them).

@@ -74,7 +74,8 @@ def validate(state: CaseState, step: Step, record: StepRecord) -> None:
                 specs = state.ops.push(state.env.project_id, name, version, placeholder)
         except (ValueError, KeyError) as exc:
             raise validation.Unbuildable(str(exc)) from None
-        obs = state.driver.send_all(specs, credential, scheme)
+        obs = state.driver.send_all(specs, credential, scheme if step.actor != "owner" else
+                                    specs[0].endpoint.auth.owner_scheme)
         seen[(name, version)] = obs.status
         if obs.status is None or obs.status >= 500:
             record.exchanges[:] = [obs.exchange]

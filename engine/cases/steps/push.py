@@ -64,7 +64,6 @@ def _body_length(spec: RequestSpec) -> int | None:
 @step_kind("push")
 def push(state: CaseState, step: Step, record: StepRecord) -> None:
     assert step.package is not None
-    credential, scheme = state.actor(step)
     size = resolve_size(state, step)
     artifact = _build_artifact(state.format_name, state.package(step.package), step.package.version,
                                step.package.file, size, step.seed)
@@ -75,6 +74,7 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
         artifact, size = invalid, invalid.size
     specs = state.ops.push(state.env.project_id, state.package(step.package), step.package.version, artifact,
                            status=step.status, select=step.select)
+    credential, scheme = state.actor(step, specs[0].endpoint)
     gitlab_name = state.ops.package_name(state.package(step.package))  # what protection rules match
     want = expected(state, step, specs[0].endpoint, credential, scheme, gitlab_name)
     rules = FORMATS[state.format_name].rules
@@ -160,7 +160,6 @@ def push_many(state: CaseState, step: Step, record: StepRecord) -> None:
     assert step.package is not None
     count = int(state.ctx.settings.get("metadata_packages", 200)) if step.count == "metadata_packages" \
         else int(step.count)
-    credential, scheme = state.actor(step)
     package = step.package
     ops = state.ops
 
@@ -172,10 +171,12 @@ def push_many(state: CaseState, step: Step, record: StepRecord) -> None:
         seed = 0 if step.one_package else i  # racing uploads of one version carry the same bytes, as a retry does
         specs = ops.push(state.env.project_id, name, package.version,
                          ops.artifact(name, package.version, hint, 256, seed))
+        credential, scheme = state.actor(step, specs[0].endpoint)
         return HttpDriver(state.ctx.target_url).send_all(specs, credential, scheme)
 
     if step.actor == "subject":  # the subject's answer comes from the permission table, like a single push
         probe = ops.push(state.env.project_id, "probe", "0", ops.artifact("probe", "0", "probe", 0, 0))[0]
+        credential, scheme = state.actor(step, probe.endpoint)
         want = expected(state, step, probe.endpoint, credential, scheme)
         if not want.permitted:
             obs = one(0)
