@@ -71,6 +71,10 @@ RULES = FormatRules(
     too_large_rule="Workhorse is given MaximumSize by gems/authorize and refuses a declared length over it with 413 "
                    "(lib/api/rubygem_packages.rb, workhorse upload/destination)",
     invalid_status=400,
+    plan_limit="rubygems_max_file_size",
+    # ProcessGemService, run by Packages::Rubygems::ExtractionWorker: the upload is stored as a processing package
+    # named Gem.Temporary.Package and renamed once the gemspec is read
+    processed_in_background=True,
 )
 
 _PROJECT = "/api/v4/projects/{project_id}/packages/rubygems"
