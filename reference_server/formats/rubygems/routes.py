@@ -170,7 +170,11 @@ async def download(request: Request) -> Response:
     project = granted.project
     file_name = request.path_params["file_name"]
     newest: Row | None = None
-    for package in db.packages_of_type(project["id"], FORMAT):
+    # a gem's files are named after its package (ProcessGemService#rename_package_file), so only the packages whose
+    # name and version spell the file name can hold it: one query for the project's gems, one per candidate
+    candidates = [p for p in db.packages_of_type(project["id"], FORMAT)
+                  if file_name.startswith(f"{p['name']}-{p['version']}") or not file_name.endswith(".gem")]
+    for package in candidates:
         row = db.file_named(package["id"], file_name)
         if row is not None and (newest is None or row["id"] > newest["id"]):
             newest = row
