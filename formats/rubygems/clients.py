@@ -1,17 +1,15 @@
-"""The real client of the RubyGems format: `gem` (RubyGems, Debian bookworm's Ruby 3.1), and the image it runs in.
+"""The real client of the RubyGems format: `gem` (RubyGems 3.3.15, Debian bookworm's Ruby 3.1), and its image.
 
 `gem push --host <project>/packages/rubygems` sends the `.gem` as the body and the key `~/.gem/credentials` holds for
 that host, alone, as the `Authorization` header: GitLab's `sent_through(:http_token)` (doc/user/packages/
-rubygems_registry: the credentials file keyed by the project's RubyGems URL). The file is in the call's HOME, never
-in argv; `gem` refuses a credentials file other users can read, so it is written 0600 by the runner's umask... and
-`chmod` first, as GitLab's guide does.
+rubygems_registry: the credentials file keyed by the project's RubyGems URL, chmod 0600 as `gem` requires). The file
+is in the call's HOME, never in argv.
 
-Pulls: GitLab serves neither `specs.4.8.gz` nor the compact index nor `quick/Marshal.4.8` gemspecs (404, "To be
-implemented"), so `gem install --source`/`gem fetch --source` cannot resolve a gem there; GitLab's guide says "You
-can't install Ruby gems from the GitLab package registry". The client's pull is therefore `gem fetch` from a local
-source... no: it is the download GitLab documents (the `.gem` URL), checked by `gem install --local` of the fetched
-file, which verifies the tar, the gemspec and the checksums. `gem` sends no credentials on a plain download, so
-the pull runs only for what the route lets anonymous read; see `PULL_CANNOT`.
+No pull: GitLab serves neither `specs.4.8.gz` nor the compact index nor `quick/Marshal.4.8` gemspecs (404, "To be
+implemented"), so `gem install --source` / `gem fetch --source` cannot resolve a gem there, and GitLab's guide says
+"You can't install Ruby gems from the GitLab package registry". Bundler (Debian's ruby-bundler 2.3.15 is in the
+image) would fall back to the dependency API, but it sends a source's credentials over Basic, which these routes
+do not read: not wired as a client.
 """
 
 from core.client_recipe import ClientCall, ClientOp, ClientRecipe, ClientTarget
@@ -36,8 +34,7 @@ def host_url(target: ClientTarget) -> str:
 
 def credentials(target: ClientTarget) -> dict[str, str]:
     """`~/.gem/credentials` with the case's token for the project's RubyGems URL (GitLab's guide); an anonymous case
-    has an empty file, so `gem push` sends no key... it asks for one instead, which `--key` cannot avoid: the file
-    then names the host with an empty key."""
+    names the host with an empty key."""
     token = target.credential.token if target.scheme is not AuthScheme.NONE else None
     return {CREDENTIALS: f"---\n{host_url(target)}: '{token or ''}'\n"}
 
