@@ -43,6 +43,8 @@ def auth_headers(credential: Credential, scheme: AuthScheme) -> dict[str, str]:
         return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
     if scheme is AuthScheme.BEARER:
         return {"Authorization": f"Bearer {credential.token}"}
+    if scheme is AuthScheme.TOKEN:
+        return {"Authorization": credential.token}
     raise ValueError(f"unknown auth scheme {scheme}")
 
 

@@ -41,6 +41,7 @@ class Fault(StrEnum):
     JOB_TOKEN_SCOPE_IGNORED = "job_token_scope_ignored"
     FORWARDING_IGNORED = "forwarding_ignored"
     PROTECTION_MESSAGE_MISSING = "protection_message_missing"
+    RUBYGEMS_DEPENDENCIES_OMIT_NEWEST = "rubygems_dependencies_omit_newest"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -93,6 +94,8 @@ DESCRIPTIONS: dict[Fault, str] = {
     Fault.FORWARDING_IGNORED: "the group's package request forwarding is ignored: a package the registry does not"
                               " have is answered 404 even when the group forwards npm, PyPI or Maven requests to the"
                               " public registry",
+    Fault.RUBYGEMS_DEPENDENCIES_OMIT_NEWEST: "the RubyGems dependency API (api/v1/dependencies) leaves out the newest"
+                                             " version of each gem, so Bundler cannot resolve a gem just pushed",
 }
 
 

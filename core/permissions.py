@@ -170,6 +170,10 @@ def identify(route: RouteAuth, presented: Presented) -> Identity | Expected:
     valid = state is TokenState.VALID
     if kind is None or scheme is AuthScheme.NONE:
         return ANONYMOUS_IDENTITY
+    if route.token_locations is not None:
+        return _identify_located(route, presented)
+    if scheme is AuthScheme.TOKEN:  # neither PRIVATE-TOKEN nor `Bearer …`: no finder reads a bare Authorization
+        return Identity(None, "a bare token in Authorization, which the route does not read: the request is anonymous")
     if scheme is AuthScheme.HEADER:
         if kind in ACCESS_TOKEN_KINDS:  # PRIVATE-TOKEN: read on every route; `|| raise(UnauthorizedError)`
             return Identity(kind, "PRIVATE-TOKEN header") if valid else _bad_token(route, state, "access token")
@@ -203,6 +207,32 @@ def identify(route: RouteAuth, presented: Presented) -> Identity | Expected:
     if kind in ACCESS_TOKEN_KINDS:
         return Identity(kind, "access token as Bearer") if valid else _bad_token(route, state, "access token")
     return _bad_token(route, TokenState.UNKNOWN, "Bearer token")
+
+
+_LOCATED = "lib/api/helpers/authentication.rb, lib/gitlab/api_authentication/token_locator.rb, token_resolver.rb"
+
+
+def _identify_located(route: RouteAuth, presented: Presented) -> Identity | Expected:
+    """A route with `authenticate_with`: the token is taken only from `route.token_locations`
+    (`token_from_namespace_inheritable`) and resolved as each accepted token type in turn; credentials present in an
+    accepted carrier must resolve, or `find_token_from_raw_credentials` raises and the answer is 401."""
+    kind, scheme, state = presented.kind, presented.scheme, presented.state
+    locations = route.token_locations or frozenset()
+    if scheme not in locations:
+        if AuthScheme.TOKEN in locations and scheme in (AuthScheme.BASIC, AuthScheme.BEARER):
+            # `http_token` takes the whole Authorization header as the token: "Basic …" or "Bearer …" names none
+            return _unauthorized(route, f"the route reads the whole Authorization header as the token: a {scheme.value}"
+                                 " header is no token", _LOCATED)
+        return Identity(None, f"{scheme.value} credentials the route does not read: the request is anonymous")
+    if kind in ACCESS_TOKEN_KINDS and state in (TokenState.REVOKED, TokenState.EXPIRED):
+        # `PersonalAccessToken.find_by_token` finds it; `validate_and_save_access_token!` refuses it
+        return _bad_token(route, state, "access token")
+    accepted = kind in ACCESS_TOKEN_KINDS or (kind in DEPLOY_TOKEN_KINDS and route.deploy_token) or (
+        kind is TokenKind.JOB_TOKEN and scheme in route.job_token)
+    if accepted and state is TokenState.VALID:
+        return Identity(kind, f"{kind.value if kind else 'token'} in the {scheme.value} carrier the route reads")
+    return _unauthorized(route, "a token in the carrier the route reads that resolves to none of its token types is "
+                         "refused, even on a public project", _LOCATED)
 
 
 def _anonymous_reads(setup: ProjectSetup) -> bool:

@@ -23,6 +23,7 @@ class Level(StrEnum):
 HEADER = AuthScheme.HEADER
 BASIC = AuthScheme.BASIC
 BEARER = AuthScheme.BEARER
+TOKEN = AuthScheme.TOKEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +46,29 @@ class RouteAuth:
     # a group route a project's deploy token can use on a non-public group (Maven: `find_authorized_group!(action:
     # :read_package_within_public_registries)`; PyPI's `read_group` refuses it)
     project_deploy_token_reads_group: bool = False
+    # GitLab's `authenticate_with { accept.token_types(...).sent_through(...) }` (lib/api/helpers/authentication.rb):
+    # a route that has it reads tokens from these carriers only (`find_user_from_sources`' `namespace_inheritable`
+    # branch, lib/api/api_guard.rb), so PRIVATE-TOKEN, DEPLOY-TOKEN, JOB-TOKEN and Bearer are not read there. None:
+    # the usual finders. The accepted token types are `deploy_token` and `job_token` as above (access tokens always).
+    token_locations: frozenset[AuthScheme] | None = None
 
     @property
     def schemes(self) -> frozenset[AuthScheme]:
         """Every scheme some token kind can use on this route."""
+        if self.token_locations is not None:
+            return self.token_locations
         schemes = {HEADER, BEARER} | set(self.job_token)
         if self.basic_pat or self.deploy_token or BASIC in self.job_token:
             schemes.add(BASIC)
         return frozenset(schemes)
+
+    @property
+    def owner_scheme(self) -> AuthScheme:
+        """How the run's owner (a personal access token) sends its token here: PRIVATE-TOKEN, or where the route
+        does not read it, the first carrier it reads."""
+        if self.token_locations is None or HEADER in self.token_locations:
+            return HEADER
+        return next(s for s in (TOKEN, BASIC, BEARER) if s in self.token_locations)
 
 
 # Generic: `lib/api/generic_packages.rb`. Upload and authorize: `job_token_allowed: true` (header, param, Bearer;

@@ -36,11 +36,13 @@ class CredentialCase(StrEnum):
 
 
 class AuthScheme(StrEnum):
-    """How a credential travels: a kind-specific header, HTTP Basic (any user name), or a bearer token."""
+    """How a credential travels: a kind-specific header, HTTP Basic (any user name), a bearer token, or the token
+    alone as the whole `Authorization` header (what `gem push` sends; GitLab's `sent_through(:http_token)`)."""
 
     HEADER = "header"
     BASIC = "basic"
     BEARER = "bearer"
+    TOKEN = "token"
     NONE = "none"  # anonymous requests carry nothing
 
 

@@ -109,7 +109,7 @@ OPTIONS: list[Option] = [
     Option("token_kinds", _csv(_one_of(CREDENTIALS)), CREDENTIALS,
            "credential cases to run (comma-separated token kinds and negative cases)", "LIST"),
     Option("schemes", _csv(_one_of([s.value for s in AuthScheme if s is not AuthScheme.NONE])),
-           ["header", "basic", "bearer"], "auth schemes to run (comma-separated)", "LIST"),
+           ["header", "basic", "bearer", "token"], "auth schemes to run (comma-separated)", "LIST"),
     Option("scenarios", _csv(str), [], "scenario names to run (comma-separated; default: all of the stage)", "LIST"),
     Option("large_size", parse_size, parse_size("256MiB"), "size of the large-push file", "SIZE"),
     Option("client_large_size", parse_size, parse_size("64MiB"),
@@ -148,7 +148,7 @@ class Settings:
     stage: str = "experiment"
     formats: list[str] = field(default_factory=lambda: list(FORMATS))
     token_kinds: list[str] = field(default_factory=lambda: list(CREDENTIALS))
-    schemes: list[str] = field(default_factory=lambda: ["header", "basic", "bearer"])
+    schemes: list[str] = field(default_factory=lambda: ["header", "basic", "bearer", "token"])
     scenarios: list[str] = field(default_factory=list)
     large_size: int = 256 << 20
     client_large_size: int = 64 << 20

@@ -1,5 +1,5 @@
-"""Who is asking: the credential a request carries (GitLab's headers, Basic, Bearer), looked up, as the
-expected-answer model's `Presented` facts, and the Principal a stored token stands for.
+"""Who is asking: the credential a request carries (GitLab's headers, Basic, Bearer, a bare Authorization), looked
+up, as the expected-answer model's `Presented` facts, and the Principal a stored token stands for.
 
 Tokens are stored as sha256 hex digests and looked up by digest; a token never reaches a log or the database.
 """
@@ -93,6 +93,9 @@ def _carried(request: Request) -> tuple[str, AuthScheme, str, bool] | None:
         return "basic", AuthScheme.BASIC, password, user == CI_JOB_USER
     if method.lower() == "bearer":
         return "bearer", AuthScheme.BEARER, value.strip(), False
+    raw = headers.get("authorization", "").strip()
+    if raw:  # the token alone (`gem push`): GitLab's `http_token` location reads the whole header
+        return "authorization", AuthScheme.TOKEN, raw, False
     return None
 
 

@@ -180,6 +180,10 @@ CHECKS = [
               role="developer"),
         Catch("protected-package", "project_deploy_token", "bearer", ("is protected", "expected 403", "got 201")),
     )),
+    # RubyGems' dependency API (the metadata document Bundler resolves from) must list every version pushed.
+    FaultCheck(Fault.RUBYGEMS_DEPENDENCIES_OMIT_NEWEST, ("list-versions",), ("personal_access_token",), ("token",), (
+        Catch("list-versions", "personal_access_token", "token", ("does not mention version", "1.1.0"), "rubygems"),
+    ), formats=("rubygems",)),
     FaultCheck(Fault.PROTECTION_MESSAGE_MISSING, ("protected-package",), ("personal_access_token",
                                                                           "project_deploy_token"), ("bearer",), (
         Catch("protected-package", "personal_access_token", "bearer", ("without GitLab's message", "Package protected"),

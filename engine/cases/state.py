@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.credentials import Credential
-from core.format_types import FormatOperations
+from core.format_types import Endpoint, FormatOperations
 from core.project_setup import ProjectSetup
 from core.results import StepRecord
 from core.vocabulary import AuthScheme
@@ -52,10 +52,11 @@ class CaseState:
     def uses_client(self, step: Step) -> bool:
         return self.client is not None and step.actor == "subject"
 
-    def actor(self, step: Step) -> tuple[Credential, AuthScheme]:
-        """Who takes the step: the owner (set-up, over the header) or the case's subject (its scheme)."""
+    def actor(self, step: Step, endpoint: Endpoint | None = None) -> tuple[Credential, AuthScheme]:
+        """Who takes the step: the owner (set-up, over PRIVATE-TOKEN, or the carrier `endpoint` reads where it reads
+        no PRIVATE-TOKEN) or the case's subject (its scheme)."""
         if step.actor == "owner":
-            return self.ctx.owner, AuthScheme.HEADER
+            return self.ctx.owner, endpoint.auth.owner_scheme if endpoint is not None else AuthScheme.HEADER
         assert self.env.subject is not None
         return self.env.subject, self.case.scheme
 

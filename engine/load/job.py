@@ -30,7 +30,8 @@ LIVE_WINDOW_S = 5.0
 LOAD_CREDENTIALS = [CredentialCase.PERSONAL_ACCESS_TOKEN, CredentialCase.PROJECT_ACCESS_TOKEN,
                     CredentialCase.PROJECT_DEPLOY_TOKEN, CredentialCase.GROUP_DEPLOY_TOKEN,
                     CredentialCase.READ_ONLY_DEPLOY_TOKEN, CredentialCase.JOB_TOKEN]
-LOAD_SCHEMES = [AuthScheme.HEADER, AuthScheme.BASIC, AuthScheme.BEARER]  # each endpoint takes those it accepts
+# each endpoint takes those it accepts
+LOAD_SCHEMES = [AuthScheme.HEADER, AuthScheme.BASIC, AuthScheme.BEARER, AuthScheme.TOKEN]
 
 
 @dataclass

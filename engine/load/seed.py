@@ -14,7 +14,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from core.credentials import Credential
-from core.vocabulary import AuthScheme
 from engine.drivers.http import HttpDriver
 from engine.load.analysis import GrowthPoint
 from engine.load.plan import Seeded, metadata_request
@@ -61,7 +60,7 @@ class Seeder:
             prepare(self.driver, self.owner, self.ops, self.seeded.project_id, name, version, artifact)
             specs = self.ops.push(self.seeded.project_id, name, version, artifact)
             if specs:
-                obs = self.driver.send_all(specs, self.owner, AuthScheme.HEADER)
+                obs = self.driver.send_all(specs, self.owner, specs[0].endpoint.auth.owner_scheme)
                 if obs.status is None or not 200 <= obs.status < 300:
                     raise SeedError(f"seeding {name} {version} failed: {obs.status} {obs.error or ''} "
                                     f"{obs.body_excerpt[:200].decode('utf-8', 'replace')}")
@@ -83,7 +82,7 @@ class Seeder:
 
     def _metadata_ms(self, name: str) -> tuple[float, int]:
         spec = metadata_request(self.ops, self.seeded.project_id, name)
-        obs = self.driver.send(spec, self.owner, AuthScheme.HEADER)
+        obs = self.driver.send(spec, self.owner, spec.endpoint.auth.owner_scheme)
         if obs.status != spec.endpoint.success_status:
             raise SeedError(f"the metadata of {name} answered {obs.status}, expected "
                             f"{spec.endpoint.success_status}: {obs.body_excerpt[:200].decode('utf-8', 'replace')}")

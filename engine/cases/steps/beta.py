@@ -82,7 +82,8 @@ def validate(state: CaseState, step: Step, record: StepRecord) -> None:
             assert problem.observation is not None
             seen[(name, version)] = problem.observation.status
             return problem.observation.status
-        obs = state.driver.send_all(specs, credential, scheme)
+        obs = state.driver.send_all(specs, credential, scheme if step.actor != "owner" else
+                                    specs[0].endpoint.auth.owner_scheme)
         seen[(name, version)] = obs.status
         if obs.status is None or obs.status >= 500:
             record.exchanges[:] = [obs.exchange]

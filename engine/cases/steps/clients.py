@@ -115,7 +115,7 @@ def client_pull(state: CaseState, step: Step, record: StepRecord, want: Expected
         metadata = state.ops.metadata(state.env.project_id, name)
         also: tuple[int, ...] = ()
         if metadata is not None:  # a client resolves the version from the metadata document first
-            first = expected(state, step, metadata.endpoint, *state.actor(step))
+            first = expected(state, step, metadata.endpoint, *state.actor(step, metadata.endpoint))
             also = (first.status,) if first.status is not None else ()
         _refused(record, obs, want, also)
     if obs.exit_code != 0:

@@ -24,7 +24,6 @@ MAX_LIST_PAGES = 50
 def metadata(state: CaseState, step: Step, record: StepRecord) -> None:
     """The format's metadata document for a package, as often as the step repeats it (latency measured)."""
     assert step.package is not None
-    credential, scheme = state.actor(step)
     name = state.package(step.package)
     if step.level == "group":
         spec = state.ops.group_metadata(state.group_id(), name)
@@ -34,6 +33,7 @@ def metadata(state: CaseState, step: Step, record: StepRecord) -> None:
         spec = state.ops.metadata(state.env.project_id, name)
     if spec is None:
         raise CaseNotApplicable(f"{state.format_name} has no {step.level}-level metadata endpoint")
+    credential, scheme = state.actor(step, spec.endpoint)
     if step.expect.forwarded is not None:
         check_missing(state, step, record, spec, credential, scheme, name)
         return

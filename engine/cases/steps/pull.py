@@ -88,8 +88,8 @@ def wait_installable(state: CaseState, step: Step, record: StepRecord, spec: Req
 
 @step_kind("pull")
 def pull(state: CaseState, step: Step, record: StepRecord) -> None:
-    credential, scheme = state.actor(step)
     spec, file_name = pull_request(state, step)
+    credential, scheme = state.actor(step, spec.endpoint)
     if step.expect.forwarded is not None:
         assert step.package is not None
         check_missing(state, step, record, spec, credential, scheme, state.package(step.package))

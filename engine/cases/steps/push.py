@@ -90,7 +90,6 @@ def processed(state: CaseState, record: StepRecord, name: str, version: str) -> 
 @step_kind("push")
 def push(state: CaseState, step: Step, record: StepRecord) -> None:
     assert step.package is not None
-    credential, scheme = state.actor(step)
     size = resolve_size(state, step)
     artifact = _build_artifact(state.format_name, state.package(step.package), step.package.version,
                                step.package.file, size, step.seed)
@@ -106,6 +105,7 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
         state.pushed[record.name] = (artifact.sha256(), artifact.size)
         record.message = f"published {name} {version} through the project's repository: {state.ops.no_upload}"
         return
+    credential, scheme = state.actor(step, specs[0].endpoint)
     gitlab_name = state.ops.package_name(state.package(step.package))  # what protection rules match
     want = expected(state, step, specs[0].endpoint, credential, scheme, gitlab_name)
     rules = FORMATS[state.format_name].rules
@@ -195,7 +195,6 @@ def push_many(state: CaseState, step: Step, record: StepRecord) -> None:
     assert step.package is not None
     count = int(state.ctx.settings.get("metadata_packages", 200)) if step.count == "metadata_packages" \
         else int(step.count)
-    credential, scheme = state.actor(step)
     package = step.package
     ops = state.ops
 
@@ -215,6 +214,7 @@ def push_many(state: CaseState, step: Step, record: StepRecord) -> None:
         specs = ops.push(state.env.project_id, name, package.version, artifact)
         if not specs:  # no upload (Go): the set-up's last answer (the tag) is the publish's
             return set_up[-1]
+        credential, scheme = state.actor(step, specs[0].endpoint)
         obs = driver.send_all(specs, credential, scheme)
         if obs.status is not None and 200 <= obs.status < 300 and ops.format.rules.processed_in_background:
             try:
@@ -226,6 +226,7 @@ def push_many(state: CaseState, step: Step, record: StepRecord) -> None:
 
     if step.actor == "subject":  # the subject's answer comes from the permission table, like a single push
         probe = ops.push(state.env.project_id, "probe", "0", ops.artifact("probe", "0", "probe", 0, 0))[0]
+        credential, scheme = state.actor(step, probe.endpoint)
         want = expected(state, step, probe.endpoint, credential, scheme)
         if not want.permitted:
             obs = one(0)
