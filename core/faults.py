@@ -42,6 +42,7 @@ class Fault(StrEnum):
     FORWARDING_IGNORED = "forwarding_ignored"
     PROTECTION_MESSAGE_MISSING = "protection_message_missing"
     RUBYGEMS_DEPENDENCIES_OMIT_NEWEST = "rubygems_dependencies_omit_newest"
+    BACKGROUND_GUARD_SKIPPED = "background_guard_skipped"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -96,6 +97,8 @@ DESCRIPTIONS: dict[Fault, str] = {
                               " public registry",
     Fault.RUBYGEMS_DEPENDENCIES_OMIT_NEWEST: "the RubyGems dependency API (api/v1/dependencies) leaves out the newest"
                                              " version of each gem, so Bundler cannot resolve a gem just pushed",
+    Fault.BACKGROUND_GUARD_SKIPPED: "the background processing keeps a file that is no package (a format whose guard"
+                                    " runs there: RubyGems) as an installable package instead of destroying it",
 }
 
 

@@ -69,6 +69,9 @@ class FormatRules:
     # GitLab extracts the package's metadata in a background job after the upload answers (Helm, RubyGems, NuGet):
     # the package is `processing` until then, and a client may only find it once its status is `default`.
     processed_in_background: bool = False
+    # GitLab's format guard runs in that background processing, not in the upload (RubyGems, Helm): a file that is no
+    # package is accepted, then marked `error` or destroyed, and never becomes installable.
+    invalid_in_background: bool = False
 
     def name_error(self, name: str) -> str | None:
         return None if self.name_pattern.fullmatch(name) else f"package_name is invalid: {self.name_rule}"

@@ -184,6 +184,11 @@ CHECKS = [
     FaultCheck(Fault.RUBYGEMS_DEPENDENCIES_OMIT_NEWEST, ("list-versions",), ("personal_access_token",), ("token",), (
         Catch("list-versions", "personal_access_token", "token", ("does not mention version", "1.1.0"), "rubygems"),
     ), formats=("rubygems",)),
+    # A format guard that runs in the background processing (RubyGems) must leave nothing installable.
+    FaultCheck(Fault.BACKGROUND_GUARD_SKIPPED, ("format-guard",), ("personal_access_token",), ("token",), (
+        Catch("format-guard", "personal_access_token", "token", ("processed into an installable package",
+                                                                 "Gem.Temporary.Package"), "rubygems"),
+    ), formats=("rubygems",), extra=BETA),
     FaultCheck(Fault.PROTECTION_MESSAGE_MISSING, ("protected-package",), ("personal_access_token",
                                                                           "project_deploy_token"), ("bearer",), (
         Catch("protected-package", "personal_access_token", "bearer", ("without GitLab's message", "Package protected"),

@@ -16,7 +16,7 @@ from engine.drivers.http import HttpDriver
 from engine.gitlab_api import GitLabClient
 from engine.matrix import why_not
 from engine.provisioning import read_size_limits
-from engine.publishing import PublishProblem, wait_processed
+from engine.publishing import PublishProblem, wait_processed, wait_rejected
 from engine.scenario import load_scenario
 from formats import FORMATS, OPERATIONS
 
@@ -133,3 +133,21 @@ def test_a_format_without_an_upload_has_no_subject_pushes(monkeypatch: pytest.Mo
     assert why_not(small_push, "generic") == ("generic has no upload for the case's credential to try: a version "
                                               "is a tag of the repository")
     assert why_not(pull, "generic") is None  # the owner publishes (the set-up alone), the subject pulls
+
+
+def test_a_background_guard_passes_once_nothing_new_is_installable(background: Any) -> None:
+    old = {"id": 1, "name": "old", "version": "1", "status": "default"}
+    temporary = {"id": 2, "name": "Gem.Temporary.Package", "version": "0.0.0-x", "status": "processing"}
+    target = ListingTarget([Answer(200, [old, temporary]), Answer(200, [old])])
+    clock = Clock()
+    ended = wait_rejected(cast(HttpDriver, target), OWNER, background, 7, "pkg", "1.0.0", {1}, 60, clock.sleep,
+                          clock)
+    assert ended == "removed by the background processing"
+
+
+def test_a_background_guard_fails_when_the_upload_became_installable(background: Any) -> None:
+    kept = {"id": 2, "name": "Gem.Temporary.Package", "version": "0.0.0-x", "status": "default"}
+    target = ListingTarget([Answer(200, [kept])])
+    clock = Clock()
+    with pytest.raises(PublishProblem, match=r"processed into an installable package \(Gem.Temporary.Package"):
+        wait_rejected(cast(HttpDriver, target), OWNER, background, 7, "pkg", "1.0.0", set(), 60, clock.sleep, clock)

@@ -75,6 +75,9 @@ RULES = FormatRules(
     # ProcessGemService, run by Packages::Rubygems::ExtractionWorker: the upload is stored as a processing package
     # named Gem.Temporary.Package and renamed once the gemspec is read
     processed_in_background=True,
+    # No format guard in the upload: `post 'gems'` answers 201 for any file; Packages::Rubygems::ExtractionWorker
+    # then fails to read a gemspec and destroys the package (app/workers/packages/rubygems/extraction_worker.rb).
+    invalid_in_background=True,
 )
 
 _PROJECT = "/api/v4/projects/{project_id}/packages/rubygems"

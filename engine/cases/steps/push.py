@@ -25,7 +25,7 @@ from engine.cases.steps.clients import client_push
 from engine.config import parse_size
 from engine.drivers.base import Observation
 from engine.drivers.http import HttpDriver
-from engine.publishing import PublishProblem, prepare, wait_processed
+from engine.publishing import PublishProblem, package_ids, prepare, wait_processed, wait_rejected
 from engine.scenario import Step
 from formats import FORMATS, OPERATIONS
 
@@ -87,6 +87,21 @@ def processed(state: CaseState, record: StepRecord, name: str, version: str) -> 
         record.observed["processed_after_s"] = waited
 
 
+def rejected(state: CaseState, record: StepRecord, name: str, version: str, status: int | None,
+             before: set[object]) -> None:
+    """An invalid file GitLab accepts and its background processing refuses: it must never become installable."""
+    timeout = float(state.ctx.settings.get("processing_timeout") or 60)
+    try:
+        ended = wait_rejected(state.driver, state.ctx.owner, state.ops, state.env.project_id, name, version, before,
+                              timeout)
+    except PublishProblem as problem:
+        if problem.observation is not None:
+            record.exchanges.append(problem.observation.exchange)
+        raise StepFailed(str(problem)) from None
+    record.message = (f"accepted with {status} as GitLab accepts it, then refused by the background processing "
+                      f"({ended}): it never became installable")
+
+
 @step_kind("push")
 def push(state: CaseState, step: Step, record: StepRecord) -> None:
     assert step.package is not None
@@ -109,14 +124,16 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
     gitlab_name = state.ops.package_name(state.package(step.package))  # what protection rules match
     want = expected(state, step, specs[0].endpoint, credential, scheme, gitlab_name)
     rules = FORMATS[state.format_name].rules
+    guard_later = bool(step.invalid) and rules.invalid_in_background  # the background processing refuses it
     refusal_status = {"duplicate": rules.duplicates.refused_status, "too_large": rules.too_large_status,
-                      "invalid": rules.invalid_status}
+                      "invalid": specs[0].endpoint.success_status if guard_later else rules.invalid_status}
     status = step.expect.status or refusal_status.get(step.expect.refusal or "") or specs[0].endpoint.success_status
     if state.uses_client(step):
         client_push(state, step, record, artifact, want, status)
         if want.permitted and status == specs[0].endpoint.success_status:
             processed(state, record, name, version)
         return
+    before = package_ids(state.driver, state.ctx.owner, state.ops, state.env.project_id) if guard_later else set()
     obs = state.driver.send(specs[0], credential, scheme)
     observe(record, obs)
     record.observed.update({"sent_bytes": obs.sent_size, "body_sent": obs.body_sent})
@@ -158,6 +175,9 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
     if 200 <= (obs.status or 0) < 300:
         for extra in specs[1:]:  # the rest of the publish (a Maven pom, checksums, metadata)
             send_checked(state, step, record, extra, credential, scheme)
+        if guard_later:
+            rejected(state, record, name, version, obs.status, before)
+            return
         if status == specs[0].endpoint.success_status:
             processed(state, record, name, version)
         sha = obs.sent_sha256 if obs.sent_sha256 and obs.sent_size == artifact.size else artifact.sha256()

@@ -96,6 +96,9 @@ def extract(state: State, project_id: int, temp_id: int, file_id: int) -> None:
     try:
         spec = read_gem(source)
     except GemError:
+        if state.settings.has(Fault.BACKGROUND_GUARD_SKIPPED):  # the fault: the non-gem stays, installable
+            db.set_package_status(temp_id, "default")
+            return
         db.delete_package(temp_id)  # ExtractionWorker: `package_file.package.destroy!`
         shutil.rmtree(temp_dir, ignore_errors=True)
         return
