@@ -170,6 +170,8 @@ def identify(route: RouteAuth, presented: Presented) -> Identity | Expected:
     valid = state is TokenState.VALID
     if kind is None or scheme is AuthScheme.NONE:
         return ANONYMOUS_IDENTITY
+    if route.sent_through is not None:
+        return _identify_declared(route, presented)
     if scheme is AuthScheme.HEADER:
         if kind in ACCESS_TOKEN_KINDS:  # PRIVATE-TOKEN: read on every route; `|| raise(UnauthorizedError)`
             return Identity(kind, "PRIVATE-TOKEN header") if valid else _bad_token(route, state, "access token")
@@ -203,6 +205,32 @@ def identify(route: RouteAuth, presented: Presented) -> Identity | Expected:
     if kind in ACCESS_TOKEN_KINDS:
         return Identity(kind, "access token as Bearer") if valid else _bad_token(route, state, "access token")
     return _bad_token(route, TokenState.UNKNOWN, "Bearer token")
+
+
+_DECLARED = "lib/api/helpers/authentication.rb, lib/gitlab/api_authentication/token_resolver.rb"
+
+
+def _identify_declared(route: RouteAuth, presented: Presented) -> Identity | Expected:
+    """A route whose API class declares `authenticate_with` (`RouteAuth.sent_through`): only the declared carriers
+    are read; from them the token types are tried in turn by the password alone (`find_token_from_raw_credentials`),
+    and credentials that resolve to none are refused 401 (`raise ::Gitlab::Auth::UnauthorizedError`)."""
+    assert route.sent_through is not None
+    kind, scheme, state = presented.kind, presented.scheme, presented.state
+    if scheme not in route.sent_through:
+        carriers = ", ".join(sorted(s.value for s in route.sent_through))
+        return Identity(None, f"{scheme.value} credentials the route does not read (it reads only {carriers}):"
+                              " the request is anonymous")
+    valid = state is TokenState.VALID
+    if kind in ACCESS_TOKEN_KINDS and state is not TokenState.UNKNOWN:
+        # `PersonalAccessToken.find_by_token` finds the token; a revoked or expired one is refused as everywhere.
+        return Identity(kind, f"access token as the {scheme.value} credential") if valid else _bad_token(
+            route, state, "access token")
+    if kind in DEPLOY_TOKEN_KINDS and route.deploy_token and valid:  # `DeployToken.active.find_by_token`
+        return Identity(kind, f"deploy token as the {scheme.value} credential")
+    if kind is TokenKind.JOB_TOKEN and route.job_token and valid:  # `Ci::AuthJobFinder`: a running job
+        return Identity(kind, f"job token as the {scheme.value} credential (any user name)")
+    return _unauthorized(route, "credentials sent through the route's carrier that resolve to no token it takes",
+                         _DECLARED)
 
 
 def _anonymous_reads(setup: ProjectSetup) -> bool:

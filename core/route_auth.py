@@ -45,10 +45,20 @@ class RouteAuth:
     # a group route a project's deploy token can use on a non-public group (Maven: `find_authorized_group!(action:
     # :read_package_within_public_registries)`; PyPI's `read_group` refuses it)
     project_deploy_token_reads_group: bool = False
+    # An API class declaring `authenticate_with { |accept| accept.token_types(...).sent_through(...) }`
+    # (`API::Helpers::Authentication`): its routes read credentials from these carriers only
+    # (`API::APIGuard#find_user_from_sources` takes `user_from_namespace_inheritable` alone, so PRIVATE-TOKEN, the
+    # DEPLOY-TOKEN and JOB-TOKEN headers and Bearer leave the request anonymous); there each token type it names is
+    # resolved from the password whatever the user name (`Gitlab::APIAuthentication::TokenResolver`), and credentials
+    # that resolve to none of them are a 401. The types are those the flags above allow: access tokens always, deploy
+    # tokens with `deploy_token`, job tokens with any `job_token` carrier. None: GitLab's usual finders.
+    sent_through: frozenset[AuthScheme] | None = None
 
     @property
     def schemes(self) -> frozenset[AuthScheme]:
         """Every scheme some token kind can use on this route."""
+        if self.sent_through is not None:
+            return self.sent_through
         schemes = {HEADER, BEARER} | set(self.job_token)
         if self.basic_pat or self.deploy_token or BASIC in self.job_token:
             schemes.add(BASIC)
