@@ -41,6 +41,7 @@ class Fault(StrEnum):
     JOB_TOKEN_SCOPE_IGNORED = "job_token_scope_ignored"
     FORWARDING_IGNORED = "forwarding_ignored"
     PROTECTION_MESSAGE_MISSING = "protection_message_missing"
+    HELM_CHANNEL_IGNORED = "helm_channel_ignored"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -93,6 +94,9 @@ DESCRIPTIONS: dict[Fault, str] = {
     Fault.FORWARDING_IGNORED: "the group's package request forwarding is ignored: a package the registry does not"
                               " have is answered 404 even when the group forwards npm, PyPI or Maven requests to the"
                               " public registry",
+    Fault.HELM_CHANNEL_IGNORED: "Helm's index.yaml and chart downloads ignore the channel: a channel lists and serves"
+                                " the charts of every channel (GitLab's finders select files by their channel:"
+                                " PackageFile.for_helm_with_channel)",
 }
 
 

@@ -191,6 +191,10 @@ class FormatOperations(ABC):
 
     no_format_guard = "the format takes any file"
 
+    # Why an upload of an invalid name or version is answered as a valid one is (GitLab reads them from the file in
+    # a background job and marks the package `error` there, out of the client's sight), or None: the upload refuses it.
+    validated_in_background: str | None = None
+
     def forwarded_to(self, spec: RequestSpec, name: str) -> str | None:
         """Where GitLab redirects `spec`, a request for package `name` that the registry does not have, when the
         group forwards the format's requests: the public registry's URL, or None when the format (or this route)

@@ -65,6 +65,15 @@ class RouteAuth:
         return frozenset(schemes)
 
 
+def carrier_for(route: RouteAuth, scheme: AuthScheme) -> AuthScheme:
+    """The scheme a token sent as `scheme` goes in on this route: itself, except the header on a route that reads no
+    header (`sent_through` without it), where the route's own carrier takes it. The harness's set-up token travels in
+    PRIVATE-TOKEN; the matrix never makes a case of a carrier a route does not read, so only set-up requests move."""
+    if scheme is HEADER and route.sent_through is not None and HEADER not in route.sent_through:
+        return min(route.sent_through, key=lambda s: s.value)
+    return scheme
+
+
 # Generic: `lib/api/generic_packages.rb`. Upload and authorize: `job_token_allowed: true` (header, param, Bearer;
 # not Basic), download: `job_token_allowed: %i[request basic_auth]`. Its helpers include BasicAuthHelpers.
 GENERIC_UPLOAD_ROUTE = RouteAuth(
