@@ -91,6 +91,8 @@ def why_not(scenario: Scenario, format_name: str) -> str | None:
     package_type = OPERATIONS[format_name].package_type
     if scenario.project.protection_rules and package_type not in PROTECTION_RULE_PACKAGE_TYPES:
         return f"GitLab has no package protection rules for {package_type} packages"
+    if scenario.project.protection_rules and OPERATIONS[format_name].validated_in_background:
+        return OPERATIONS[format_name].validated_in_background  # the rule is checked after the upload answered
     if Need.BASIC_CHALLENGE in scenario.needs and not challenges(format_name):
         return (f"{format_name} sends no Basic challenge: GitLab's routes for it do not include BasicAuthHelpers, "
                 "so clients send their token up front")

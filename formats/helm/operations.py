@@ -19,9 +19,10 @@ class HelmOperations(FormatOperations):
                        "Packages::Helm::ExtractionWorker: a file that is no chart marks its temporary package `error` "
                        "and never becomes installable, but no answer refuses it")
     validated_in_background = ("GitLab reads a chart's name and version from its Chart.yaml in "
-                               "Packages::Helm::ExtractionWorker, after the upload answered 201: an invalid one fails "
-                               "the package's validation there (app/models/packages/helm/package.rb) and marks its "
-                               "temporary package `error`, under GitLab's temporary name, so no answer refuses it")
+                               "Packages::Helm::ExtractionWorker, after the upload answered 201: an invalid name or "
+                               "version (app/models/packages/helm/package.rb) or a name a protection rule covers "
+                               "(ProcessFileService#package_protected?) fails there and marks the temporary package "
+                               "`error`, under GitLab's temporary name: no answer refuses the upload")
 
     def artifact(self, name: str, version: str, file_hint: str, size: int, seed: int) -> Artifact:
         return build_chart(name, version, size, seed, channel_of(file_hint))
