@@ -19,7 +19,7 @@ from urllib.parse import quote
 import yaml
 
 from core.faults import Fault
-from formats.helm import FORMAT, MAX_PACKAGES_COUNT
+from formats.helm import FORMAT, MAX_PACKAGES_COUNT, VERSION_REGEX
 from reference_server.db import Database, Row
 
 
@@ -36,9 +36,25 @@ def file_metadata(data: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     return files if isinstance(files, dict) else {}
 
 
-def channel_files(db: Database, project_id: int, channel: str, faults: frozenset[str] = frozenset()) -> list[ChartFile]:
-    """Every installable file of the channel, oldest first. Under the helm_channel_ignored fault, every channel's."""
-    packages = db.packages_of_type(project_id, FORMAT)
+def packages_for_file(db: Database, project_id: int, file_name: str) -> list[Row]:
+    """The installable packages a chart file of this name can be in: `<name>-<version>.tgz` split at each '-' whose
+    tail is a version (a download looks at these alone, not at every chart of the project)."""
+    stem = file_name.removesuffix(".tgz")
+    found = []
+    for at in range(len(stem)):
+        if stem[at] == "-" and VERSION_REGEX.fullmatch(stem[at + 1:]):
+            package = db.find_package(project_id, FORMAT, stem[:at], stem[at + 1:])
+            if package is not None and package["status"] == "default":  # as packages_of_type lists them
+                found.append(package)
+    return found
+
+
+def channel_files(db: Database, project_id: int, channel: str, faults: frozenset[str] = frozenset(),
+                  packages: list[Row] | None = None) -> list[ChartFile]:
+    """Every installable file of the channel (in `packages`, by default all the project's Helm packages), oldest
+    first. Under the helm_channel_ignored fault, every channel's."""
+    if packages is None:
+        packages = db.packages_of_type(project_id, FORMAT)
     ids = [int(p["id"]) for p in packages]
     metadata, files = db.metadata_of(ids), db.files_of(ids)
     found = []

@@ -48,7 +48,13 @@ from reference_server.db import Database
 from reference_server.downloads import count_pull, file_response
 from reference_server.errors import ApiError, bad_request, missing, not_found
 from reference_server.formats.helm.chart import ExtractionError, chart_metadata
-from reference_server.formats.helm.index import channel_files, listed, most_recent_file, render
+from reference_server.formats.helm.index import (
+    channel_files,
+    listed,
+    most_recent_file,
+    packages_for_file,
+    render,
+)
 
 # The streaming multipart reader PyPI's upload uses (a form's file part handed to the store chunk by chunk).
 from reference_server.formats.pypi.multipart import MultipartError, MultipartReader, boundary_of
@@ -221,7 +227,8 @@ async def download(request: Request) -> Response:
     if not file_name.endswith(".tgz"):  # `get ":channel/charts/:file_name.tgz"`; `.tgz.prov` is Grape's format
         suffix = file_name.rsplit(".", 1)[-1] if "." in file_name else ""
         raise not_found(f"Format {suffix}" if file_name.endswith(".tgz." + suffix) else None)
-    files = channel_files(db, int(project["id"]), channel, settings.faults)
+    candidates = packages_for_file(db, int(project["id"]), file_name)
+    files = channel_files(db, int(project["id"]), channel, settings.faults, candidates)
     found = most_recent_file(files, file_name, newest=not settings.has(Fault.OLDEST_FILE_WINS))
     if found is None:
         raise not_found()
