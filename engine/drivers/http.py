@@ -26,8 +26,8 @@ import requests
 
 from core import __version__
 from core.credentials import REDACTOR, Credential, auth_headers
-from core.route_auth import carrier_for
 from core.format_types import RequestSpec
+from core.route_auth import carrier_for
 from core.vocabulary import AuthScheme
 from engine.drivers.base import BodyDigest, Observation
 from engine.transcript import (

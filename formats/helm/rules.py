@@ -4,7 +4,8 @@ GitLab serves a Helm chart repository per project and channel (`/api/v4/projects
 repository's `index.yaml` and its charts, as `helm repo add` and `helm pull` read them, and an upload in the shape of
 ChartMuseum's API (`POST .../helm/api/:channel/charts`, multipart field `chart`), which the helm-push plugin and
 GitLab's documented `curl --form chart=@...` send. Facts read from GitLab's `lib/api/helm_packages.rb`,
-`spec/requests/api/helm_packages_spec.rb` and `spec/support/shared_examples/requests/api/helm_packages_shared_examples.rb`,
+`spec/requests/api/helm_packages_spec.rb` and
+`spec/support/shared_examples/requests/api/helm_packages_shared_examples.rb`,
 `app/services/packages/helm/extract_file_metadata_service.rb`, `app/services/packages/helm/process_file_service.rb`,
 `app/workers/packages/helm/extraction_worker.rb`, `app/finders/packages/helm/packages_finder.rb`,
 `app/models/packages/helm/package.rb`, `app/models/packages/helm/file_metadatum.rb`, `lib/gitlab/regex.rb` and
