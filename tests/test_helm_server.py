@@ -18,6 +18,7 @@ import pytest
 import requests
 import test_reference_server as base
 import yaml
+from helpers_run import harness_run
 
 from core.client_recipe import ClientTarget
 from core.credentials import auth_headers
@@ -215,3 +216,16 @@ def test_the_clients_pull_script_against_the_server(world: World, tmp_path: Path
     missing = subprocess.run(["sh", "helm-pull.sh", repo, "script", "9.0.0", "pulled/x.tgz"], cwd=tmp_path,
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode != 0 and "not in" in missing.stderr
+
+
+def test_a_large_push_over_helms_limit_is_sized_to_the_limit_and_says_so(tmp_path: Path) -> None:
+    """The run's large size (8 MiB here) is over Helm's 5 MiB: the large push sends a 5 MiB chart, and says why."""
+    run = harness_run(tmp_path, "--workers", "0", "--clients", "none", "--formats", "helm", "--scenarios",
+                      "large-push,over-limit", "--token-kinds", "personal_access_token", "--large-size", "8MiB")
+    large = run.case("large-push", "personal_access_token", "basic", "helm")
+    assert large["outcome"] == "passed", run.explain()
+    upload = large["steps"][0]
+    assert upload["expected"]["size"] == 5 << 20 and upload["expected"]["large_size"] == 8 << 20
+    assert "sized to the helm size limit of 5242880 bytes" in upload["message"]
+    over = run.case("over-limit", "personal_access_token", "basic", "helm")
+    assert over["outcome"] == "passed", run.explain()
