@@ -43,6 +43,7 @@ class Fault(StrEnum):
     PROTECTION_MESSAGE_MISSING = "protection_message_missing"
     RUBYGEMS_DEPENDENCIES_OMIT_NEWEST = "rubygems_dependencies_omit_newest"
     BACKGROUND_GUARD_SKIPPED = "background_guard_skipped"
+    HELM_CHANNEL_IGNORED = "helm_channel_ignored"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -99,6 +100,9 @@ DESCRIPTIONS: dict[Fault, str] = {
                                              " version of each gem, so Bundler cannot resolve a gem just pushed",
     Fault.BACKGROUND_GUARD_SKIPPED: "the background processing keeps a file that is no package (a format whose guard"
                                     " runs there: RubyGems) as an installable package instead of destroying it",
+    Fault.HELM_CHANNEL_IGNORED: "Helm's index.yaml and chart downloads ignore the channel: a channel lists and serves"
+                                " the charts of every channel (GitLab's finders select files by their channel:"
+                                " PackageFile.for_helm_with_channel)",
 }
 
 

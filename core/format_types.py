@@ -194,6 +194,11 @@ class FormatOperations(ABC):
 
     no_format_guard = "the format takes any file"
 
+    # Why an upload of an invalid name or version, or of a name a protection rule covers, is answered as any other
+    # (GitLab reads the name from the file in a background job and marks the package `error` there, out of the
+    # client's sight), or None: the upload refuses it. Name validation and protection rules are then not applicable.
+    validated_in_background: str | None = None
+
     def forwarded_to(self, spec: RequestSpec, name: str) -> str | None:
         """Where GitLab redirects `spec`, a request for package `name` that the registry does not have, when the
         group forwards the format's requests: the public registry's URL, or None when the format (or this route)

@@ -51,10 +51,11 @@ def list_packages(
     package_version: str | None = None,
     per_page: int = 100,
     page: int = 1,
+    status: str | None = None,
 ) -> RequestSpec:
     params = {"per_page": str(per_page), "page": str(page), "order_by": "created_at", "sort": "asc"}
     for key, value in (("package_type", package_type), ("package_name", package_name),
-                       ("package_version", package_version)):
+                       ("package_version", package_version), ("status", status)):
         if value is not None:
             params[key] = value
     return RequestSpec(LIST, LIST.url_path(project_id=project_id), params=params)

@@ -170,8 +170,8 @@ def identify(route: RouteAuth, presented: Presented) -> Identity | Expected:
     valid = state is TokenState.VALID
     if kind is None or scheme is AuthScheme.NONE:
         return ANONYMOUS_IDENTITY
-    if route.token_locations is not None:
-        return _identify_located(route, presented)
+    if route.sent_through is not None:
+        return _identify_declared(route, presented)
     if scheme is AuthScheme.TOKEN:  # neither PRIVATE-TOKEN nor `Bearer …`: no finder reads a bare Authorization
         return Identity(None, "a bare token in Authorization, which the route does not read: the request is anonymous")
     if scheme is AuthScheme.HEADER:
@@ -209,30 +209,35 @@ def identify(route: RouteAuth, presented: Presented) -> Identity | Expected:
     return _bad_token(route, TokenState.UNKNOWN, "Bearer token")
 
 
-_LOCATED = "lib/api/helpers/authentication.rb, lib/gitlab/api_authentication/token_locator.rb, token_resolver.rb"
+_DECLARED = ("lib/api/helpers/authentication.rb, lib/gitlab/api_authentication/token_locator.rb, "
+             "token_resolver.rb")
 
 
-def _identify_located(route: RouteAuth, presented: Presented) -> Identity | Expected:
-    """A route with `authenticate_with`: the token is taken only from `route.token_locations`
-    (`token_from_namespace_inheritable`) and resolved as each accepted token type in turn; credentials present in an
-    accepted carrier must resolve, or `find_token_from_raw_credentials` raises and the answer is 401."""
+def _identify_declared(route: RouteAuth, presented: Presented) -> Identity | Expected:
+    """A route whose API class declares `authenticate_with` (`RouteAuth.sent_through`): only the declared carriers
+    are read; from them the token types are tried in turn by the password alone (`find_token_from_raw_credentials`),
+    and credentials that resolve to none are refused 401 (`raise ::Gitlab::Auth::UnauthorizedError`)."""
+    assert route.sent_through is not None
     kind, scheme, state = presented.kind, presented.scheme, presented.state
-    locations = route.token_locations or frozenset()
-    if scheme not in locations:
-        if AuthScheme.TOKEN in locations and scheme in (AuthScheme.BASIC, AuthScheme.BEARER):
-            # `http_token` takes the whole Authorization header as the token: "Basic …" or "Bearer …" names none
-            return _unauthorized(route, f"the route reads the whole Authorization header as the token: a {scheme.value}"
-                                 " header is no token", _LOCATED)
-        return Identity(None, f"{scheme.value} credentials the route does not read: the request is anonymous")
-    if kind in ACCESS_TOKEN_KINDS and state in (TokenState.REVOKED, TokenState.EXPIRED):
-        # `PersonalAccessToken.find_by_token` finds it; `validate_and_save_access_token!` refuses it
-        return _bad_token(route, state, "access token")
-    accepted = kind in ACCESS_TOKEN_KINDS or (kind in DEPLOY_TOKEN_KINDS and route.deploy_token) or (
-        kind is TokenKind.JOB_TOKEN and scheme in route.job_token)
-    if accepted and state is TokenState.VALID:
-        return Identity(kind, f"{kind.value if kind else 'token'} in the {scheme.value} carrier the route reads")
-    return _unauthorized(route, "a token in the carrier the route reads that resolves to none of its token types is "
-                         "refused, even on a public project", _LOCATED)
+    if scheme not in route.sent_through:
+        if AuthScheme.TOKEN in route.sent_through and scheme in (AuthScheme.BASIC, AuthScheme.BEARER):
+            # `:http_token` takes the whole Authorization header as the token: "Basic …" or "Bearer …" names none
+            return _unauthorized(route, f"the route reads the whole Authorization header as the token: a "
+                                        f"{scheme.value} header is no token", _DECLARED)
+        carriers = ", ".join(sorted(s.value for s in route.sent_through))
+        return Identity(None, f"{scheme.value} credentials the route does not read (it reads only {carriers}):"
+                              " the request is anonymous")
+    valid = state is TokenState.VALID
+    if kind in ACCESS_TOKEN_KINDS and state is not TokenState.UNKNOWN:
+        # `PersonalAccessToken.find_by_token` finds the token; a revoked or expired one is refused as everywhere.
+        return Identity(kind, f"access token as the {scheme.value} credential") if valid else _bad_token(
+            route, state, "access token")
+    if kind in DEPLOY_TOKEN_KINDS and route.deploy_token and valid:  # `DeployToken.active.find_by_token`
+        return Identity(kind, f"deploy token as the {scheme.value} credential")
+    if kind is TokenKind.JOB_TOKEN and route.job_token and valid:  # `Ci::AuthJobFinder`: a running job
+        return Identity(kind, f"job token as the {scheme.value} credential (any user name)")
+    return _unauthorized(route, "credentials sent through the route's carrier that resolve to no token it takes",
+                         _DECLARED)
 
 
 def _anonymous_reads(setup: ProjectSetup) -> bool:

@@ -46,17 +46,21 @@ class RouteAuth:
     # a group route a project's deploy token can use on a non-public group (Maven: `find_authorized_group!(action:
     # :read_package_within_public_registries)`; PyPI's `read_group` refuses it)
     project_deploy_token_reads_group: bool = False
-    # GitLab's `authenticate_with { accept.token_types(...).sent_through(...) }` (lib/api/helpers/authentication.rb):
-    # a route that has it reads tokens from these carriers only (`find_user_from_sources`' `namespace_inheritable`
-    # branch, lib/api/api_guard.rb), so PRIVATE-TOKEN, DEPLOY-TOKEN, JOB-TOKEN and Bearer are not read there. None:
-    # the usual finders. The accepted token types are `deploy_token` and `job_token` as above (access tokens always).
-    token_locations: frozenset[AuthScheme] | None = None
+    # An API class declaring `authenticate_with { |accept| accept.token_types(...).sent_through(...) }`
+    # (`API::Helpers::Authentication`): its routes read credentials from these carriers only
+    # (`API::APIGuard#find_user_from_sources` takes `user_from_namespace_inheritable` alone, so PRIVATE-TOKEN, the
+    # DEPLOY-TOKEN and JOB-TOKEN headers and Bearer leave the request anonymous); there each token type it names is
+    # resolved from the password whatever the user name (`Gitlab::APIAuthentication::TokenResolver`), and credentials
+    # that resolve to none of them are a 401. The types are those the flags above allow: access tokens always, deploy
+    # tokens with `deploy_token`, job tokens with any `job_token` carrier. TOKEN (`:http_token`, RubyGems) takes the
+    # whole `Authorization` header as the token. None: GitLab's usual finders.
+    sent_through: frozenset[AuthScheme] | None = None
 
     @property
     def schemes(self) -> frozenset[AuthScheme]:
         """Every scheme some token kind can use on this route."""
-        if self.token_locations is not None:
-            return self.token_locations
+        if self.sent_through is not None:
+            return self.sent_through
         schemes = {HEADER, BEARER} | set(self.job_token)
         if self.basic_pat or self.deploy_token or BASIC in self.job_token:
             schemes.add(BASIC)
@@ -66,9 +70,17 @@ class RouteAuth:
     def owner_scheme(self) -> AuthScheme:
         """How the run's owner (a personal access token) sends its token here: PRIVATE-TOKEN, or where the route
         does not read it, the first carrier it reads."""
-        if self.token_locations is None or HEADER in self.token_locations:
-            return HEADER
-        return next(s for s in (TOKEN, BASIC, BEARER) if s in self.token_locations)
+        return carrier_for(self, HEADER)
+
+
+def carrier_for(route: RouteAuth, scheme: AuthScheme) -> AuthScheme:
+    """The scheme a token sent as `scheme` goes in on this route: itself, except the header on a route that reads no
+    header (`sent_through` without it), where the route's own carrier takes it (the whole Authorization header, else
+    Basic, else Bearer). The harness's set-up token travels in PRIVATE-TOKEN; the matrix never makes a case of a
+    carrier a route does not read, so only set-up requests move."""
+    if scheme is HEADER and route.sent_through is not None and HEADER not in route.sent_through:
+        return next(s for s in (TOKEN, BASIC, BEARER, *sorted(route.sent_through)) if s in route.sent_through)
+    return scheme
 
 
 # Generic: `lib/api/generic_packages.rb`. Upload and authorize: `job_token_allowed: true` (header, param, Bearer;

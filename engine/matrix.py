@@ -92,6 +92,8 @@ def why_not(scenario: Scenario, format_name: str) -> str | None:
     package_type = OPERATIONS[format_name].package_type
     if scenario.project.protection_rules and package_type not in PROTECTION_RULE_PACKAGE_TYPES:
         return f"GitLab has no package protection rules for {package_type} packages"
+    if scenario.project.protection_rules and OPERATIONS[format_name].validated_in_background:
+        return OPERATIONS[format_name].validated_in_background  # the rule is checked after the upload answered
     if Need.BASIC_CHALLENGE in scenario.needs and not challenges(format_name):
         return (f"{format_name} sends no Basic challenge: GitLab's routes for it do not include BasicAuthHelpers, "
                 "so clients send their token up front")
@@ -159,8 +161,8 @@ def expand(path: Path, scenario: Scenario, settings: Settings) -> list[Case]:
             continue
         schemes = _schemes_of(format_name)
         if scenario.schemes != "all":
-            # a scenario names a scheme to keep its cases few; a format that reads none of them (its routes take
-            # tokens in one carrier only) runs it over its first scheme instead of not at all
+            # A scenario's schemes say how few it needs (one, for most beta checks): a format none of whose routes
+            # reads them (GitLab's `authenticate_with ... sent_through`) runs it in its own first scheme instead.
             schemes = [s for s in schemes if s in scenario.schemes] or schemes[:1]
         schemes = [s for s in schemes if s in wanted_schemes]
         drivers: list[tuple[str, list[AuthScheme]]] = []

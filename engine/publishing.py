@@ -68,7 +68,10 @@ def wait_processed(driver: HttpDriver, owner: Credential, ops: FormatOperations,
             statuses = [p.get("status") for p in listed if isinstance(p, dict)
                         and p.get("name") == package_name and p.get("version") == version]
             if "default" in statuses:
-                return round(clock() - started, 2)
+                if _none_processing(driver, owner, ops, project_id, package_name, version, started, timeout,
+                                    sleep, clock):
+                    return round(clock() - started, 2)
+                last = "listed, with an upload of the format still processing"
             if "error" in statuses:
                 raise PublishProblem(f"{package_name} {version} was accepted but its background processing failed: "
                                      "the Packages API lists it with status 'error'", obs)
@@ -130,4 +133,27 @@ def wait_rejected(driver: HttpDriver, owner: Credential, ops: FormatOperations, 
             raise PublishProblem(f"the background processing of {package_name} {version} (not a valid "
                                  f"{ops.format.name} package) has not ended after {waited:.0f} s", obs)
         sleep(min(pause, max(timeout - waited, 0.0)))
+        pause = min(pause * 2, POLL_MAX)
+
+
+def _none_processing(driver: HttpDriver, owner: Credential, ops: FormatOperations, project_id: int | str,
+                     package_name: str, version: str, started: float, timeout: float,
+                     sleep: Callable[[float], None], clock: Callable[[], float]) -> bool:
+    """True once the Packages API lists no package of the format `processing` in the project. A new upload of a
+    version that exists already is processed under another package (Helm's `Helm.Temporary.Package`, renamed
+    into the existing one when it is done), so the version being `default` does not tell that the upload's file is
+    in place; the project's uploads still processing do."""
+    spec = packages_api.list_packages(project_id, package_type=ops.package_type, status="processing")
+    pause = POLL_START
+    while True:
+        obs = driver.send(spec, owner, AuthScheme.HEADER)
+        try:
+            if obs.status == 200 and not obs.json():
+                return True
+        except ValueError:
+            return True  # not a list: nothing to wait for
+        if clock() - started >= timeout:
+            raise PublishProblem(f"{package_name} {version} is listed, but an upload of {ops.format.name} in the "
+                                 f"project is still processing after {timeout:.0f} s", obs)
+        sleep(pause)
         pause = min(pause * 2, POLL_MAX)

@@ -227,6 +227,11 @@ CHECKS = [
     FaultCheck(Fault.PROCESSING_STUCK, ("installable-within",), ("personal_access_token",), ("header",), (
         Catch("installable-within", "personal_access_token", "header", ("was not installable", "30 s")),
     ), extra=BETA),
+    # GitLab's finders select a channel's files (PackageFile.for_helm_with_channel); its spec keeps a package with a
+    # file in `stable` and one in `test` and expects each channel to show its own.
+    FaultCheck(Fault.HELM_CHANNEL_IGNORED, ("helm-channels",), ("personal_access_token",), ("basic",), (
+        Catch("helm-channels", "personal_access_token", "basic", ("not the one step 'in-stable' pushed",), "helm"),
+    ), formats=("helm",)),
 ]
 
 

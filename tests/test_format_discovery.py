@@ -78,9 +78,9 @@ def test_a_format_in_a_harness_format_dir_is_discovered(tmp_path: Path) -> None:
                           cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
-    ours = sorted(p.name for p in (Path(__file__).resolve().parents[1] / "formats").iterdir()
-                  if (p / "__init__.py").is_file())
-    assert found["formats"] == sorted([*ours, "tiny"])  # name order, as case ids are
+    repository = Path(__file__).resolve().parents[1] / "formats"
+    own = [d.name for d in repository.iterdir() if (d / "__init__.py").is_file()]
+    assert found["formats"] == sorted([*own, "tiny"])  # name order, as case ids are
     assert found["tiny_clients"] == ["tiny-cli"] and "tiny-cli" in found["all_clients"]
     assert "tiny" in found["images"] and found["module"] == "formats.tiny"
 

@@ -43,8 +43,13 @@ class ListingTarget:
 
     answers: list[Answer]
     asked: list[RequestSpec] = field(default_factory=list)
+    processing: list[list[dict[str, Any]]] = field(default_factory=list)  # the `status=processing` answers
+    asked_processing: int = 0
 
     def send(self, spec: RequestSpec, credential: Credential, scheme: AuthScheme) -> Answer:
+        if spec.params.get("status") == "processing":
+            self.asked_processing += 1
+            return Answer(200, self.processing.pop(0) if self.processing else [])
         self.asked.append(spec)
         return self.answers[min(len(self.asked), len(self.answers)) - 1]
 
@@ -91,6 +96,16 @@ def test_the_wait_ends_once_the_version_is_listed_as_default(background: Any) ->
     asked = target.asked[0]
     assert asked.endpoint is packages_api.LIST and asked.params["package_name"] == "pkg"
     assert asked.params["package_version"] == "1.0.0"
+
+
+def test_the_wait_also_ends_only_once_no_upload_of_the_format_is_processing(background: Any) -> None:
+    # A re-upload of a version that exists already (Helm) is processed under a temporary package: the version is
+    # `default` from the start, the new file only in place once nothing is processing.
+    temporary = {"name": "Helm.Temporary.Package", "version": "0.0.0-x", "status": "processing"}
+    target = ListingTarget([Answer(200, [{"name": "pkg", "version": "1.0.0", "status": "default"}])],
+                           processing=[[temporary], [temporary]])
+    assert _wait(target, background, Clock()) > 0
+    assert target.asked_processing == 3
 
 
 def test_an_error_status_is_the_targets_failure(background: Any) -> None:

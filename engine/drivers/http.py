@@ -27,6 +27,7 @@ import requests
 from core import __version__
 from core.credentials import REDACTOR, Credential, auth_headers
 from core.format_types import RequestSpec
+from core.route_auth import carrier_for
 from core.vocabulary import AuthScheme
 from engine.drivers.base import BodyDigest, Observation
 from engine.transcript import (
@@ -130,6 +131,7 @@ class HttpDriver:
     def send(self, spec: RequestSpec, credential: Credential, scheme: AuthScheme) -> Observation:
         REDACTOR.add_credential(credential)
         url = self.url(spec)
+        scheme = carrier_for(spec.endpoint.auth, scheme)  # the set-up token, on a route that reads no header
         headers = {"User-Agent": USER_AGENT, **spec.headers, **auth_headers(credential, scheme)}
         started = time.perf_counter()
         if spec.body is None or isinstance(spec.body, bytes | bytearray | memoryview):

@@ -45,7 +45,7 @@ READ_ROUTE = RouteAuth(
     basic_pat=False,
     challenge=False,
     anonymous_hidden=404,
-    token_locations=frozenset({TOKEN}),
+    sent_through=frozenset({TOKEN}),
     source="lib/api/rubygem_packages.rb",
 )
 PUSH_ROUTE = replace(READ_ROUTE, anonymous_hidden=401)

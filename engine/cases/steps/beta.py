@@ -8,7 +8,7 @@ from core.format_types import RATE_LIMITED_PREFIXES
 from core.results import StepRecord
 from core.vocabulary import EVENTS_METRIC, AuthScheme
 from engine import usage_events, validation
-from engine.cases.errors import CaseNotRun, StepFailed
+from engine.cases.errors import CaseNotApplicable, CaseNotRun, StepFailed
 from engine.cases.registry import step_kind
 from engine.cases.state import CaseState
 from engine.publishing import PublishProblem, prepare
@@ -51,6 +51,8 @@ def events(state: CaseState, step: Step, record: StepRecord) -> None:
 def validate(state: CaseState, step: Step, record: StepRecord) -> None:
     """Generated names (or versions) that the format's rule allows must be accepted; ones it refuses, refused."""
     assert step.rule is not None
+    if state.ops.validated_in_background:
+        raise CaseNotApplicable(state.ops.validated_in_background)
     credential, scheme = state.actor(step)
     rules = FORMATS[state.format_name].rules
     pattern = rules.name_pattern if step.rule == "name" else rules.version_pattern

@@ -30,11 +30,18 @@ from engine.scenario import Step
 from formats import FORMATS, OPERATIONS
 
 
+def large_size(state: CaseState, step: Step) -> int:
+    """The run's large size for this driver (--large-size, or --client-large-size for a real client)."""
+    if state.uses_client(step):
+        return int(state.ctx.settings.get("client_large_size") or 64 << 20)
+    return int(state.ctx.settings.get("large_size") or 256 << 20)
+
+
 def resolve_size(state: CaseState, step: Step) -> int:
     if step.size == "large":
-        if state.uses_client(step):
-            return int(state.ctx.settings.get("client_large_size") or 64 << 20)
-        return int(state.ctx.settings.get("large_size") or 256 << 20)
+        # A format whose size limit is under the run's large size (Helm's 5 MiB) pushes the largest file it takes:
+        # a file over the limit is the over-limit scenario's, and the push says it was sized to the limit.
+        return min(large_size(state, step), state.size_limit())
     if step.size == "limit":
         size = state.size_limit()
         budget = int(state.ctx.settings.get("size_budget") or 8 << 30)
@@ -130,6 +137,7 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
     status = step.expect.status or refusal_status.get(step.expect.refusal or "") or specs[0].endpoint.success_status
     if state.uses_client(step):
         client_push(state, step, record, artifact, want, status)
+        _sized_to_limit(state, step, record, size)
         if want.permitted and status == specs[0].endpoint.success_status:
             processed(state, record, name, version)
         return
@@ -186,6 +194,16 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
     if size >= MEASURED_SIZE:
         state.metrics["push_mib_s"] = round(size / (1 << 20) / seconds, 1)
     record.message = f"pushed {artifact.size} bytes in {len(specs)} request(s), answered {obs.status}"
+    _sized_to_limit(state, step, record, size)
+
+
+def _sized_to_limit(state: CaseState, step: Step, record: StepRecord, size: int) -> None:
+    """Say so when a large push was sized down to the format's limit."""
+    wanted = large_size(state, step)
+    if step.size == "large" and size < wanted:
+        record.expected["large_size"] = wanted
+        record.message = (record.message or "") + (f" (sized to the {state.format_name} size limit of {size} bytes:"
+                                                   f" the run's large size, {wanted} bytes, is over it)")
 
 
 def _one_wins(record: StepRecord, observations: list[Observation], refused_status: int, seconds: float) -> None:
