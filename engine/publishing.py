@@ -100,13 +100,14 @@ def package_ids(driver: HttpDriver, owner: Credential, ops: FormatOperations, pr
 def wait_rejected(driver: HttpDriver, owner: Credential, ops: FormatOperations, project_id: int | str, name: str,
                   version: str, before: set[object], timeout: float = PROCESSING_TIMEOUT,
                   sleep: Callable[[float], None] = time.sleep,
-                  clock: Callable[[], float] = time.monotonic) -> str:
+                  clock: Callable[[], float] = time.monotonic, what: str = "") -> str:
     """For a format whose format guard runs in GitLab's background processing (`FormatRules.invalid_in_background`:
     the upload is accepted; the extraction finds it is no package, and marks it `error` or destroys it), wait until
     none of the project's packages of the format is `processing` any more, and check that no package the upload
     made (one not among `before`, the ids listed before it) became installable. How it ended; PublishProblem when
     one became installable or is still processing after `timeout` seconds."""
     package_name = ops.package_name(name)
+    what = what or f"a file that is not a valid {ops.format.name} package"
     spec = packages_api.list_packages(project_id, package_type=ops.package_type)
     started = clock()
     pause = POLL_START
@@ -122,16 +123,16 @@ def wait_rejected(driver: HttpDriver, owner: Credential, ops: FormatOperations, 
             installable = [p for p in mine if p.get("status") == "default"]
             if installable:
                 made = ", ".join(f"{p.get('name')} {p.get('version')}" for p in installable)
-                raise PublishProblem(f"{package_name} {version}, a file that is not a valid {ops.format.name} "
-                                     f"package, was accepted and processed into an installable package ({made}): "
+                raise PublishProblem(f"{package_name} {version}, {what}, was accepted and processed into an "
+                                     f"installable package ({made}): "
                                      "the background processing must refuse it (status error, or the package "
                                      "removed)", obs)
             if not any(p.get("status") == "processing" for p in listed):
                 return "marked 'error'" if mine else "removed by the background processing"
         waited = clock() - started
         if waited >= timeout:
-            raise PublishProblem(f"the background processing of {package_name} {version} (not a valid "
-                                 f"{ops.format.name} package) has not ended after {waited:.0f} s", obs)
+            raise PublishProblem(f"the background processing of {package_name} {version} ({what}) has not ended "
+                                 f"after {waited:.0f} s", obs)
         sleep(min(pause, max(timeout - waited, 0.0)))
         pause = min(pause * 2, POLL_MAX)
 

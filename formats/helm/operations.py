@@ -1,6 +1,6 @@
 """Helm's FormatOperations: what the engine and Locust users call."""
 
-from core.format_types import Artifact, FormatOperations, RequestSpec
+from core.format_types import Artifact, BytesArtifact, FormatOperations, RequestSpec
 
 from . import requests
 from .artifacts import Chart, build_chart
@@ -15,9 +15,6 @@ class HelmOperations(FormatOperations):
 
     format = HELM
     package_type = PACKAGE_TYPE
-    no_format_guard = ("GitLab answers every Helm upload 201 (lib/api/helm_packages.rb) and reads Chart.yaml later, in "
-                       "Packages::Helm::ExtractionWorker: a file that is no chart marks its temporary package `error` "
-                       "and never becomes installable, but no answer refuses it")
     validated_in_background = ("GitLab reads a chart's name and version from its Chart.yaml in "
                                "Packages::Helm::ExtractionWorker, after the upload answered 201: an invalid name or "
                                "version (app/models/packages/helm/package.rb) or a name a protection rule covers "
@@ -26,6 +23,10 @@ class HelmOperations(FormatOperations):
 
     def artifact(self, name: str, version: str, file_hint: str, size: int, seed: int) -> Artifact:
         return build_chart(name, version, size, seed, channel_of(file_hint))
+
+    def invalid_artifact(self, name: str, version: str) -> Artifact:
+        """A file named as a chart whose content is no gzip'd tar (GitLab's ExtractionWorker marks it `error`)."""
+        return BytesArtifact(f"{name}-{version}.tgz", b"this is not a Helm chart archive\n" * 8)
 
     def push(self, project_id: int | str, name: str, version: str, artifact: Artifact, *,
              status: str | None = None, select: str | None = None) -> list[RequestSpec]:

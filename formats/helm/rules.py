@@ -71,6 +71,9 @@ RULES = FormatRules(
     # lib/api/helm_packages.rb answers every upload 201 and queues Packages::Helm::ExtractionWorker, which reads
     # Chart.yaml, renames the package and sets it `default`, or marks it `error`.
     processed_in_background=True,
+    # The format guard and the name and version rules run in Packages::Helm::ExtractionWorker, after the 201: a file
+    # that is no chart, or a Chart.yaml whose name or version breaks the rules, marks the temporary package `error`.
+    invalid_in_background=True,
 )
 
 _PROJECT = "/api/v4/projects/{project_id}/packages/helm"

@@ -8,10 +8,10 @@ from core.format_types import RATE_LIMITED_PREFIXES
 from core.results import StepRecord
 from core.vocabulary import EVENTS_METRIC, AuthScheme
 from engine import usage_events, validation
-from engine.cases.errors import CaseNotApplicable, CaseNotRun, StepFailed
+from engine.cases.errors import CaseNotRun, StepFailed
 from engine.cases.registry import step_kind
 from engine.cases.state import CaseState
-from engine.publishing import PublishProblem, prepare
+from engine.publishing import PublishProblem, package_ids, prepare, wait_processed, wait_rejected
 from engine.scenario import Step
 from formats import FORMATS
 
@@ -49,12 +49,15 @@ def events(state: CaseState, step: Step, record: StepRecord) -> None:
 
 @step_kind("validate")
 def validate(state: CaseState, step: Step, record: StepRecord) -> None:
-    """Generated names (or versions) that the format's rule allows must be accepted; ones it refuses, refused."""
+    """Generated names (or versions) that the format's rule allows must be accepted; ones it refuses, refused. Where
+    GitLab checks them in the background processing (`FormatRules.invalid_in_background`), accepted means the
+    version became installable, and refused that nothing the upload made did."""
     assert step.rule is not None
-    if state.ops.validated_in_background:
-        raise CaseNotApplicable(state.ops.validated_in_background)
     credential, scheme = state.actor(step)
     rules = FORMATS[state.format_name].rules
+    later = rules.invalid_in_background
+    timeout = float(state.ctx.settings.get("processing_timeout") or 60)
+    in_background: dict[tuple[str, str], str | None] = {}  # what the background processing did wrong, if anything
     pattern = rules.name_pattern if step.rule == "name" else rules.version_pattern
     rule = rules.name_rule if step.rule == "name" else rules.version_rule
     examples = int(step.count) if isinstance(step.count, int) and step.count > 1 else 25
@@ -84,23 +87,44 @@ def validate(state: CaseState, step: Step, record: StepRecord) -> None:
             assert problem.observation is not None
             seen[(name, version)] = problem.observation.status
             return problem.observation.status
+        before = package_ids(state.driver, state.ctx.owner, state.ops, state.env.project_id) if later else set()
         obs = state.driver.send_all(specs, credential, scheme if step.actor != "owner" else
                                     specs[0].endpoint.auth.owner_scheme)
         seen[(name, version)] = obs.status
         if obs.status is None or obs.status >= 500:
             record.exchanges[:] = [obs.exchange]
+        if later and obs.status is not None and 200 <= obs.status < 300:
+            try:
+                if valid:
+                    wait_processed(state.driver, state.ctx.owner, state.ops, state.env.project_id, name, version,
+                                   timeout)
+                else:
+                    wait_rejected(state.driver, state.ctx.owner, state.ops, state.env.project_id, name, version,
+                                  before, timeout, what=f"whose {step.rule} breaks the rule")
+                in_background[(name, version)] = None
+            except PublishProblem as problem:
+                in_background[(name, version)] = str(problem)
         return obs.status
+
+    def key(value: str) -> tuple[str, str]:
+        return (state.name(value), "1.0.0") if step.rule == "name" else (state.name("validated"), value)
 
     def accepted(value: str) -> str | None:
         status = push(value, valid=True)
         ok = status is not None and 200 <= status < 300
-        return None if ok else f"the valid {step.rule} {value!r} (it matches the rule: {rule}) was refused " \
-                               f"with {status}"
+        if not ok:
+            return f"the valid {step.rule} {value!r} (it matches the rule: {rule}) was refused with {status}"
+        problem = in_background.get(key(value))
+        return None if problem is None else f"the valid {step.rule} {value!r} was accepted, then: {problem}"
 
     def refused(value: str) -> str | None:
         status = push(value, valid=False)
         if status is not None and 400 <= status < 500 and status not in (401, 403, 429):
             return None
+        if later and status is not None and 200 <= status < 300 and key(value) in in_background:
+            problem = in_background[key(value)]
+            return None if problem is None else f"the invalid {step.rule} {value!r} (the rule: {rule}) was not " \
+                                                f"refused: {problem}"
         return f"the invalid {step.rule} {value!r} (the rule: {rule}) was answered {status}, not refused"
 
     good = validation.explore(validation.valid_values(pattern), accepted, examples)
