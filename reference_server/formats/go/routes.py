@@ -1,0 +1,234 @@
+"""GitLab's Go proxy on the reference server: `@v/list`, `<version>.info`, `.mod` and `.zip` of a module in a
+project's repository, built from the repository on every request as lib/api/go_proxy.rb does. Nothing is stored:
+a version is a semver tag (formats/go/rules.py cites the GitLab files each rule comes from).
+
+- The module path must start with GitLab's host (no port) and the project's full path (ModuleFinder); the rest is
+  the module's folder. GitLab's host is its `gitlab.host` setting; the reference server's is the host the request
+  names (clients reach it by the host its users know), with the port dropped as `build_gitlab_go_url` does.
+- Versions: tags `v<semver>` whose folder's go.mod says `module <path>` and whose major fits the path's `/vN`
+  suffix (VersionFinder, Packages::Go::Module, ModuleVersion#valid?); a `.info`, `.mod` or `.zip` also resolves a
+  branch of that name or a pseudo-version of a commit (Module#version_by_name, Gitlab::Golang).
+- The zip: every file under the module's folder at the version's commit, except folders holding a go.mod of their
+  own (nested modules), as `<module>@<version>/<path in the module>` (ModuleVersion#archive), deflated with the
+  time of the request as each entry's date (rubyzip's default): the bytes differ on every request, the files not.
+- The `go_proxy` feature flag is off by default on GitLab (config/feature_flags/development/go_proxy.yml): every
+  route is then 404. The reference server serves Go as an instance that enabled it (what a rollout checks).
+"""
+
+import datetime as dt
+import io
+import posixpath
+import zipfile
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from core.endpoints import Endpoint
+from core.faults import Fault
+from core.vocabulary import Operation, Permission
+from formats import FORMATS
+from formats.go.names import (
+    case_decode,
+    is_pseudo_version,
+    parse_semver,
+    path_valid,
+    pseudo_parts,
+)
+from formats.go.rules import MODULE_VERSION_REGEX
+from reference_server.access import authorize
+from reference_server.db import Row
+from reference_server.errors import bad_request, not_found
+from reference_server.metrics import count_event
+from reference_server.repository import GitCommit, ProjectRepository, repository_of
+from reference_server.settings import ServerSettings
+
+FORMAT = "go"
+GO = FORMATS[FORMAT]
+LIST, INFO, MOD, ZIP = (GO.endpoint(n) for n in ("list", "info", "mod", "zip"))
+
+
+@dataclass(frozen=True)
+class GoModuleRef:
+    """Packages::Go::Module: the module path and its folder in the repository ('' for the root)."""
+
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Version:
+    """Packages::Go::ModuleVersion: a tag, branch or pseudo-version and its commit."""
+
+    name: str
+    commit: GitCommit
+    major: int | None
+
+
+def go_host(request: Request) -> str:
+    """GitLab's `build_gitlab_go_url`: the host without its port (and the relative URL root, none here)."""
+    return request.url.hostname or ""
+
+
+def find_module(request: Request, project: Row) -> GoModuleRef | None:
+    """app/finders/packages/go/module_finder.rb: the path cleaned, then GitLab's host and the project's full path,
+    element by element; the rest is the module's folder."""
+    raw = case_decode(unquote(request.path_params["module_name"]))
+    if not raw.strip():
+        raise bad_request("Module Name attribute is missing")
+    name = posixpath.normpath(raw)
+    prefix = go_host(request) + "/"
+    if not name.startswith(prefix):
+        return None
+    module_path = name[len(prefix):].split("/")
+    project_path = str(project["full_path"]).split("/")
+    if module_path[:len(project_path)] != project_path:
+        return None
+    return GoModuleRef(name, "/".join(module_path[len(project_path):]))
+
+
+def _gomod(repo: ProjectRepository, mod: GoModuleRef, sha: str) -> bytes | None:
+    return repo.read_file(sha, f"{mod.path}/go.mod" if mod.path else "go.mod")
+
+
+def valid(repo: ProjectRepository, mod: GoModuleRef, version: Version) -> bool:
+    """ModuleVersion#valid?: `path_valid?(major)` and the go.mod's first line is `module <name>` (`gomod_valid?`,
+    with go_proxy_disable_gomod_validation off)."""
+    if not path_valid(mod.name, version.major):
+        return False
+    gomod = _gomod(repo, mod, version.commit.sha)
+    return gomod is not None and gomod.decode("utf-8", "replace").split("\n", 1)[0] == f"module {mod.name}"
+
+
+def versions(request: Request, repo: ProjectRepository, mod: GoModuleRef) -> list[Version]:
+    """VersionFinder#execute: the repository's semver tags that are valid versions of the module."""
+    settings: ServerSettings = request.app.state.settings
+    found = []
+    for tag in repo.tags():
+        semver = parse_semver(tag.name)
+        commit = repo.resolve(tag.sha) if semver is not None else None
+        if semver is None or commit is None:
+            continue
+        version = Version(tag.name, commit, semver.major)
+        if valid(repo, mod, version):
+            found.append(version)
+    if settings.has(Fault.GO_LIST_NEWEST_ONLY) and found:
+        found = [max(found, key=lambda v: v.commit.committed_date)]
+    return found
+
+
+def find_version(repo: ProjectRepository, mod: GoModuleRef, target: str) -> Version | None:
+    """VersionFinder#find and Module#version_by_name: a pseudo-version of a commit (Gitlab::Golang
+    `validate_pseudo_version`: a known commit, a 12-character prefix, its timestamp), else a tag or branch of that
+    name; None (404) when there is none or it is not a valid version of the module."""
+    semver = parse_semver(target)
+    if is_pseudo_version(target):
+        assert semver is not None
+        timestamp, prefix = pseudo_parts(target)
+        commit = repo.resolve(prefix) if len(prefix) >= 4 else None
+        if commit is None or len(prefix) != 12 or not commit.sha.startswith(prefix.lower()):
+            return None
+        if commit.committed_date.strftime("%Y%m%d%H%M%S") != timestamp:
+            return None
+        version = Version(target, commit, semver.major)
+    else:
+        ref = next((r for r in repo.tags() if r.name == target), None) or \
+            next((r for r in repo.branches() if r.name == target), None)
+        commit = repo.resolve(ref.sha) if ref else None
+        if commit is None:
+            return None
+        version = Version(target, commit, semver.major if semver else None)
+    return version if valid(repo, mod, version) else None
+
+
+def module_files(repo: ProjectRepository, mod: GoModuleRef, sha: str) -> dict[str, bytes]:
+    """ModuleVersion#files and #excluded: the module folder's files, without folders that are modules of their own;
+    by path inside the module."""
+    listed = repo.list_files(sha, mod.path)
+    own = f"{mod.path}/go.mod"
+    excluded = [f[:-len("go.mod")] for f in listed if f.endswith("/go.mod") and f != own]
+    cut = len(mod.path) + 1 if mod.path else 0
+    files = {}
+    for path in listed:
+        if any(path.startswith(prefix) for prefix in excluded):
+            continue
+        data = repo.read_file(sha, path)
+        if data is not None:
+            files[path[cut:]] = data
+    return files
+
+
+def archive(request: Request, repo: ProjectRepository, mod: GoModuleRef, version: Version) -> bytes:
+    """ModuleVersion#archive: `Zip::OutputStream` entries `<module>@<version>/<path>`, dated now."""
+    settings: ServerSettings = request.app.state.settings
+    prefix = "" if settings.has(Fault.GO_ZIP_NO_PREFIX) else f"{mod.name}@{version.name}/"
+    now = dt.datetime.now(dt.UTC).timetuple()[:6]
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as out:
+        for path, data in module_files(repo, mod, version.commit.sha).items():
+            out.writestr(zipfile.ZipInfo(prefix + path, now), data, zipfile.ZIP_DEFLATED)
+    return raw.getvalue()
+
+
+def time_json(when: dt.datetime) -> str:
+    """The commit time as GitLab's JSON renders it (`%Y-%m-%dT%H:%M:%S.%L%:z`, spec/requests/api/go_proxy_spec.rb)."""
+    return when.isoformat(timespec="milliseconds")
+
+
+async def _resolve(request: Request, endpoint: Endpoint) -> tuple[Row, ProjectRepository, GoModuleRef]:
+    """`authorize_read_package!` (the resource's `before`), then `find_module` (404 without one)."""
+    granted = authorize(request, endpoint, Permission.READ_PACKAGE)
+    repo = repository_of(request, granted.project["id"])
+    mod = find_module(request, granted.project)
+    if mod is None:
+        raise not_found()
+    return granted.project, repo, mod
+
+
+async def _version(request: Request, endpoint: Endpoint) -> tuple[ProjectRepository, GoModuleRef, Version]:
+    version = case_decode(request.path_params["module_version"])
+    if not MODULE_VERSION_REGEX.fullmatch(request.path_params["module_version"]):
+        raise not_found()  # the route's requirement: no route matches
+    _, repo, mod = await _resolve(request, endpoint)
+    found = await anyio.to_thread.run_sync(find_version, repo, mod, version)
+    if found is None:
+        raise not_found()
+    return repo, mod, found
+
+
+async def list_versions(request: Request) -> Response:
+    _, repo, mod = await _resolve(request, LIST)
+    found = await anyio.to_thread.run_sync(versions, request, repo, mod)
+    return PlainTextResponse("\n".join(v.name for v in found))
+
+
+async def info(request: Request) -> Response:
+    _, _, version = await _version(request, INFO)
+    return JSONResponse({"Version": version.name, "Time": time_json(version.commit.committed_date)})
+
+
+async def mod(request: Request) -> Response:
+    repo, module, version = await _version(request, MOD)
+    gomod = await anyio.to_thread.run_sync(_gomod, repo, module, version.commit.sha)
+    return PlainTextResponse((gomod or b"").decode("utf-8", "replace"))
+
+
+async def zip_file(request: Request) -> Response:
+    repo, module, version = await _version(request, ZIP)
+    data = await anyio.to_thread.run_sync(archive, request, repo, module, version)
+    count_event(request, FORMAT, Operation.PULL, None)
+    name = f"{version.name}.zip"
+    return Response(data, media_type="application/zip", headers={
+        "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}",
+        "Content-Transfer-Encoding": "binary"})
+
+
+ROUTES = [
+    Route(LIST.path, list_versions, methods=["GET"]),
+    Route(INFO.path, info, methods=["GET"]),
+    Route(MOD.path, mod, methods=["GET"]),
+    Route(ZIP.path, zip_file, methods=["GET"]),
+]
