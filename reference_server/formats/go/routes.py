@@ -17,8 +17,12 @@ a version is a semver tag (formats/go/rules.py cites the GitLab files each rule 
 
 import datetime as dt
 import io
+import os
 import posixpath
+import subprocess
+import threading
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from urllib.parse import unquote
 
@@ -43,7 +47,7 @@ from reference_server.access import authorize
 from reference_server.db import Row
 from reference_server.errors import bad_request, not_found
 from reference_server.metrics import count_event
-from reference_server.repository import GitCommit, ProjectRepository, repository_of
+from reference_server.repository import ProjectRepository, repository_of
 from reference_server.settings import ServerSettings
 
 FORMAT = "go"
@@ -64,7 +68,8 @@ class Version:
     """Packages::Go::ModuleVersion: a tag, branch or pseudo-version and its commit."""
 
     name: str
-    commit: GitCommit
+    sha: str
+    committed_date: dt.datetime
     major: int | None
 
 
@@ -90,8 +95,12 @@ def find_module(request: Request, project: Row) -> GoModuleRef | None:
     return GoModuleRef(name, "/".join(module_path[len(project_path):]))
 
 
+def _gomod_path(mod: GoModuleRef) -> str:
+    return f"{mod.path}/go.mod" if mod.path else "go.mod"
+
+
 def _gomod(repo: ProjectRepository, mod: GoModuleRef, sha: str) -> bytes | None:
-    return repo.read_file(sha, f"{mod.path}/go.mod" if mod.path else "go.mod")
+    return read_blobs(repo, [f"{sha}:{_gomod_path(mod)}"])[0]
 
 
 def valid(repo: ProjectRepository, mod: GoModuleRef, version: Version) -> bool:
@@ -99,25 +108,62 @@ def valid(repo: ProjectRepository, mod: GoModuleRef, version: Version) -> bool:
     with go_proxy_disable_gomod_validation off)."""
     if not path_valid(mod.name, version.major):
         return False
-    gomod = _gomod(repo, mod, version.commit.sha)
+    gomod = _gomod(repo, mod, version.sha)
     return gomod is not None and gomod.decode("utf-8", "replace").split("\n", 1)[0] == f"module {mod.name}"
 
 
-def versions(request: Request, repo: ProjectRepository, mod: GoModuleRef) -> list[Version]:
-    """VersionFinder#execute: the repository's semver tags that are valid versions of the module."""
+# Blobs by `<commit sha>:<path>` (what a commit holds never changes), so a busy `@v/list` reads each go.mod once.
+_BLOBS: OrderedDict[tuple[str, str], bytes | None] = OrderedDict()
+_BLOBS_MAX = 20_000
+_BLOBS_LOCK = threading.Lock()
+
+
+def read_blobs(repo: ProjectRepository, wanted: list[str]) -> list[bytes | None]:
+    """`<sha>:<path>` blobs (None for each one missing), the unknown ones in one `git cat-file --batch` (Gitaly's
+    batch_blobs)."""
+    if not wanted or not repo.exists():
+        return [None] * len(wanted)
+    key = str(repo.path)
+    with _BLOBS_LOCK:
+        known = {w: _BLOBS[(key, w)] for w in wanted if (key, w) in _BLOBS}
+    missing = [w for w in dict.fromkeys(wanted) if w not in known]
+    if missing:
+        out = subprocess.run(["git", "--git-dir", key, "cat-file", "--batch"], capture_output=True,
+                             input="".join(f"{w}\n" for w in missing).encode(), check=False,
+                             env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"}).stdout
+        at = 0
+        for w in missing:
+            end = out.index(b"\n", at)
+            header = out[at:end].split()
+            at = end + 1
+            blob = None
+            if len(header) == 3 and header[1] == b"blob":
+                size = int(header[2])
+                blob = out[at:at + size]
+                at += size + 1
+            known[w] = blob
+        with _BLOBS_LOCK:
+            for w in missing:
+                _BLOBS[(key, w)] = known[w]
+            while len(_BLOBS) > _BLOBS_MAX:
+                _BLOBS.popitem(last=False)
+    return [known[w] for w in wanted]
+
+
+def versions(request: Request, repo: ProjectRepository, mod: GoModuleRef) -> list[str]:
+    """VersionFinder#execute: the repository's semver tags that are valid versions of the module (their go.mod
+    files read in one batch, as Gitaly's batch_blobs would)."""
     settings: ServerSettings = request.app.state.settings
-    found = []
-    for tag in repo.tags():
-        semver = parse_semver(tag.name)
-        commit = repo.resolve(tag.sha) if semver is not None else None
-        if semver is None or commit is None:
-            continue
-        version = Version(tag.name, commit, semver.major)
-        if valid(repo, mod, version):
-            found.append(version)
+    tags = [(tag, semver) for tag in repo.tags() if (semver := parse_semver(tag.name)) is not None]
+    tags = [(tag, semver) for tag, semver in tags if path_valid(mod.name, semver.major)]
+    gomod = _gomod_path(mod)
+    first_line = f"module {mod.name}"
+    found = [tag for (tag, _), blob in zip(tags, read_blobs(repo, [f"{t.sha}:{gomod}" for t, _ in tags]),
+                                           strict=True)
+             if blob is not None and blob.decode("utf-8", "replace").split("\n", 1)[0] == first_line]
     if settings.has(Fault.GO_LIST_NEWEST_ONLY) and found:
-        found = [max(found, key=lambda v: v.commit.committed_date)]
-    return found
+        found = [max(found, key=lambda t: t.committed_date)]
+    return [tag.name for tag in found]
 
 
 def find_version(repo: ProjectRepository, mod: GoModuleRef, target: str) -> Version | None:
@@ -133,32 +179,26 @@ def find_version(repo: ProjectRepository, mod: GoModuleRef, target: str) -> Vers
             return None
         if commit.committed_date.strftime("%Y%m%d%H%M%S") != timestamp:
             return None
-        version = Version(target, commit, semver.major)
+        version = Version(target, commit.sha, commit.committed_date, semver.major)
     else:
         ref = next((r for r in repo.tags() if r.name == target), None) or \
             next((r for r in repo.branches() if r.name == target), None)
-        commit = repo.resolve(ref.sha) if ref else None
-        if commit is None:
+        if ref is None:
             return None
-        version = Version(target, commit, semver.major if semver else None)
+        version = Version(target, ref.sha, ref.committed_date, semver.major if semver else None)
     return version if valid(repo, mod, version) else None
 
 
 def module_files(repo: ProjectRepository, mod: GoModuleRef, sha: str) -> dict[str, bytes]:
     """ModuleVersion#files and #excluded: the module folder's files, without folders that are modules of their own;
-    by path inside the module."""
+    by path inside the module (their contents in one batch, ModuleVersion#blobs)."""
     listed = repo.list_files(sha, mod.path)
     own = f"{mod.path}/go.mod"
     excluded = [f[:-len("go.mod")] for f in listed if f.endswith("/go.mod") and f != own]
+    kept = [path for path in listed if not any(path.startswith(prefix) for prefix in excluded)]
     cut = len(mod.path) + 1 if mod.path else 0
-    files = {}
-    for path in listed:
-        if any(path.startswith(prefix) for prefix in excluded):
-            continue
-        data = repo.read_file(sha, path)
-        if data is not None:
-            files[path[cut:]] = data
-    return files
+    blobs = read_blobs(repo, [f"{sha}:{path}" for path in kept])
+    return {path[cut:]: data for path, data in zip(kept, blobs, strict=True) if data is not None}
 
 
 def archive(request: Request, repo: ProjectRepository, mod: GoModuleRef, version: Version) -> bytes:
@@ -168,7 +208,7 @@ def archive(request: Request, repo: ProjectRepository, mod: GoModuleRef, version
     now = dt.datetime.now(dt.UTC).timetuple()[:6]
     raw = io.BytesIO()
     with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as out:
-        for path, data in module_files(repo, mod, version.commit.sha).items():
+        for path, data in module_files(repo, mod, version.sha).items():
             out.writestr(zipfile.ZipInfo(prefix + path, now), data, zipfile.ZIP_DEFLATED)
     return raw.getvalue()
 
@@ -202,17 +242,17 @@ async def _version(request: Request, endpoint: Endpoint) -> tuple[ProjectReposit
 async def list_versions(request: Request) -> Response:
     _, repo, mod = await _resolve(request, LIST)
     found = await anyio.to_thread.run_sync(versions, request, repo, mod)
-    return PlainTextResponse("\n".join(v.name for v in found))
+    return PlainTextResponse("\n".join(found))
 
 
 async def info(request: Request) -> Response:
     _, _, version = await _version(request, INFO)
-    return JSONResponse({"Version": version.name, "Time": time_json(version.commit.committed_date)})
+    return JSONResponse({"Version": version.name, "Time": time_json(version.committed_date)})
 
 
 async def mod(request: Request) -> Response:
     repo, module, version = await _version(request, MOD)
-    gomod = await anyio.to_thread.run_sync(_gomod, repo, module, version.commit.sha)
+    gomod = await anyio.to_thread.run_sync(_gomod, repo, module, version.sha)
     return PlainTextResponse((gomod or b"").decode("utf-8", "replace"))
 
 
