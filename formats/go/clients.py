@@ -4,15 +4,15 @@ module has no entry in sum.golang.org), credentials over HTTP Basic. A pull is `
 <module>@<version>`, which checks the zip against the `h1:` hash it computes and keeps the zip in its module cache;
 the metadata operation is `go list -m -versions`, which reads `@v/list`.
 
-Credentials: GitLab's guide puts a personal access token in `~/.netrc`, but `go` only reads `.netrc` for https
-(cmd/go/internal/web/http.go: `if url.Scheme == "https" { auth.AddCredentials(...) }`, "`go` doesn't support
-transmitting credentials over insecure connections", as the guide says). Over plain http, as a reference server
-is reached, the token goes in the GOPROXY URL's user information, which Go's HTTP client sends as Basic; either
-way it is written in a file the client reads (Go's environment file, `~/.config/go/env`), never in argv or the
+Credentials: as GitLab's guide has it, a personal access token in `~/.netrc`, which `go` reads for https only
+(cmd/go/internal/web/http.go; the guide: "`go` doesn't support transmitting credentials over insecure
+connections"), and over plain http it refuses even credentials in the GOPROXY URL ("refusing to pass credentials to
+insecure URL"). The harness reaches its target over http (the recording proxy), so the call puts TLS in front of
+it inside the client's container: `tls-front.sh` makes a throw-away certificate for 127.0.0.2, trusted through
+SSL_CERT_DIR, and socat forwards https://127.0.0.2:<port> to the http registry (127.0.0.2 is loopback, so the port
+stays the registry's own and concurrent cases never collide). The token is only in `.netrc`, never in argv or the
 environment.
 """
-
-from urllib.parse import quote
 
 from core.client_recipe import ClientCall, ClientOp, ClientRecipe, ClientTarget
 from core.credentials import basic_user
@@ -29,11 +29,11 @@ GO_ROOT = "/usr/lib/go-1.23"  # Debian's golang-1.23-go
 GO_IMAGE = ImageRecipe(
     name="go",
     programs={"go": "go version"},
-    official=Variant("golang:1.23-bookworm"),
+    official=Variant("golang:1.23-bookworm", (apt_install("socat", "openssl"),)),
     fallback=Variant(BASE_IMAGE, (
         "RUN echo 'deb http://deb.debian.org/debian bookworm-backports main' "
         "> /etc/apt/sources.list.d/bookworm-backports.list",
-        apt_install("-t", "bookworm-backports", "golang-1.23-go", "ca-certificates", "git"),
+        apt_install("-t", "bookworm-backports", "golang-1.23-go", "ca-certificates", "git", "socat", "openssl"),
     ), {"PATH": f"{GO_ROOT}/bin:" + DEFAULT_PATH}),
 )
 
@@ -42,39 +42,73 @@ NETRC = ".netrc"
 MODCACHE = "go/pkg/mod"  # GOPATH defaults to $HOME/go
 
 
+TLS_HOST = "127.0.0.2"
+TLS_FRONT = "tls-front.sh"
+# Runs a command with https://127.0.0.2:<port> forwarded to the registry's http://<host>:<port>.
+TLS_FRONT_SCRIPT = r"""#!/bin/sh
+# usage: tls-front.sh HOST PORT COMMAND...: the command reaches http://HOST:PORT as https://127.0.0.2:PORT
+set -u
+host=$1; port=$2; shift 2
+mkdir -p tls/ca
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.2 -addext subjectAltName=IP:127.0.0.2 \
+  -keyout tls/key.pem -out tls/ca/front.pem 2>/dev/null || { echo "tls-front: openssl failed" >&2; exit 90; }
+cat tls/key.pem tls/ca/front.pem > tls/server.pem
+socat OPENSSL-LISTEN:"$port",bind=127.0.0.2,reuseaddr,fork,cert=tls/server.pem,verify=0 TCP:"$host":"$port" &
+front=$!
+i=0
+until socat -u OPEN:/dev/null TCP:127.0.0.2:"$port" 2>/dev/null; do
+  i=$((i + 1)); [ "$i" -gt 100 ] && { echo "tls-front: socat did not listen" >&2; kill "$front"; exit 91; }
+  sleep 0.05
+done
+SSL_CERT_DIR="$PWD/tls/ca" "$@"
+status=$?
+kill "$front" 2>/dev/null
+exit "$status"
+"""
+
+
+def _root(target: ClientTarget) -> str:
+    return LIST.path.split("/{module_name:path}", 1)[0].replace("{project_id}", str(target.project_id))
+
+
 def proxy_url(target: ClientTarget) -> str:
-    """The project's Go proxy, as GOPROXY names it (`/api/v4/projects/:id/packages/go`)."""
-    root = LIST.path.split("/{module_name:path}", 1)[0]
-    return target.registry_url + root.replace("{project_id}", str(target.project_id))
+    """The project's Go proxy as GOPROXY names it (`/api/v4/projects/:id/packages/go`): https as the registry is, or
+    through the TLS front for an http registry."""
+    if target.registry_url.startswith("https://"):
+        return target.registry_url + _root(target)
+    return f"https://{TLS_HOST}:{_port(target)}{_root(target)}"
 
 
-def _with_credentials(target: ClientTarget) -> tuple[str, dict[str, str]]:
-    """The GOPROXY value and the files that carry the case's credential (none for an anonymous case)."""
+def _port(target: ClientTarget) -> str:
+    return target.host.rsplit(":", 1)[1] if ":" in target.host else "80"
+
+
+def go_files(target: ClientTarget) -> dict[str, str]:
+    """Go's environment file, the TLS front, and the `.netrc` with the case's credential (none when anonymous)."""
     url = proxy_url(target)
+    files = {TLS_FRONT: TLS_FRONT_SCRIPT}
     credential = target.credential
-    if credential.token is None or target.scheme is AuthScheme.NONE:
-        return url, {}
-    user = basic_user(credential)
-    if url.startswith("https://"):
-        host = target.host.rsplit(":", 1)[0]
-        return url, {NETRC: f"machine {host}\nlogin {user}\npassword {credential.token}\n"}
-    scheme, rest = url.split("://", 1)
-    return f"{scheme}://{quote(user, safe='')}:{quote(credential.token, safe='')}@{rest}", {}
-
-
-def go_env(target: ClientTarget) -> dict[str, str]:
-    """Go's environment file and the credential files."""
-    goproxy, files = _with_credentials(target)
-    host = base_of(target.project_id).split("/", 1)[0]
+    if credential.token is not None and target.scheme is not AuthScheme.NONE:
+        host = url.split("://", 1)[1].split("/", 1)[0]
+        machines = dict.fromkeys([host, host.rsplit(":", 1)[0]])  # Go matches the request's host, with its port
+        files[NETRC] = "".join(f"machine {m}\nlogin {basic_user(credential)}\npassword {credential.token}\n"
+                               for m in machines)
     settings = {
-        "GOPROXY": goproxy,  # the project's proxy alone: no proxy.golang.org, no direct VCS fallback
-        "GONOSUMDB": host,  # the guide's setting: the instance's modules are not in sum.golang.org
+        "GOPROXY": url,  # the project's proxy alone: no proxy.golang.org, no direct VCS fallback
+        "GONOSUMDB": base_of(target.project_id).split("/", 1)[0],  # the guide's setting: not in sum.golang.org
         "GOFLAGS": "-mod=mod -modcacherw",  # a writable module cache, so the working directory can be removed
         "GOTOOLCHAIN": "local",  # never download another toolchain
         "GOTELEMETRY": "off",
     }
     files[ENV_FILE] = "".join(f"{key}={value}\n" for key, value in settings.items())
     return files
+
+
+def _argv(target: ClientTarget, command: list[str]) -> list[str]:
+    if target.registry_url.startswith("https://"):
+        return command
+    upstream = target.host.rsplit(":", 1)[0]
+    return ["sh", TLS_FRONT, upstream, _port(target), *command]
 
 
 class Go(ClientRecipe):
@@ -95,10 +129,11 @@ class Go(ClientRecipe):
             module = module_path(base, name, version)
             tag = tag_name(version)
             output = f"{MODCACHE}/cache/download/{case_encode(module)}/@v/{tag}.zip"
-            return ClientCall(["go", "mod", "download", "-json", f"{module}@{tag}"], go_env(target), env=env,
-                              output=output)
+            return ClientCall(_argv(target, ["go", "mod", "download", "-json", f"{module}@{tag}"]),
+                              go_files(target), env=env, output=output)
         if op == "metadata":
-            return ClientCall(["go", "list", "-m", "-versions", f"{base}/{name}@latest"], go_env(target), env=env)
+            return ClientCall(_argv(target, ["go", "list", "-m", "-versions", f"{base}/{name}@latest"]), go_files(target),
+                              env=env)
         raise ValueError(f"go does not {op} modules: a version is published by tagging the repository")
 
 

@@ -3,8 +3,8 @@ project's repository, built from the repository on every request as lib/api/go_p
 a version is a semver tag (formats/go/rules.py cites the GitLab files each rule comes from).
 
 - The module path must start with GitLab's host (no port) and the project's full path (ModuleFinder); the rest is
-  the module's folder. GitLab's host is its `gitlab.host` setting; the reference server's is the host the request
-  names (clients reach it by the host its users know), with the port dropped as `build_gitlab_go_url` does.
+  the module's folder. GitLab's host is its `gitlab.host` setting; the reference server's is the address it serves
+  on, with the port dropped as `build_gitlab_go_url` does.
 - Versions: tags `v<semver>` whose folder's go.mod says `module <path>` and whose major fits the path's `/vN`
   suffix (VersionFinder, Packages::Go::Module, ModuleVersion#valid?); a `.info`, `.mod` or `.zip` also resolves a
   branch of that name or a pseudo-version of a commit (Module#version_by_name, Gitlab::Golang).
@@ -74,8 +74,11 @@ class Version:
 
 
 def go_host(request: Request) -> str:
-    """GitLab's `build_gitlab_go_url`: the host without its port (and the relative URL root, none here)."""
-    return request.url.hostname or ""
+    """GitLab's `build_gitlab_go_url`: its configured host without the port (and the relative URL root, none here).
+    The reference server's configured host is the address it serves on (the ASGI `server`), whatever Host a request
+    names, as GitLab's setting does not follow the request either."""
+    server = request.scope.get("server")
+    return str(server[0]) if server else (request.url.hostname or "")
 
 
 def find_module(request: Request, project: Row) -> GoModuleRef | None:
