@@ -95,8 +95,8 @@ DESCRIPTIONS: dict[Fault, str] = {
     Fault.FORWARDING_IGNORED: "the group's package request forwarding is ignored: a package the registry does not"
                               " have is answered 404 even when the group forwards npm, PyPI or Maven requests to the"
                               " public registry",
-    Fault.GO_LIST_NEWEST_ONLY: "a Go module's @v/list names only its newest tag, so `go` never sees the older versions"
-                               " (GitLab's VersionFinder lists every valid semver tag)",
+    Fault.GO_LIST_NEWEST_ONLY: "a Go module's @v/list names only its highest version, so `go` never sees the older"
+                               " ones (GitLab's VersionFinder lists every valid semver tag)",
     Fault.GO_ZIP_NO_PREFIX: "a Go module's .zip holds its files without the `<module>@<version>/` folder GitLab's "
                             "ModuleVersion#archive puts them in, so Go's hash of it is not the module's",
 }

@@ -218,6 +218,14 @@ CHECKS = [
     FaultCheck(Fault.PROCESSING_STUCK, ("installable-within",), ("personal_access_token",), ("header",), (
         Catch("installable-within", "personal_access_token", "header", ("was not installable", "30 s")),
     ), extra=BETA),
+    FaultCheck(Fault.GO_LIST_NEWEST_ONLY, ("list-versions",), ("personal_access_token",), ("header",), (
+        Catch("list-versions", "personal_access_token", "header", ("does not mention version(s) 1.0.0",),
+              format="go"),
+    ), formats=("go",)),
+    FaultCheck(Fault.GO_ZIP_NO_PREFIX, ("pull",), ("personal_access_token",), ("header",), (
+        Catch("pull", "personal_access_token", "header", ("does not hold what step 'published' published", "h1:"),
+              format="go"),
+    ), formats=("go",)),
 ]
 
 

@@ -132,8 +132,8 @@ class Go(ClientRecipe):
             return ClientCall(_argv(target, ["go", "mod", "download", "-json", f"{module}@{tag}"]),
                               go_files(target), env=env, output=output)
         if op == "metadata":
-            return ClientCall(_argv(target, ["go", "list", "-m", "-versions", f"{base}/{name}@latest"]), go_files(target),
-                              env=env)
+            argv = _argv(target, ["go", "list", "-m", "-versions", f"{base}/{name}@latest"])
+            return ClientCall(argv, go_files(target), env=env)
         raise ValueError(f"go does not {op} modules: a version is published by tagging the repository")
 
 

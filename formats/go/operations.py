@@ -19,7 +19,8 @@ def base_of(project_id: int | str) -> str:
 
 def branch_of(name: str, version: str) -> str:
     """The branch a version's commit starts (a parentless commit each, so versions never contend for one branch)."""
-    return "go/" + re.sub(r"[^A-Za-z0-9/_-]+", "-", f"{name}/{tag_name(version)}")
+    branch = re.sub(r"[^A-Za-z0-9/_.-]+", "-", f"{name}/{tag_name(version)}")
+    return "go/" + re.sub(r"\.{2,}|/\.|\.(?=/|$)", "-", branch)  # git refuses `..`, `/.` and a trailing `.`
 
 
 class GoOperations(FormatOperations):

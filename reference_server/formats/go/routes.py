@@ -119,6 +119,7 @@ def valid(repo: ProjectRepository, mod: GoModuleRef, version: Version) -> bool:
 _BLOBS: OrderedDict[tuple[str, str], bytes | None] = OrderedDict()
 _BLOBS_MAX = 20_000
 _BLOBS_LOCK = threading.Lock()
+_TREES: OrderedDict[tuple[str, str, str], list[str]] = OrderedDict()  # a commit's files under a folder, likewise
 
 
 def read_blobs(repo: ProjectRepository, wanted: list[str]) -> list[bytes | None]:
@@ -131,9 +132,7 @@ def read_blobs(repo: ProjectRepository, wanted: list[str]) -> list[bytes | None]
         known = {w: _BLOBS[(key, w)] for w in wanted if (key, w) in _BLOBS}
     missing = [w for w in dict.fromkeys(wanted) if w not in known]
     if missing:
-        out = subprocess.run(["git", "--git-dir", key, "cat-file", "--batch"], capture_output=True,
-                             input="".join(f"{w}\n" for w in missing).encode(), check=False,
-                             env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"}).stdout
+        out = _git(repo, "cat-file", "--batch", stdin="".join(f"{w}\n" for w in missing).encode())
         at = 0
         for w in missing:
             end = out.index(b"\n", at)
@@ -153,6 +152,13 @@ def read_blobs(repo: ProjectRepository, wanted: list[str]) -> list[bytes | None]
     return [known[w] for w in wanted]
 
 
+def _order(tag: str) -> tuple[int, int, int, int]:
+    """A tag's place among versions (the newest last): its numbers, a release after its prereleases."""
+    semver = parse_semver(tag)
+    assert semver is not None
+    return semver.major, semver.minor, semver.patch, int(semver.prerelease is None)
+
+
 def versions(request: Request, repo: ProjectRepository, mod: GoModuleRef) -> list[str]:
     """VersionFinder#execute: the repository's semver tags that are valid versions of the module (their go.mod
     files read in one batch, as Gitaly's batch_blobs would)."""
@@ -165,8 +171,27 @@ def versions(request: Request, repo: ProjectRepository, mod: GoModuleRef) -> lis
                                            strict=True)
              if blob is not None and blob.decode("utf-8", "replace").split("\n", 1)[0] == first_line]
     if settings.has(Fault.GO_LIST_NEWEST_ONLY) and found:
-        found = [max(found, key=lambda t: t.committed_date)]
+        found = [max(found, key=lambda t: _order(t.name))]
     return [tag.name for tag in found]
+
+
+def _git(repo: ProjectRepository, *args: str, stdin: bytes | None = None) -> bytes:
+    return subprocess.run(["git", "--git-dir", str(repo.path), *args], capture_output=True, input=stdin, check=False,
+                          env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1"}).stdout
+
+
+def find_ref(repo: ProjectRepository, name: str) -> tuple[str, dt.datetime] | None:
+    """Module#version_by_name: the tag of that name, else the branch (`find_tag || find_branch`): its commit and
+    the commit's date, in one `git for-each-ref`."""
+    if not repo.exists() or not name or name.startswith("-"):
+        return None
+    peeled = "%(if)%(*objectname)%(then)%(*objectname)%(else)%(objectname)%(end)"
+    date = "%(if)%(*objectname)%(then)%(*committerdate:unix)%(else)%(committerdate:unix)%(end)"
+    out = _git(repo, "for-each-ref", f"--format=%(refname)%00{peeled}%00{date}", f"refs/tags/{name}",
+               f"refs/heads/{name}").decode("utf-8", "replace")
+    refs = {ref: (sha, dt.datetime.fromtimestamp(int(unix), dt.UTC))
+            for ref, sha, unix in (line.split("\0") for line in out.splitlines()) if unix}
+    return refs.get(f"refs/tags/{name}") or refs.get(f"refs/heads/{name}")
 
 
 def find_version(repo: ProjectRepository, mod: GoModuleRef, target: str) -> Version | None:
@@ -184,18 +209,25 @@ def find_version(repo: ProjectRepository, mod: GoModuleRef, target: str) -> Vers
             return None
         version = Version(target, commit.sha, commit.committed_date, semver.major)
     else:
-        ref = next((r for r in repo.tags() if r.name == target), None) or \
-            next((r for r in repo.branches() if r.name == target), None)
+        ref = find_ref(repo, target)
         if ref is None:
             return None
-        version = Version(target, ref.sha, ref.committed_date, semver.major if semver else None)
+        version = Version(target, ref[0], ref[1], semver.major if semver else None)
     return version if valid(repo, mod, version) else None
 
 
 def module_files(repo: ProjectRepository, mod: GoModuleRef, sha: str) -> dict[str, bytes]:
     """ModuleVersion#files and #excluded: the module folder's files, without folders that are modules of their own;
     by path inside the module (their contents in one batch, ModuleVersion#blobs)."""
-    listed = repo.list_files(sha, mod.path)
+    key = (str(repo.path), sha, mod.path)
+    with _BLOBS_LOCK:
+        cached = _TREES.get(key)
+    listed = cached if cached is not None else repo.list_files(sha, mod.path)
+    if cached is None:
+        with _BLOBS_LOCK:
+            _TREES[key] = listed
+            while len(_TREES) > _BLOBS_MAX:
+                _TREES.popitem(last=False)
     own = f"{mod.path}/go.mod"
     excluded = [f[:-len("go.mod")] for f in listed if f.endswith("/go.mod") and f != own]
     kept = [path for path in listed if not any(path.startswith(prefix) for prefix in excluded)]
