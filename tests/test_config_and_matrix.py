@@ -11,6 +11,7 @@ from core.vocabulary import AuthScheme, CredentialCase, Operation
 from engine.config import ConfigError, load_settings, parse_size
 from engine.matrix import check_drivers, expand, scenario_applicability, why_not
 from engine.scenario import load_scenario
+from formats import OPERATIONS
 from formats.generic import UPLOAD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +83,9 @@ def test_applicability_is_decided_at_expansion_from_the_format() -> None:
     path = ROOT / "scenarios/experiment/list-versions.yaml"
     scenario = load_scenario(path)
     cases = expand(path, scenario, load_settings({"drivers": "http"}, {}))
-    assert {c.format for c in cases} == {"npm", "pypi", "maven"}
+    with_document = {name for name, ops in OPERATIONS.items() if ops.has_metadata_document}
+    assert {"npm", "pypi", "maven"} <= with_document and "generic" not in with_document
+    assert {c.format for c in cases} == with_document
     assert all(c.not_applicable == {"generic": "generic has no metadata document"} for c in cases)
     assert why_not(scenario, "npm") is None
     applicability = scenario_applicability(ROOT / "scenarios")

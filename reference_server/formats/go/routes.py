@@ -13,6 +13,7 @@ a version is a semver tag (formats/go/rules.py cites the GitLab files each rule 
   time of the request as each entry's date (rubyzip's default): the bytes differ on every request, the files not.
 - The `go_proxy` feature flag is off by default on GitLab (config/feature_flags/development/go_proxy.yml): every
   route is then 404. The reference server serves Go as an instance that enabled it (what a rollout checks).
+- No usage event is counted: lib/api/go_proxy.rb calls no `track_package_event` (the npm, PyPI and Maven APIs do).
 """
 
 import datetime as dt
@@ -33,7 +34,7 @@ from starlette.routing import Route
 
 from core.endpoints import Endpoint
 from core.faults import Fault
-from core.vocabulary import Operation, Permission
+from core.vocabulary import Permission
 from formats import FORMATS
 from formats.go.names import (
     case_decode,
@@ -46,7 +47,6 @@ from formats.go.rules import MODULE_VERSION_REGEX
 from reference_server.access import authorize
 from reference_server.db import Row
 from reference_server.errors import bad_request, not_found
-from reference_server.metrics import count_event
 from reference_server.repository import ProjectRepository, repository_of
 from reference_server.settings import ServerSettings
 
@@ -294,7 +294,6 @@ async def mod(request: Request) -> Response:
 async def zip_file(request: Request) -> Response:
     repo, module, version = await _version(request, ZIP)
     data = await anyio.to_thread.run_sync(archive, request, repo, module, version)
-    count_event(request, FORMAT, Operation.PULL, None)
     name = f"{version.name}.zip"
     return Response(data, media_type="application/zip", headers={
         "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}",
