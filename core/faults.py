@@ -38,6 +38,8 @@ class Fault(StrEnum):
     PUBLIC_PROJECT_HIDDEN = "public_project_hidden"
     REGISTRY_ACCESS_IGNORED = "registry_access_ignored"
     BEARER_ONLY_NPM = "bearer_only_npm"
+    GO_LIST_NEWEST_ONLY = "go_list_newest_only"
+    GO_ZIP_NO_PREFIX = "go_zip_no_prefix"
     JOB_TOKEN_SCOPE_IGNORED = "job_token_scope_ignored"
     FORWARDING_IGNORED = "forwarding_ignored"
     PROTECTION_MESSAGE_MISSING = "protection_message_missing"
@@ -103,6 +105,10 @@ DESCRIPTIONS: dict[Fault, str] = {
     Fault.HELM_CHANNEL_IGNORED: "Helm's index.yaml and chart downloads ignore the channel: a channel lists and serves"
                                 " the charts of every channel (GitLab's finders select files by their channel:"
                                 " PackageFile.for_helm_with_channel)",
+    Fault.GO_LIST_NEWEST_ONLY: "a Go module's @v/list names only its highest version, so `go` never sees the older"
+                               " ones (GitLab's VersionFinder lists every valid semver tag)",
+    Fault.GO_ZIP_NO_PREFIX: "a Go module's .zip holds its files without the `<module>@<version>/` folder GitLab's "
+                            "ModuleVersion#archive puts them in, so Go's hash of it is not the module's",
 }
 
 

@@ -187,6 +187,28 @@ class FormatOperations(ABC):
     # one, `push` returns no request, a publish is `prepare` alone, and the subject's pushes are not applicable.
     no_upload: str | None = None
 
+    # Why GitLab's Packages API lists none of the format's packages (Go: nothing creates them), or None. The list,
+    # search and delete scenarios are then not applicable with it.
+    not_listed: str | None = None
+
+    # Why a version names something the whole project shares (Go: a tag of the project's repository), so two
+    # packages of one project cannot both have it, or None. Seeding then gives each package versions of its own.
+    versions_project_wide: str | None = None
+
+    # Why the registry builds the file a pull serves rather than keeping the pushed bytes (Go: GitLab zips the module
+    # from the repository on every request), or None: a pull must then be the very bytes pushed (sha256 and size).
+    # With a reason, a pull is compared by `content_key` of what was pushed against `pulled_key` of what was served.
+    served_built: str | None = None
+
+    def content_key(self, project_id: int | str, name: str, version: str, artifact: Artifact) -> str:
+        """What a pull of the published artifact must match (the format's own identity of the content where
+        `served_built`, e.g. Go's h1: hash of the module's files); by default its sha256."""
+        return artifact.sha256()
+
+    def pulled_key(self, data: bytes) -> str:
+        """The same identity computed from the bytes a pull got; by default their sha256."""
+        return hashlib.sha256(data).hexdigest()
+
     def invalid_artifact(self, name: str, version: str) -> Artifact | None:
         """A file named as the format's package would be, whose content is not a valid package (the format guard
         must refuse it); None when the format takes any file (`no_format_guard` says why)."""

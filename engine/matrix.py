@@ -54,6 +54,8 @@ ROLE_CREDENTIALS = (CredentialCase.PERSONAL_ACCESS_TOKEN, CredentialCase.JOB_TOK
 
 # The steps that publish a package (a format without an upload has none the case's credential can take).
 UPLOAD_STEPS = frozenset({"push", "push_many", "validate"})
+# The steps that read or change what GitLab's Packages API lists.
+PACKAGES_API_STEPS = frozenset({"list", "search", "delete"})
 
 
 def _schemes_of(format_name: str) -> list[AuthScheme]:
@@ -89,6 +91,9 @@ def why_not(scenario: Scenario, format_name: str) -> str | None:
     no_upload = OPERATIONS[format_name].no_upload
     if no_upload and any(s.actor == "subject" and s.op in UPLOAD_STEPS for s in scenario.steps):
         return f"{format_name} has no upload for the case's credential to try: {no_upload}"
+    not_listed = OPERATIONS[format_name].not_listed
+    if not_listed and any(s.op in PACKAGES_API_STEPS for s in scenario.steps):
+        return f"{format_name} packages are not in the Packages API the scenario reads: {not_listed}"
     package_type = OPERATIONS[format_name].package_type
     if scenario.project.protection_rules and package_type not in PROTECTION_RULE_PACKAGE_TYPES:
         return f"GitLab has no package protection rules for {package_type} packages"

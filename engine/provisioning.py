@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core import project_urls
 from core.credentials import REDACTOR, Credential
 from core.gitlab_versions import RuleSet, rules_for
 from core.permissions import PROVISIONED_SCOPES, token_kind_of
@@ -286,6 +287,7 @@ def provision_case(ctx: RunContext, case_key: str, credential: CredentialCase, i
     setup = setup or ProjectSetup()
     if ctx.given_project:
         env = CaseEnv(ctx.given_project, None, None, None, name_prefix=f"h{_slug(ctx.run_id, 12)}-{index}-")
+        _remember_web_url(client, ctx.given_project)
     else:
         ledger = ctx.ledger()
         slug = _slug(case_key)
@@ -298,6 +300,7 @@ def provision_case(ctx: RunContext, case_key: str, credential: CredentialCase, i
         ledger.record("group", group["id"], name=group["full_path"])
         project = client.create_project(slug, group["id"], path=slug)
         ledger.record("project", project["id"], name=project["path_with_namespace"])
+        project_urls.remember(project["id"], str(project.get("web_url") or ""))
         env = CaseEnv(str(project["id"]), group["full_path"], None, None, name_prefix="", group_id=group["id"])
         not_run = apply_project_setup(client, ledger, env, setup, package_type)
         if not_run:
@@ -318,6 +321,17 @@ def provision_case(ctx: RunContext, case_key: str, credential: CredentialCase, i
         return env
     env.subject, env.not_run = subject_credential(ctx, client, env, credential, case_key)
     return env
+
+
+def _remember_web_url(client: GitLabClient, project_id: str) -> None:
+    """Record a given project's web URL (formats whose paths name the project need it), once."""
+    try:
+        project_urls.web_url(project_id)
+    except LookupError:
+        try:
+            project_urls.remember(project_id, str(client.get_project(project_id).get("web_url") or ""))
+        except ProvisioningError:
+            pass  # the format that needs it says so when it is asked
 
 
 def other_project_job(ctx: RunContext, client: GitLabClient, env: CaseEnv, *,

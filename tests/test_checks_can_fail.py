@@ -232,6 +232,14 @@ CHECKS = [
     FaultCheck(Fault.HELM_CHANNEL_IGNORED, ("helm-channels",), ("personal_access_token",), ("basic",), (
         Catch("helm-channels", "personal_access_token", "basic", ("not the one step 'in-stable' pushed",), "helm"),
     ), formats=("helm",)),
+    FaultCheck(Fault.GO_LIST_NEWEST_ONLY, ("list-versions",), ("personal_access_token",), ("header",), (
+        Catch("list-versions", "personal_access_token", "header", ("does not mention version(s) 1.0.0",),
+              format="go"),
+    ), formats=("go",)),
+    FaultCheck(Fault.GO_ZIP_NO_PREFIX, ("pull",), ("personal_access_token",), ("header",), (
+        Catch("pull", "personal_access_token", "header", ("does not hold what step 'published' published", "h1:"),
+              format="go"),
+    ), formats=("go",)),
 ]
 
 

@@ -23,6 +23,7 @@ from core.results import Exchange
 from core.vocabulary import AuthScheme
 from engine.clients.proxy import RecordingProxy
 from engine.transcript import token_placeholder
+from formats import OPERATIONS
 
 OUTPUT_TAIL = 4000  # characters of a client's output kept in the record
 
@@ -88,6 +89,12 @@ class ClientDriver:
                 if produced.is_file():
                     observation.output_size = produced.stat().st_size
                     observation.output_sha256 = _sha256(produced) if call.output_is_artifact else None
+                    ops = OPERATIONS.get(self.recipe.format)
+                    if call.output_is_artifact and ops is not None and ops.served_built:
+                        try:  # a format whose registry builds the file: compared by the format's key of it
+                            observation.extra["output_key"] = ops.pulled_key(produced.read_bytes())
+                        except Exception as exc:
+                            observation.extra["output_key"] = f"unreadable: {exc}"
                     observation.extra["output_is_artifact"] = call.output_is_artifact
                 observation.extra["output"] = call.output
             return observation

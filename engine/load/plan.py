@@ -28,8 +28,8 @@ class Seeded:
     project_id: int | str
     group_id: int | str | None
     big_package: str
-    versions: dict[str, tuple[str, int]]  # version → (file name, size) of the big package
-    packages: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # name → (version, file name, size)
+    versions: dict[str, tuple[str, int | None]]  # version → (file name, size; None: unknown) of the big package
+    packages: dict[str, tuple[str, str, int | None]] = field(default_factory=dict)  # name → (version, file name, size)
 
 
 def metadata_request(ops: FormatOperations, project_id: int | str, name: str, page: int = 1) -> RequestSpec:
@@ -53,7 +53,7 @@ def _permits(spec: RequestSpec, credential: Credential, scheme: AuthScheme) -> b
     return expected_for(credential.case, endpoint.operation, endpoint.auth, scheme).permitted
 
 
-def task_requests(format_name: str, seeded: Seeded) -> dict[str, list[RequestSpec | tuple[RequestSpec, int]]]:
+def task_requests(format_name: str, seeded: Seeded) -> dict[str, list[RequestSpec | tuple[RequestSpec, int | None]]]:
     """The requests of each load task: the big package's metadata (every page, for a paged listing), one distinct
     package's metadata, one version's file (with the size it must have)."""
     ops = OPERATIONS[format_name]

@@ -34,8 +34,8 @@ class SeedError(RuntimeError):
     """The target refused or failed a seeding upload or metadata request: no load can be measured."""
 
 
-def _version(index: int) -> str:
-    return f"1.0.{index}"
+def _version(index: int, lane: int = 0) -> str:
+    return f"1.{lane}.{index}"
 
 
 class Seeder:
@@ -53,8 +53,16 @@ class Seeder:
         sizes = spec.growth.sizes if spec.growth else []
         self.total = spec.packages + spec.versions + sum(n for n in sizes if n < spec.versions)
         self.done = 0
+        self._lanes: dict[str, int] = {}
 
-    def _push(self, name: str, version: str, seed: int) -> tuple[str, int]:
+    def _lane(self, name: str) -> int:
+        """The minor version a package's seeded versions share: 0, or for a format whose versions the whole project
+        shares (Go's tags) one of the package's own, so no two packages need one version."""
+        if not self.ops.versions_project_wide:
+            return 0
+        return self._lanes.setdefault(name, len(self._lanes))
+
+    def _push(self, name: str, version: str, seed: int) -> tuple[str, int | None]:
         artifact = self.ops.artifact(name, version, "load.bin", FILE_SIZE, seed)
         try:
             prepare(self.driver, self.owner, self.ops, self.seeded.project_id, name, version, artifact)
@@ -67,11 +75,12 @@ class Seeder:
                 wait_processed(self.driver, self.owner, self.ops, self.seeded.project_id, name, version)
         except PublishProblem as problem:
             raise SeedError(f"seeding {name} {version} failed: {problem}") from None
-        return artifact.file_name, artifact.size
+        # The size a download must have; unknown for a registry that builds the file it serves (Go's zips).
+        return artifact.file_name, None if self.ops.served_built else artifact.size
 
     def _push_many(self, items: list[tuple[str, str, int]], what: str, parallel: int | None = None
-                   ) -> list[tuple[str, int]]:
-        def one(item: tuple[str, str, int]) -> tuple[str, int]:
+                   ) -> list[tuple[str, int | None]]:
+        def one(item: tuple[str, str, int]) -> tuple[str, int | None]:
             result = self._push(*item)
             self.done += 1
             self.on_progress(what, self.done, self.total)
@@ -88,17 +97,18 @@ class Seeder:
                             f"{spec.endpoint.success_status}: {obs.body_excerpt[:200].decode('utf-8', 'replace')}")
         return obs.duration_ms, obs.body_size
 
-    def _grow(self, name: str, stored: dict[str, tuple[str, int]], size: int) -> None:
+    def _grow(self, name: str, stored: dict[str, tuple[str, int | None]], size: int) -> None:
         start = len(stored)
-        items = [(name, _version(i), i) for i in range(start, size)]
+        items = [(name, _version(i, self._lane(name)), i) for i in range(start, size)]
         parallel = None if self.ops.versions_push_concurrently() else 1
         for (_, version, _), pushed in zip(items, self._push_many(items, "versions", parallel), strict=True):
             stored[version] = pushed
 
     def packages(self) -> None:
         names = [f"{self.prefix}{PACKAGE_PREFIX}{i}" for i in range(self.spec.packages)]
-        stored = self._push_many([(name, "1.0.0", 10_000 + i) for i, name in enumerate(names)], "packages")
-        self.seeded.packages = {name: ("1.0.0", *s) for name, s in zip(names, stored, strict=True)}
+        items = [(name, _version(0, self._lane(name)), 10_000 + i) for i, name in enumerate(names)]
+        stored = self._push_many(items, "packages")
+        self.seeded.packages = {name: (version, *s) for (name, version, _), s in zip(items, stored, strict=True)}
 
     def versions(self) -> list[GrowthPoint]:
         """Seed the big package and one package per growth size (the big one serves its own size), then measure
@@ -106,7 +116,7 @@ class Seeder:
         size alike: a fitted growth then reflects the registry, not the moment a size was measured."""
         growth = self.spec.growth
         sizes = [s for s in (growth.sizes if growth else []) if s <= self.spec.versions]
-        grown: dict[int, tuple[str, dict[str, tuple[str, int]]]] = {}
+        grown: dict[int, tuple[str, dict[str, tuple[str, int | None]]]] = {}
         for size in sizes:
             name = self.seeded.big_package if size == self.spec.versions else f"{self.prefix}{GROWTH_PREFIX}{size}"
             grown[size] = (name, self.seeded.versions if size == self.spec.versions else {})

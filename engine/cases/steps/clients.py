@@ -125,7 +125,16 @@ def client_pull(state: CaseState, step: Step, record: StepRecord, want: Expected
         raise StepFailed(f"{obs.client} exited 0 but wrote no {obs.extra.get('output', 'file')}")
     record.observed.update({"size": obs.output_size, "sha256": obs.output_sha256})
     ref = step.expect.same_content_as
-    if ref and obs.output_sha256 is not None:
+    if ref and state.ops.served_built and "output_key" in obs.extra:
+        key, _ = state.pushed[ref]
+        got = obs.extra["output_key"]
+        record.expected.update({"content_key": key, "same_content_as": ref, "compared_by": state.ops.served_built})
+        record.observed["content_key"] = got
+        if got != key:
+            raise StepFailed(f"{obs.client} fetched a file that does not hold what step {ref!r} published: its "
+                             f"content is {got}, expected {key}")
+        record.message = f"{obs.client} pulled {obs.output_size} bytes, content as expected ({got})"
+    elif ref and obs.output_sha256 is not None:
         sha, size = state.pushed[ref]
         record.expected.update({"sha256": sha, "size": size, "same_content_as": ref})
         if obs.output_sha256 != sha:

@@ -42,7 +42,9 @@ def pull_spec(state: CaseState, step: Step, record: StepRecord, spec: RequestSpe
     obs = send_checked(state, step, record, spec, credential, scheme)
     record.observed.update({"size": obs.body_size, "sha256": obs.body_sha256})
     ref = step.expect.same_content_as
-    if ref:
+    if ref and state.ops.served_built:
+        same_content(state, record, ref, obs)
+    elif ref:
         sha, size = state.pushed[ref]
         record.expected.update({"sha256": sha, "size": size, "same_content_as": ref})
         if obs.body_sha256 != sha or obs.body_size != size:
@@ -50,7 +52,26 @@ def pull_spec(state: CaseState, step: Step, record: StepRecord, spec: RequestSpe
                              f"with sha256 {obs.body_sha256[:16]}…, expected {size} bytes with {sha[:16]}…")
     if obs.body_size >= MEASURED_SIZE:
         state.metrics["pull_mib_s"] = round(obs.body_size / (1 << 20) / max(obs.duration_ms / 1000, 1e-6), 1)
-    record.message = f"pulled {obs.body_size} bytes, checksum as expected" if ref else f"pulled {obs.body_size} bytes"
+    record.message = (f"pulled {obs.body_size} bytes, " + ("content" if state.ops.served_built else "checksum")
+                      + " as expected") if ref else f"pulled {obs.body_size} bytes"
+
+
+def same_content(state: CaseState, record: StepRecord, ref: str, obs: Observation) -> None:
+    """A format whose registry builds the file it serves (`served_built`): the content's key, as the format computes
+    it from the bytes served, must be the key of what step `ref` published."""
+    key, _ = state.pushed[ref]
+    record.expected.update({"content_key": key, "same_content_as": ref, "compared_by": state.ops.served_built})
+    if obs.body_size > len(obs.body_excerpt):
+        raise StepFailed(f"the file served is {obs.body_size} bytes, more than the {len(obs.body_excerpt)} bytes kept "
+                         "of a response: its content cannot be compared")
+    try:
+        got = state.ops.pulled_key(obs.body_excerpt)
+    except Exception as exc:  # a file the format cannot read at all (a zip that is no zip) differs, saying why
+        raise StepFailed(f"the file served is not a {state.format_name} file the harness can read: {exc}") from None
+    record.observed["content_key"] = got
+    if got != key:
+        raise StepFailed(f"the file served does not hold what step {ref!r} published: its content is {got}, "
+                         f"expected {key} ({state.ops.served_built})")
 
 
 def wait_installable(state: CaseState, step: Step, record: StepRecord, spec: RequestSpec, credential: Credential,

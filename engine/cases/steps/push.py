@@ -124,7 +124,8 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
     prepared(state, record, name, version, artifact)
     specs = state.ops.push(state.env.project_id, name, version, artifact, status=step.status, select=step.select)
     if not specs:  # no upload (Go): the set-up was the whole publish
-        state.pushed[record.name] = (artifact.sha256(), artifact.size)
+        key = state.ops.content_key(state.env.project_id, name, version, artifact)
+        state.pushed[record.name] = (key, artifact.size)
         record.message = f"published {name} {version} through the project's repository: {state.ops.no_upload}"
         return
     credential, scheme = state.actor(step, specs[0].endpoint)
