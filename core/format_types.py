@@ -63,6 +63,12 @@ class FormatRules:
     too_large_rule: str = ""  # how GitLab refuses it, and the file that says so
     invalid_status: int = 400  # a file that is not a valid package of the format
     forwarding: Forwarding | None = None  # GitLab's request forwarding to the public registry (None: it has none)
+    # The column of GitLab's plan limits (`app/models/plan_limits.rb`, `GET /api/v4/application/plan_limits`) that
+    # holds the format's size limit; `size_limit` is its default. None: no plan limit covers the format.
+    plan_limit: str | None = None
+    # GitLab extracts the package's metadata in a background job after the upload answers (Helm, RubyGems, NuGet):
+    # the package is `processing` until then, and a client may only find it once its status is `default`.
+    processed_in_background: bool = False
 
     def name_error(self, name: str) -> str | None:
         return None if self.name_pattern.fullmatch(name) else f"package_name is invalid: {self.name_rule}"
@@ -167,6 +173,16 @@ class FormatOperations(ABC):
     @abstractmethod
     def pull(self, project_id: int | str, name: str, version: str, file_name: str) -> RequestSpec:
         """Download one file of a package, as a client installing it would."""
+
+    def prepare(self, project_id: int | str, name: str, version: str, artifact: Artifact) -> list[RequestSpec]:
+        """Set-up a publish needs before its own requests, sent in order with the owner's token (Composer and Go:
+        a commit of the package's files to the project's repository and a tag, `core.repository`); none by
+        default."""
+        return []
+
+    # Why the format has no upload request (Go: a version is a tag of the project's repository), or None. Without
+    # one, `push` returns no request, a publish is `prepare` alone, and the subject's pushes are not applicable.
+    no_upload: str | None = None
 
     def invalid_artifact(self, name: str, version: str) -> Artifact | None:
         """A file named as the format's package would be, whose content is not a valid package (the format guard

@@ -47,6 +47,9 @@ class ApiEndpoint:
 
 VERSION = ApiEndpoint("version", "GET", "/api/v4/version")
 FEATURES = ApiEndpoint("features", "GET", "/api/v4/features")  # lib/api/features.rb: administrators only
+# lib/api/admin/plan_limits.rb (`get "application/plan_limits"`, `authenticated_as_admin!`, `plan_name` defaults to
+# "default"), answering lib/api/entities/plan_limit.rb: one `<format>_max_file_size` column per format, in bytes.
+PLAN_LIMITS = ApiEndpoint("plan_limits", "GET", "/api/v4/application/plan_limits")
 
 CURRENT_USER = ApiEndpoint("current_user", "GET", "/api/v4/user")
 CREATE_USER = ApiEndpoint("create_user", "POST", "/api/v4/users")  # administrators only

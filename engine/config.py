@@ -117,6 +117,8 @@ OPTIONS: list[Option] = [
     Option("metadata_packages", _whole_number, 200, "packages pushed for the metadata scenario", "N"),
     Option("size_budget", parse_size, parse_size("8GiB"),
            "largest file a run may push (a push at a format's size limit above it is not run, and says so)", "SIZE"),
+    Option("processing_timeout", _whole_number, 60,
+           "seconds a pushed package may stay 'processing' (formats GitLab processes in the background)", "SECONDS"),
     Option("size_limits", parse_size_limits, {}, "reference server: per-format file size limits, e.g. generic=5GiB",
            "F=SIZE,..."),
     Option("faults", _csv(_one_of(FAULT_NAMES)), [],
@@ -149,6 +151,7 @@ class Settings:
     client_large_size: int = 64 << 20
     metadata_packages: int = 200
     size_budget: int = 8 << 30
+    processing_timeout: int = 60
     size_limits: dict[str, int] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
     signoff_file: str | None = None

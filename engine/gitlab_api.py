@@ -262,6 +262,12 @@ class GitLabClient:
                                     status=200, detail="the answer is not a list")
         return {str(f.get("name")): f.get("state") == "on" for f in data if isinstance(f, dict)}
 
+    def plan_limits(self) -> dict[str, int]:
+        """The default plan's limits (`GET /application/plan_limits`, administrators only), column → value; only
+        the whole-number columns."""
+        data = self._object(api.PLAN_LIMITS, "read the target's plan limits")
+        return {str(k): int(v) for k, v in data.items() if isinstance(v, int) and not isinstance(v, bool)}
+
     def current_user(self) -> dict[str, Any]:
         return self._object(api.CURRENT_USER, "read the owner token's user")
 

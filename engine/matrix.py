@@ -51,6 +51,10 @@ SCHEME_ORDER = [AuthScheme.HEADER, AuthScheme.BASIC, AuthScheme.BEARER]
 ROLE_CREDENTIALS = (CredentialCase.PERSONAL_ACCESS_TOKEN, CredentialCase.JOB_TOKEN)
 
 
+# The steps that publish a package (a format without an upload has none the case's credential can take).
+UPLOAD_STEPS = frozenset({"push", "push_many", "validate"})
+
+
 def _schemes_of(format_name: str) -> list[AuthScheme]:
     """The schemes some token kind can use on the format's own push and pull routes (not the Packages API's)."""
     accepted: set[AuthScheme] = set()
@@ -81,6 +85,9 @@ def why_not(scenario: Scenario, format_name: str) -> str | None:
         return f"the scenario is for {', '.join(scenario.formats)} only"
     if Need.METADATA_DOCUMENT in scenario.needs and not OPERATIONS[format_name].has_metadata_document:
         return f"{format_name} has no metadata document"
+    no_upload = OPERATIONS[format_name].no_upload
+    if no_upload and any(s.actor == "subject" and s.op in UPLOAD_STEPS for s in scenario.steps):
+        return f"{format_name} has no upload for the case's credential to try: {no_upload}"
     package_type = OPERATIONS[format_name].package_type
     if scenario.project.protection_rules and package_type not in PROTECTION_RULE_PACKAGE_TYPES:
         return f"GitLab has no package protection rules for {package_type} packages"

@@ -33,7 +33,7 @@ from core.vocabulary import CredentialCase, TokenKind
 from engine.config import read_yaml_mapping
 from engine.gitlab_api import GitLabClient, ProvisioningError
 from engine.ledger import Ledger
-from formats import FORWARDING_PACKAGE_TYPES
+from formats import FORMATS, FORWARDING_PACKAGE_TYPES
 
 TOKEN_FILE_KEYS = {"owner", "parent_group", *(c.value for c in CredentialCase if c is not CredentialCase.ANONYMOUS)}
 
@@ -71,6 +71,7 @@ class RunContext:
     other_project_id: int | None = None  # the run's second project (another project's token and job)
     gitlab_version: str | None = None  # what `GET /api/v4/version` said (None: not read)
     feature_flags: dict[str, bool] | None = None  # what `GET /api/v4/features` said (None: not readable)
+    size_limits_from: str = ""  # where the size limits came from, as the report says it
 
     @property
     def rules(self) -> RuleSet:
@@ -156,6 +157,29 @@ def read_version(client: GitLabClient) -> tuple[str | None, dict[str, bool] | No
     return version, flags
 
 
+def read_size_limits(client: GitLabClient, given: dict[str, int]) -> tuple[dict[str, int], str]:
+    """Each format's size limit on the target: the target's plan limits (`GET /application/plan_limits`, read with
+    the owner's token when it is an administrator's), else GitLab's defaults; limits given for the reference
+    server win. The limits and a sentence saying where they came from."""
+    try:
+        plan = client.plan_limits()
+    except ProvisioningError as exc:
+        plan, why = {}, f"GitLab's default plan limits (the target's could not be read: {exc.short})"
+    else:
+        why = "the target's plan limits (GET /api/v4/application/plan_limits)"
+    limits: dict[str, int] = {}
+    defaults = []
+    for name, fmt in FORMATS.items():
+        column = fmt.rules.plan_limit
+        if column and plan.get(column, 0) > 0:
+            limits[name] = plan[column]
+        elif column is None:
+            defaults.append(name)
+    if defaults:
+        why += f"; GitLab's defaults for {', '.join(defaults)}, which no plan limit covers"
+    return {**limits, **given}, why
+
+
 def provision_run(run_id: str, run_dir: Path, target_url: str, owner_token: str, *, reference: bool,
                   given_project: str | None, token_file: dict[str, Any], settings: dict[str, Any],
                   size_limits: dict[str, int]) -> RunContext:
@@ -170,6 +194,7 @@ def provision_run(run_id: str, run_dir: Path, target_url: str, owner_token: str,
         if case is not CredentialCase.ANONYMOUS and case.value in token_file:
             ctx.slots[case.value] = _slot_from_file(token_file[case.value])
 
+    ctx.size_limits, ctx.size_limits_from = read_size_limits(client, size_limits)
     if given_project:
         for case in CredentialCase:
             if case is not CredentialCase.ANONYMOUS and case.value not in ctx.slots:

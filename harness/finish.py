@@ -86,6 +86,7 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         "target_kind": "external" if settings.target else "reference server",
         # Which of GitLab's versioned rules (and feature flags) the expected answers followed, and why.
         "gitlab_rules": state.ctx.rules.chosen if state.ctx else None,
+        "size_limits_from": state.ctx.size_limits_from if state.ctx else None,
         "formats": settings.formats,
         "started_at": state.started_at,
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

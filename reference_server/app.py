@@ -19,6 +19,7 @@ from reference_server import (
     provisioning_setup,
     provisioning_tokens,
     reference_jobs,
+    repository,
 )
 from reference_server.db import Database
 from reference_server.errors import ApiError, api_error_handler, http_exception_handler, server_error_handler
@@ -65,6 +66,7 @@ def create_app(settings: ServerSettings) -> Starlette:
         *provisioning_setup.ROUTES,
         *graphql.ROUTES,
         *reference_jobs.ROUTES,
+        *repository.ROUTES,
     ]
     app = Starlette(
         routes=routes,

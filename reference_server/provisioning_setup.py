@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from core import provisioning_api as api
 from core.gitlab_versions import RULES
 from core.project_setup import ACCESS_LEVELS, RegistryAccess
+from formats import FORMATS
 from reference_server.access import role_on_project
 from reference_server.auth import Principal
 from reference_server.db import ROOT_USER_ID, Database, Row
@@ -70,6 +71,15 @@ async def features(request: Request) -> Response:
         {"name": rule.feature_flag, "state": "on" if rule.default_enabled else "off", "gates": []}
         for rule in RULES if rule.feature_flag]
     return JSONResponse(flags)
+
+
+async def plan_limits(request: Request) -> Response:
+    """The default plan's limits as GitLab's entity names them: each format's `plan_limit` column with this server's
+    size limit for it (lib/api/entities/plan_limit.rb)."""
+    admin_principal(request)
+    settings: ServerSettings = request.app.state.settings
+    return JSONResponse({fmt.rules.plan_limit: settings.size_limit(name) for name, fmt in FORMATS.items()
+                         if fmt.rules.plan_limit})
 
 
 async def create_user(request: Request) -> Response:
@@ -214,6 +224,7 @@ async def allow_job_token(request: Request) -> Response:
 ROUTES = [
     route(api.VERSION, version),
     route(api.FEATURES, features),
+    route(api.PLAN_LIMITS, plan_limits),
     route(api.CREATE_USER, create_user),
     route(api.DELETE_USER, delete_user),
     route(api.EDIT_PROJECT, edit_project),

@@ -18,6 +18,7 @@ from core.vocabulary import AuthScheme
 from engine.drivers.http import HttpDriver
 from engine.load.analysis import GrowthPoint
 from engine.load.plan import Seeded, metadata_request
+from engine.publishing import PublishProblem, prepare, wait_processed
 from engine.scenario import LoadSpec
 from formats import OPERATIONS
 
@@ -56,11 +57,17 @@ class Seeder:
 
     def _push(self, name: str, version: str, seed: int) -> tuple[str, int]:
         artifact = self.ops.artifact(name, version, "load.bin", FILE_SIZE, seed)
-        obs = self.driver.send_all(self.ops.push(self.seeded.project_id, name, version, artifact), self.owner,
-                                   AuthScheme.HEADER)
-        if obs.status is None or not 200 <= obs.status < 300:
-            raise SeedError(f"seeding {name} {version} failed: {obs.status} {obs.error or ''} "
-                            f"{obs.body_excerpt[:200].decode('utf-8', 'replace')}")
+        try:
+            prepare(self.driver, self.owner, self.ops, self.seeded.project_id, name, version, artifact)
+            specs = self.ops.push(self.seeded.project_id, name, version, artifact)
+            if specs:
+                obs = self.driver.send_all(specs, self.owner, AuthScheme.HEADER)
+                if obs.status is None or not 200 <= obs.status < 300:
+                    raise SeedError(f"seeding {name} {version} failed: {obs.status} {obs.error or ''} "
+                                    f"{obs.body_excerpt[:200].decode('utf-8', 'replace')}")
+                wait_processed(self.driver, self.owner, self.ops, self.seeded.project_id, name, version)
+        except PublishProblem as problem:
+            raise SeedError(f"seeding {name} {version} failed: {problem}") from None
         return artifact.file_name, artifact.size
 
     def _push_many(self, items: list[tuple[str, str, int]], what: str, parallel: int | None = None

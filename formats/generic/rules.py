@@ -17,6 +17,7 @@ RULES = FormatRules(
     version_pattern=re.compile(r"\.?[\w+-]+(?:\.{1,2}[\w+-]+)*\.?", re.ASCII),
     file_name_pattern=re.compile(r"[A-Za-z0-9._-]+"),
     size_limit=5 * GIB,
+    plan_limit="generic_packages_max_file_size",  # lib/api/entities/plan_limit.rb
     # GitLab's generic_packages.rb: `bad_request!('Duplicate package is not allowed')`.
     duplicates=DuplicatePolicy(allowed_by_default=True, switchable=True, refused_status=400),
     name_rule="only letters, digits, '.', '-' and '_'",

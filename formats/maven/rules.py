@@ -47,6 +47,7 @@ RULES = FormatRules(
     version_pattern=VERSION_PATTERN,
     file_name_pattern=FILE_NAME_PATTERN,
     size_limit=3 * GIB,  # GitLab's default plan limit `maven_max_file_size`
+    plan_limit="maven_max_file_size",  # lib/api/entities/plan_limit.rb
     # maven_packages.rb: `bad_request!(result.errors.first)`, where FindOrCreatePackageService's error is
     # 'Duplicate package is not allowed'. Allowed by default; a group setting with an exceptions regex refuses them.
     duplicates=DuplicatePolicy(allowed_by_default=True, switchable=True, refused_status=400),

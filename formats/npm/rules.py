@@ -66,6 +66,7 @@ RULES = FormatRules(
     version_pattern=VERSION_PATTERN,
     file_name_pattern=FILE_NAME_PATTERN,
     size_limit=500 * MIB,  # GitLab's plan limit npm_max_file_size
+    plan_limit="npm_max_file_size",  # lib/api/entities/plan_limit.rb
     # GitLab's CreatePackageService: `error('Package already exists.', :package_already_exists)`, mapped to 403;
     # npm has no "allow duplicates" setting.
     duplicates=DuplicatePolicy(allowed_by_default=False, switchable=False, refused_status=403,

@@ -57,6 +57,7 @@ RULES = FormatRules(
     version_pattern=VERSION_REGEX,
     file_name_pattern=re.compile(r"[A-Za-z0-9._+!-]+\.(?:whl|tar\.gz|zip)"),
     size_limit=3 * GIB,  # GitLab's default pypi_max_file_size
+    plan_limit="pypi_max_file_size",  # lib/api/entities/plan_limit.rb
     # Packages::PackageFile validates `file_name, uniqueness: { scope: :package }` for PyPI packages; the create
     # service turns the RecordInvalid into `bad_request!`. There is no group setting to allow duplicates.
     duplicates=DuplicatePolicy(

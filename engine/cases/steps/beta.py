@@ -11,6 +11,7 @@ from engine import usage_events, validation
 from engine.cases.errors import CaseNotRun, StepFailed
 from engine.cases.registry import step_kind
 from engine.cases.state import CaseState
+from engine.publishing import PublishProblem, prepare
 from engine.scenario import Step
 from formats import FORMATS
 
@@ -74,6 +75,13 @@ def validate(state: CaseState, step: Step, record: StepRecord) -> None:
                 specs = state.ops.push(state.env.project_id, name, version, placeholder)
         except (ValueError, KeyError) as exc:
             raise validation.Unbuildable(str(exc)) from None
+        try:  # a value the set-up refuses (a tag git will not take) cannot be published either
+            prepare(state.driver, state.ctx.owner, state.ops, state.env.project_id, name, version,
+                    state.ops.artifact(name, version, "validate.bin", 64, len(seen)))
+        except PublishProblem as problem:
+            assert problem.observation is not None
+            seen[(name, version)] = problem.observation.status
+            return problem.observation.status
         obs = state.driver.send_all(specs, credential, scheme)
         seen[(name, version)] = obs.status
         if obs.status is None or obs.status >= 500:

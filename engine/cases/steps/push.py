@@ -25,6 +25,7 @@ from engine.cases.steps.clients import client_push
 from engine.config import parse_size
 from engine.drivers.base import Observation
 from engine.drivers.http import HttpDriver
+from engine.publishing import PublishProblem, prepare, wait_processed
 from engine.scenario import Step
 from formats import FORMATS, OPERATIONS
 
@@ -61,6 +62,31 @@ def _body_length(spec: RequestSpec) -> int | None:
     return None
 
 
+def prepared(state: CaseState, record: StepRecord, name: str, version: str, artifact: Artifact) -> None:
+    """The format's set-up for a publish (Composer's and Go's commit and tag), sent with the owner's token."""
+    try:
+        for obs in prepare(state.driver, state.ctx.owner, state.ops, state.env.project_id, name, version, artifact):
+            record.exchanges.append(obs.exchange)
+    except PublishProblem as problem:
+        if problem.observation is not None:
+            record.exchanges.append(problem.observation.exchange)
+        raise StepFailed(str(problem)) from None
+
+
+def processed(state: CaseState, record: StepRecord, name: str, version: str) -> None:
+    """Wait for GitLab's background processing of a pushed version (formats that have it), or fail saying so."""
+    timeout = float(state.ctx.settings.get("processing_timeout") or 60)
+    try:
+        waited = wait_processed(state.driver, state.ctx.owner, state.ops, state.env.project_id, name, version,
+                                timeout)
+    except PublishProblem as problem:
+        if problem.observation is not None:
+            record.exchanges.append(problem.observation.exchange)
+        raise StepFailed(str(problem)) from None
+    if state.ops.format.rules.processed_in_background:
+        record.observed["processed_after_s"] = waited
+
+
 @step_kind("push")
 def push(state: CaseState, step: Step, record: StepRecord) -> None:
     assert step.package is not None
@@ -73,8 +99,13 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
         if invalid is None:
             raise CaseNotApplicable(state.ops.no_format_guard)
         artifact, size = invalid, invalid.size
-    specs = state.ops.push(state.env.project_id, state.package(step.package), step.package.version, artifact,
-                           status=step.status, select=step.select)
+    name, version = state.package(step.package), step.package.version
+    prepared(state, record, name, version, artifact)
+    specs = state.ops.push(state.env.project_id, name, version, artifact, status=step.status, select=step.select)
+    if not specs:  # no upload (Go): the set-up was the whole publish
+        state.pushed[record.name] = (artifact.sha256(), artifact.size)
+        record.message = f"published {name} {version} through the project's repository: {state.ops.no_upload}"
+        return
     gitlab_name = state.ops.package_name(state.package(step.package))  # what protection rules match
     want = expected(state, step, specs[0].endpoint, credential, scheme, gitlab_name)
     rules = FORMATS[state.format_name].rules
@@ -83,6 +114,8 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
     status = step.expect.status or refusal_status.get(step.expect.refusal or "") or specs[0].endpoint.success_status
     if state.uses_client(step):
         client_push(state, step, record, artifact, want, status)
+        if want.permitted and status == specs[0].endpoint.success_status:
+            processed(state, record, name, version)
         return
     obs = state.driver.send(specs[0], credential, scheme)
     observe(record, obs)
@@ -125,6 +158,8 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
     if 200 <= (obs.status or 0) < 300:
         for extra in specs[1:]:  # the rest of the publish (a Maven pom, checksums, metadata)
             send_checked(state, step, record, extra, credential, scheme)
+        if status == specs[0].endpoint.success_status:
+            processed(state, record, name, version)
         sha = obs.sent_sha256 if obs.sent_sha256 and obs.sent_size == artifact.size else artifact.sha256()
         state.pushed[record.name] = (sha, artifact.size)
     seconds = max(obs.duration_ms / 1000, 1e-6)
@@ -170,9 +205,24 @@ def push_many(state: CaseState, step: Step, record: StepRecord) -> None:
         else:
             name, hint = state.name(f"{package.name}-{i}"), package.file
         seed = 0 if step.one_package else i  # racing uploads of one version carry the same bytes, as a retry does
-        specs = ops.push(state.env.project_id, name, package.version,
-                         ops.artifact(name, package.version, hint, 256, seed))
-        return HttpDriver(state.ctx.target_url).send_all(specs, credential, scheme)
+        artifact = ops.artifact(name, package.version, hint, 256, seed)
+        driver = HttpDriver(state.ctx.target_url)
+        try:
+            set_up = prepare(driver, state.ctx.owner, ops, state.env.project_id, name, package.version, artifact)
+        except PublishProblem as problem:
+            assert problem.observation is not None  # prepare's problems always carry the answer
+            return problem.observation
+        specs = ops.push(state.env.project_id, name, package.version, artifact)
+        if not specs:  # no upload (Go): the set-up's last answer (the tag) is the publish's
+            return set_up[-1]
+        obs = driver.send_all(specs, credential, scheme)
+        if obs.status is not None and 200 <= obs.status < 300 and ops.format.rules.processed_in_background:
+            try:
+                wait_processed(driver, state.ctx.owner, ops, state.env.project_id, name, package.version,
+                               float(state.ctx.settings.get("processing_timeout") or 60))
+            except PublishProblem as problem:
+                return problem.observation or obs
+        return obs
 
     if step.actor == "subject":  # the subject's answer comes from the permission table, like a single push
         probe = ops.push(state.env.project_id, "probe", "0", ops.artifact("probe", "0", "probe", 0, 0))[0]

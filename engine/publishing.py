@@ -1,0 +1,84 @@
+"""What a publish needs around its own requests, for the steps and the load seeder alike: the format's set-up sent
+with the owner's token first (`FormatOperations.prepare`: Composer's and Go's commit and tag), and, for a format
+GitLab processes in the background (`FormatRules.processed_in_background`), the wait until the Packages API lists
+the version as `default` — before that a client cannot find it, on GitLab as on the reference server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from core import packages_api
+from core.credentials import Credential
+from core.format_types import Artifact, FormatOperations
+from core.vocabulary import AuthScheme
+from engine.drivers.base import Observation
+from engine.drivers.http import HttpDriver
+
+PROCESSING_TIMEOUT = 60.0  # seconds a background extraction may take before the publish counts as stuck
+POLL_START = 0.05  # seconds before the first re-check; doubled each time up to POLL_MAX
+POLL_MAX = 1.0
+
+
+class PublishProblem(Exception):
+    """The target failed the set-up of a publish or never finished processing it: the message says which."""
+
+    def __init__(self, message: str, observation: Observation | None = None) -> None:
+        super().__init__(message)
+        self.observation = observation
+
+
+def prepare(driver: HttpDriver, owner: Credential, ops: FormatOperations, project_id: int | str, name: str,
+            version: str, artifact: Artifact) -> list[Observation]:
+    """Send the format's set-up for a publish with the owner's token; PublishProblem at the first refusal."""
+    observations = []
+    for spec in ops.prepare(project_id, name, version, artifact):
+        obs = driver.send(spec, owner, AuthScheme.HEADER)
+        observations.append(obs)
+        if obs.status != spec.endpoint.success_status:
+            excerpt = obs.body_excerpt[:200].decode("utf-8", "replace")
+            raise PublishProblem(f"setting up {name} {version} for {ops.format.name}: {spec.endpoint.method} "
+                                 f"{spec.path} ({spec.endpoint.name}) answered {obs.status} {obs.error or ''}"
+                                 f"{excerpt}, expected {spec.endpoint.success_status}", obs)
+    return observations
+
+
+def wait_processed(driver: HttpDriver, owner: Credential, ops: FormatOperations, project_id: int | str, name: str,
+                   version: str, timeout: float = PROCESSING_TIMEOUT,
+                   sleep: Callable[[float], None] = time.sleep,
+                   clock: Callable[[], float] = time.monotonic) -> float:
+    """For a format processed in the background, wait until the Packages API lists `name` `version` with status
+    `default`; the seconds waited. PublishProblem when GitLab marks it `error` or it is still not processed after
+    `timeout` seconds. Formats processed with the upload return at once."""
+    if not ops.format.rules.processed_in_background:
+        return 0.0
+    package_name = ops.package_name(name)
+    spec = packages_api.list_packages(project_id, package_type=ops.package_type, package_name=package_name,
+                                      package_version=version)
+    started = clock()
+    pause = POLL_START
+    last = "not listed"
+    while True:
+        obs = driver.send(spec, owner, AuthScheme.HEADER)
+        if obs.status == 200:
+            try:
+                listed = obs.json()
+            except ValueError as exc:
+                raise PublishProblem(f"the Packages API list for {package_name} is not JSON: {exc}", obs) from None
+            statuses = [p.get("status") for p in listed if isinstance(p, dict)
+                        and p.get("name") == package_name and p.get("version") == version]
+            if "default" in statuses:
+                return round(clock() - started, 2)
+            if "error" in statuses:
+                raise PublishProblem(f"{package_name} {version} was accepted but its background processing failed: "
+                                     "the Packages API lists it with status 'error'", obs)
+            last = f"listed as {', '.join(map(str, statuses))}" if statuses else "not listed yet"
+        else:
+            last = f"the Packages API answered {obs.status}"
+        waited = clock() - started
+        if waited >= timeout:
+            raise PublishProblem(f"{package_name} {version} was accepted but is still not processed after "
+                                 f"{waited:.0f} s ({last}): {ops.format.name} extracts a package's metadata in the "
+                                 "background, and a client cannot install it until that ends", obs)
+        sleep(min(pause, max(timeout - waited, 0.0)))
+        pause = min(pause * 2, POLL_MAX)
