@@ -55,6 +55,7 @@ RULES = FormatRules(
     # composer.json, or one that is not JSON (spec 'with invalid composer.json' → :unprocessable_entity).
     invalid_status=422,
     plan_limit=None,
+    names_instance_wide=True,
 )
 NO_SIZE_LIMIT = ("GitLab has no size limit for Composer packages: the publish request names a tag and uploads "
                  "nothing, the archive is built from the repository (app/models/plan_limits.rb has no composer column)")

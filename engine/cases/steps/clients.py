@@ -112,7 +112,7 @@ def client_pull(state: CaseState, step: Step, record: StepRecord, want: Expected
     name = state.package(step.package)
     obs = client_run(state, record, "pull", name, step.package.version, file_name=file_name)
     if not want.permitted:
-        metadata = state.ops.metadata(state.env.project_id, name)
+        metadata = state.metadata_spec(name)
         also: tuple[int, ...] = ()
         if metadata is not None:  # a client resolves the version from the metadata document first
             first = expected(state, step, metadata.endpoint, *state.actor(step))

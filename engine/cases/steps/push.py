@@ -35,6 +35,8 @@ def resolve_size(state: CaseState, step: Step) -> int:
         if state.uses_client(step):
             return int(state.ctx.settings.get("client_large_size") or 64 << 20)
         return int(state.ctx.settings.get("large_size") or 256 << 20)
+    if step.size in ("limit", "limit+1") and state.ops.no_size_limit:
+        raise CaseNotApplicable(state.ops.no_size_limit)
     if step.size == "limit":
         size = state.size_limit()
         budget = int(state.ctx.settings.get("size_budget") or 8 << 30)
@@ -199,6 +201,8 @@ def push_many(state: CaseState, step: Step, record: StepRecord) -> None:
     package = step.package
     ops = state.ops
 
+    parallel = step.parallel if ops.publishes_concurrently() or step.one_package else 1
+
     def one(i: int) -> Observation:
         if step.one_package:
             name, hint = state.name(package.name), f"{i}-{package.file}"
@@ -233,7 +237,7 @@ def push_many(state: CaseState, step: Step, record: StepRecord) -> None:
             check_refusal(record, obs, want, uploads=True)
 
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=step.parallel) as pool:
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
         observations = list(pool.map(one, range(count)))
     seconds = round(time.monotonic() - started, 2)
     policy = FORMATS[state.format_name].rules.duplicates
