@@ -41,6 +41,7 @@ class Fault(StrEnum):
     JOB_TOKEN_SCOPE_IGNORED = "job_token_scope_ignored"
     FORWARDING_IGNORED = "forwarding_ignored"
     PROTECTION_MESSAGE_MISSING = "protection_message_missing"
+    COMPOSER_STALE_CACHE = "composer_stale_cache"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -93,6 +94,8 @@ DESCRIPTIONS: dict[Fault, str] = {
     Fault.FORWARDING_IGNORED: "the group's package request forwarding is ignored: a package the registry does not"
                               " have is answered 404 even when the group forwards npm, PyPI or Maven requests to the"
                               " public registry",
+    Fault.COMPOSER_STALE_CACHE: "Composer's p2 document is the cache page written at a package's first publish and"
+                                " never rewritten (GitLab's Gitlab::Composer::Cache): later versions are missing",
 }
 
 

@@ -188,6 +188,7 @@ class FormatOperations(ABC):
         """The target's answers to `prepare`'s requests (parsed JSON, None where not JSON), once all succeeded:
         what a later request must name and only the target tells (Composer: the commit's sha its archive URL
         carries). Nothing to remember by default."""
+        return None
 
     def publishes_concurrently(self) -> bool:
         """True when packages of one project can be published at the same time; False when every publish of a

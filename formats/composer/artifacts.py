@@ -72,9 +72,13 @@ def php_source(name: str, version: str, size: int, seed: int) -> bytes:
     body = bytearray(head.encode())
     rng = random.Random(seed)
     words = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel")
-    while len(body) + LINE <= size:  # comment lines: compressible, so a large package's archive stays small
+    block = bytearray()  # 64 comment lines of the seed, repeated: a large package's archive deflates to little
+    for _ in range(64):
         line = "// " + " ".join(rng.choice(words) for _ in range(12))
-        body += (line[:LINE - 1].ljust(LINE - 1) + "\n").encode()
+        block += (line[:LINE - 1].ljust(LINE - 1) + "\n").encode()
+    lines = max(0, size - len(body)) // LINE
+    whole, rest = divmod(lines, 64)
+    body += bytes(block) * whole + bytes(block[:rest * LINE])
     return bytes(body)
 
 
