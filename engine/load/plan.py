@@ -56,7 +56,7 @@ def _permits(spec: RequestSpec, credential: Credential, scheme: AuthScheme) -> b
     return expected_for(credential.case, endpoint.operation, endpoint.auth, scheme).permitted
 
 
-def task_requests(format_name: str, seeded: Seeded) -> dict[str, list[RequestSpec | tuple[RequestSpec, int]]]:
+def task_requests(format_name: str, seeded: Seeded) -> dict[str, list[RequestSpec | tuple[RequestSpec, int | None]]]:
     """The requests of each load task: the big package's metadata (every page, for a paged listing), one distinct
     package's metadata, one version's file (with the size it must have)."""
     ops = OPERATIONS[format_name]
