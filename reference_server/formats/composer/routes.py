@@ -167,17 +167,21 @@ def _providers(request: Request, access: GroupAccess) -> dict[str, Any]:
                           for name, items in sorted(by_name.items())}}
 
 
+def _placeholder(endpoint: Endpoint, group_id: int, name: str) -> str:
+    return endpoint.url_path(group_id=group_id, package_name="PLACEHOLDER").replace("PLACEHOLDER", name)
+
+
 async def packages_json(request: Request) -> Response:
     """PackagesPresenter#root: the v2 `metadata-url`; for Composer 1 (no `Composer/2` in the User-Agent) also
     `provider-includes` and `providers-url`."""
     access = _group(request, PACKAGES_JSON)
     group_id = access.group["id"]
-    root: dict[str, Any] = {"packages": [],
-                            "metadata-url": P2.url_path(group_id=group_id, package_name="%package%")}
+    # expose_path: the placeholders as they are, not URL-encoded (Composer fills them in)
+    root: dict[str, Any] = {"packages": [], "metadata-url": _placeholder(P2, group_id, "%package%")}
     if "Composer/2" not in request.headers.get("user-agent", ""):
         provider = await anyio.to_thread.run_sync(lambda: _providers(request, access))
         root["provider-includes"] = {"p/%hash%.json": {"sha256": _sha(provider)}}
-        root["providers-url"] = PACKAGE_V1.url_path(group_id=group_id, package_name="%package%$%hash%")
+        root["providers-url"] = _placeholder(PACKAGE_V1, group_id, "%package%$%hash%")
     return JSONResponse(root)
 
 
