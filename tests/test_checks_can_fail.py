@@ -218,6 +218,11 @@ CHECKS = [
     FaultCheck(Fault.PROCESSING_STUCK, ("installable-within",), ("personal_access_token",), ("header",), (
         Catch("installable-within", "personal_access_token", "header", ("was not installable", "30 s")),
     ), extra=BETA),
+    # Composer's p2 document written at a package's first publish and never rewritten: a later version is missing.
+    FaultCheck(Fault.COMPOSER_STALE_CACHE, ("list-versions",), ("personal_access_token",), ("header",), (
+        Catch("list-versions", "personal_access_token", "header", ("does not mention version(s) 1.1.0",),
+              "composer"),
+    ), formats=("composer",)),
 ]
 
 
