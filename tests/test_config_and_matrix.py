@@ -27,7 +27,7 @@ def test_flags_win_over_environment_which_wins_over_the_config_file(tmp_path: Pa
 
 
 def test_bad_options_name_the_option_and_what_is_accepted(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="--formats: 'nuget' is not one of generic"):
+    with pytest.raises(ConfigError, match="--formats: 'nuget' is not one of composer, generic"):
         load_settings({"formats": "nuget"}, {})
     with pytest.raises(ConfigError, match="HARNESS_LARGE_SIZE"):
         load_settings({}, {"HARNESS_LARGE_SIZE": "huge"})
@@ -82,7 +82,7 @@ def test_applicability_is_decided_at_expansion_from_the_format() -> None:
     path = ROOT / "scenarios/experiment/list-versions.yaml"
     scenario = load_scenario(path)
     cases = expand(path, scenario, load_settings({"drivers": "http"}, {}))
-    assert {c.format for c in cases} == {"npm", "pypi", "maven"}
+    assert {c.format for c in cases} == {"npm", "pypi", "maven", "composer"}  # composer: its group's p2
     assert all(c.not_applicable == {"generic": "generic has no metadata document"} for c in cases)
     assert why_not(scenario, "npm") is None
     applicability = scenario_applicability(ROOT / "scenarios")

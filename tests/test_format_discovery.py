@@ -78,7 +78,7 @@ def test_a_format_in_a_harness_format_dir_is_discovered(tmp_path: Path) -> None:
                           cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
-    assert found["formats"] == ["generic", "maven", "npm", "pypi", "tiny"]  # name order, as case ids are
+    assert found["formats"] == ["composer", "generic", "maven", "npm", "pypi", "tiny"]  # name order, as case ids are
     assert found["tiny_clients"] == ["tiny-cli"] and "tiny-cli" in found["all_clients"]
     assert "tiny" in found["images"] and found["module"] == "formats.tiny"
 
