@@ -73,7 +73,9 @@ def wait_installable(state: CaseState, step: Step, record: StepRecord, spec: Req
     started = time.monotonic()
     deadline = started + step.wait_s
     waits: list[tuple[RequestSpec, Callable[[Observation], bool]]] = []
-    if metadata:
+    # a credential the document's route refuses (a project's deploy token on Composer's private group) waits for
+    # the file alone
+    if metadata and expected(state, step, metadata.endpoint, credential, scheme).permitted:
         waits.append((metadata, lambda obs: obs.status == 200 and version.encode() in obs.body_excerpt))
     waits.append((spec, lambda obs: obs.status == spec.endpoint.success_status))
     for request, ready in waits:
