@@ -132,6 +132,9 @@ OPTIONS: list[Option] = [
            "curl), comma-separated, or 'all'", "LIST"),
     Option("clients", _choice(["container", "host", "none"]), "container",
            "where real clients run: in containers (Docker engine), on this host, or not at all", "WHERE"),
+    Option("gate", _choice(["stage", "selection"]), "stage",
+           "what the exit code judges: the whole stage (a criterion no case checked needs sign-off), or only the "
+           "selected cases (0 when every one passed; for subset runs in CI)", "WHAT"),
     Option("workers", str, "auto", "parallel pytest-xdist workers ('auto', or a number; 0 = in-process)", "N"),
 ]
 OPTION_BY_NAME = {o.name: o for o in OPTIONS}
@@ -160,6 +163,7 @@ class Settings:
     run_id: str | None = None
     drivers: list[str] = field(default_factory=lambda: ["all"])
     clients: str = "container"
+    gate: str = "stage"
     workers: str = "auto"
 
     def wants_driver(self, name: str) -> bool:

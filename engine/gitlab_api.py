@@ -170,19 +170,12 @@ class GitLabClient:
 
     # -- transport ---------------------------------------------------------------------------------
 
-    def _request(
-        self,
-        method: str,
-        path: str,
-        what: str,
-        *,
-        json: Mapping[str, Any] | None = None,
-        missing_ok: bool = False,
-    ) -> Any:
-        """Send one request; return the decoded JSON body (None for an empty body or a tolerated 404)."""
+    def _send(self, method: str, path: str, what: str, *, json: Mapping[str, Any] | None = None
+              ) -> requests.Response:
+        """One request; a ProvisioningError naming what failed when no answer came."""
         url = self.base_url + path
         try:
-            response = self._session.request(method, url, json=json, timeout=self.timeout)
+            return self._session.request(method, url, json=json, timeout=self.timeout)
         except requests.exceptions.SSLError as exc:
             raise ProvisioningError(what, method, path, detail=f"TLS error: {exc}",
                                     hint="the target's certificate was not accepted (set REQUESTS_CA_BUNDLE?)"
@@ -198,6 +191,21 @@ class GitLabClient:
             raise ProvisioningError(what, method, path, detail=f"{type(exc).__name__}: {exc}",
                                     hint="is the target URL right?") from None
 
+    def probe(self, endpoint: api.ApiEndpoint, what: str) -> requests.Response:
+        """The raw answer to a GET of `endpoint`, whatever its status (the preflight judges it)."""
+        return self._send(endpoint.method, endpoint.path, what)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        what: str,
+        *,
+        json: Mapping[str, Any] | None = None,
+        missing_ok: bool = False,
+    ) -> Any:
+        """Send one request; return the decoded JSON body (None for an empty body or a tolerated 404)."""
+        response = self._send(method, path, what, json=json)
         if response.status_code == 404 and missing_ok:
             return None
         if response.status_code >= 400:

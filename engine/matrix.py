@@ -20,6 +20,7 @@ from core.vocabulary import AuthScheme, CredentialCase, Need, Operation
 from engine.clients.registry import RECIPES, recipes_for
 from engine.config import ConfigError, Settings
 from engine.scenario import Scenario, ScenarioError, Step, is_scenario_file, load_scenario
+from engine.stages import stages_through
 from formats import FORMATS, OPERATIONS
 
 
@@ -179,3 +180,28 @@ def expand(path: Path, scenario: Scenario, settings: Settings) -> list[Case]:
                     for scheme in [AuthScheme.NONE] if credential is CredentialCase.ANONYMOUS else driver_schemes:
                         cases.append(Case(scenario, path, format_name, credential, scheme, driver, skipped, role))
     return cases
+
+
+def check_not_empty(directory: Path, settings: Settings) -> None:
+    """Refuse a selection that leaves no case to run (exit 2), naming the filters that left nothing: an empty run
+    proves nothing, and must not write a report that looks like one."""
+    included = stages_through(settings.stage)
+    for path in sorted(directory.rglob("*.yaml")):
+        if not is_scenario_file(path):
+            continue
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError:
+            continue  # reported by collection, with its file, line and field
+        if scenario.stage.value not in included or (settings.scenarios and scenario.name not in settings.scenarios):
+            continue
+        if expand(path, scenario, settings):
+            return
+    defaults = Settings()
+    filters = [f"--{name.replace('_', '-')} {','.join(value) if isinstance(value, list) else value}"
+               for name in ("stage", "scenarios", "formats", "drivers", "clients", "token_kinds", "schemes")
+               if (value := getattr(settings, name)) != getattr(defaults, name)]
+    raise ConfigError("the selection has no cases to run" + (f" ({'; '.join(filters)})" if filters else "")
+                      + ": the scenarios selected do not apply to the formats, drivers, credentials and schemes "
+                        "selected; widen one of them (a client runs only its own format: pip for pypi, npm for "
+                        "npm, …)")

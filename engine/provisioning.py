@@ -33,6 +33,7 @@ from core.vocabulary import CredentialCase, TokenKind
 from engine.config import read_yaml_mapping
 from engine.gitlab_api import GitLabClient, ProvisioningError
 from engine.ledger import Ledger
+from engine.preflight import check_target
 from formats import FORMATS, FORWARDING_PACKAGE_TYPES, OPERATIONS
 
 TOKEN_FILE_KEYS = {"owner", "parent_group", *(c.value for c in CredentialCase if c is not CredentialCase.ANONYMOUS)}
@@ -186,6 +187,8 @@ def provision_run(run_id: str, run_dir: Path, target_url: str, owner_token: str,
     """Create the run-level resources (or take them from the token file) and return the context."""
     REDACTOR.add(owner_token)
     client = GitLabClient(target_url, owner_token)
+    if not reference:
+        check_target(client)  # a target that is not GitLab, or refuses the owner token, says so before anything
     ledger = Ledger(run_dir / "ledger.jsonl")
     ctx = RunContext(run_id=run_id, run_dir=str(run_dir), target_url=target_url, reference=reference,
                      owner_token=owner_token, given_project=given_project, root_group_id=None,

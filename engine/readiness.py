@@ -331,3 +331,24 @@ def exit_code(readiness: Readiness, records: list[CaseRecord]) -> ExitCode:
     if readiness.overall.verdict is not Verdict.READY:
         return ExitCode.NOT_READY
     return ExitCode.READY
+
+
+def judge_selection(readiness: Readiness, records: list[CaseRecord]) -> tuple[ExitCode, str]:
+    """`--gate selection`: the exit code of a run that gates on the cases it selected, not on the whole stage, and
+    a sentence saying why, with the criteria the selection did not cover. Failures and errors count as in
+    `exit_code`; a selected case that did not run is not proven, so it does not pass the gate."""
+    counted = [r for r in records if not is_known(r)]
+    if any(r.outcome in (Outcome.FAILED, Outcome.ERROR) for r in counted):
+        return exit_code(readiness, counted), "the gate fails: selected cases failed"
+    not_run = [r for r in counted if r.outcome == Outcome.NOT_RUN]
+    if not_run:
+        return ExitCode.NOT_READY, (f"the gate fails: {len(not_run)} selected case(s) did not run (first: "
+                                    f"{not_run[0].case_id}: {not_run[0].reason}); leave them out of the selection "
+                                    "(--token-kinds, --drivers) or run where they can")
+    passed = sum(1 for r in counted if r.outcome == Outcome.PASSED)
+    if not passed:
+        return ExitCode.NOT_READY, "the gate fails: no selected case passed"
+    uncovered = [a.criterion.id for a in readiness.criteria
+                 if all(not sum(c.counts.values()) for c in a.checks.values())]
+    left = f"; criteria the selection did not cover: {', '.join(uncovered)}" if uncovered else ""
+    return ExitCode.READY, f"the gate passes: all {passed} selected cases that apply passed{left}"

@@ -27,7 +27,7 @@ from engine.config import OPTIONS, ConfigError, load_settings, parse_size_limits
 from engine.containers.build import BuildProgress, ensure_images, list_images
 from engine.containers.engine import EngineUnavailable, connect, engine_version
 from engine.containers.images import IMAGE_RECIPES, ImageBuildError
-from engine.gitlab_api import GitLabClient
+from engine.gitlab_api import GitLabClient, ProvisioningError
 from engine.ledger import Ledger
 from engine.ledger import cleanup as clean
 from engine.matrix import check_drivers
@@ -118,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         console.print(f"[red]configuration error:[/] {exc}")
         return ExitCode.CONFIG
+    except ProvisioningError as exc:  # the target could not be set up on: the harness's environment, not a verdict
+        console.print(f"[red]the harness could not work on the target:[/] {exc}")
+        return ExitCode.HARNESS
     return ExitCode.HARNESS
 
 

@@ -16,13 +16,14 @@ from typing import Any
 from core import packages_api
 from core.credentials import REDACTOR
 from core.exit_codes import ExitCode
+from core.faults import DESCRIPTIONS, Fault
 from core.vocabulary import AuthScheme
 from engine.drivers.http import HttpDriver
 from engine.events import RunFinished
 from engine.known_failures import apply, load_known_failures
 from engine.ledger import cleanup
 from engine.provisioning import RunContext, _slug
-from engine.readiness import assess, exit_code, load_signoffs, load_stages
+from engine.readiness import assess, exit_code, judge_selection, load_signoffs, load_stages
 from formats import FORMATS
 from harness.run_state import RunState
 from reports.bundle import scenario_digest
@@ -76,6 +77,9 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
     signoffs = load_signoffs(Path(settings.signoff_file), stages) if settings.signoff_file else None
     readiness = assess(records, stages, signoffs, settings.formats, settings.stage, state.applicability)
     code = exit_code(readiness, records)
+    gate = None
+    if settings.gate == "selection":
+        code, gate = judge_selection(readiness, records)
     if interrupted and code == ExitCode.READY:
         code = ExitCode.NOT_READY
     digest, scenario_files = scenario_digest()
@@ -87,6 +91,8 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         # Which of GitLab's versioned rules (and feature flags) the expected answers followed, and why.
         "gitlab_rules": state.ctx.rules.chosen if state.ctx else None,
         "size_limits_from": state.ctx.size_limits_from if state.ctx else None,
+        # Faults injected into the bundled reference server: its failures are the point, not a defect.
+        "faults": {name: DESCRIPTIONS[Fault(name)] for name in settings.faults},
         "formats": settings.formats,
         "started_at": state.started_at,
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -97,6 +103,7 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         "leftovers": leftovers,
         "signoff_file": settings.signoff_file,
         "interrupted": interrupted,
+        "gate": gate,  # `--gate selection`: the exit code judged the selected cases only, and why
         # Experiment step 6: what each format adds that is custom to GitLab, and why (from formats/<name>.py).
         "custom_endpoints": {
             name: [{"endpoint": f"{e.method} {e.path}", "reason": e.custom_reason} for e in
@@ -114,6 +121,8 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
     current = [r for r in known if r.known and r.known["state"] == "known"]
     if current:
         why += f" ({len(current)} known failure{'s' if len(current) != 1 else ''} shown, not counted)"
+    if gate:
+        why += f" ({gate})"
     if stale:
         why += f" ({len(stale)} stale known-failure entr{'ies' if len(stale) != 1 else 'y'}: see the report)"
     try:  # the listeners write the reports (and mark known failures in results.jsonl)

@@ -35,7 +35,7 @@ from engine.config import OPTIONS, ConfigError, Settings, load_settings
 from engine.events import CaseFinished, EventBus
 from engine.gitlab_api import ProvisioningError
 from engine.known_failures import load_known_failures
-from engine.matrix import Case, check_drivers, expand, scenario_applicability
+from engine.matrix import Case, check_drivers, check_not_empty, expand, scenario_applicability
 from engine.provisioning import RunContext, TokenFileError, provision_run, read_token_file
 from engine.readiness import load_signoffs, load_stages, stages_through
 from engine.reference import ReferenceServer, ReferenceServerError
@@ -130,6 +130,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                                   "started_at": state.started_at}, indent=2))
     try:
         check_selection(SCENARIOS_DIR, settings.stage, settings.scenarios)
+        check_not_empty(SCENARIOS_DIR, settings)
         state.applicability = scenario_applicability(SCENARIOS_DIR)
         stages = load_stages()  # a bad stages or sign-off file stops the run now, not after it
         if settings.signoff_file:
@@ -274,9 +275,9 @@ class ControllerHooks:
                                              else report.nodeid)
 
 
-def _start_progress(config: pytest.Config, state: RunState, total: int) -> None:
+def _start_progress(config: pytest.Config, state: RunState, total: int, case_ids: list[str]) -> None:
     if config.getoption("harness_progress") and state.progress is None:
-        state.progress = LiveProgress(total)
+        state.progress = LiveProgress(total, case_ids)
         state.bus.subscribe(state.progress)
         state.progress.start()
 
@@ -291,7 +292,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_collection_finish(session: pytest.Session) -> None:
     state = session.config.stash.get(_run_key, None)
     if state is not None:
-        _start_progress(session.config, state, state.total or len(session.items))
+        ids = [i.nodeid for i in session.items if isinstance(i, CaseItem)]
+        _start_progress(session.config, state, state.total or len(session.items), ids)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -299,7 +301,7 @@ def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
     state = node.config.stash.get(_run_key, None)
     if state is not None and not state.total:
         state.total = len(ids)
-        _start_progress(node.config, state, state.total)
+        _start_progress(node.config, state, state.total, ids)
 
 
 @pytest.hookimpl(trylast=True)

@@ -15,6 +15,7 @@ from core.results import CaseRecord, Exchange, StepRecord
 from core.status import is_unproven
 from core.vocabulary import Outcome
 from engine.readiness import Check, CriterionAssessment, Readiness, SignOff, StageVerdict
+from reports.causes import CommonCause, common_causes
 from reports.look import (
     OUTCOME_ORDER,
     STATUS_WORDS,
@@ -169,6 +170,7 @@ class ReportView:
     custom_endpoints: dict[str, list[dict[str, str]]]  # format → [{endpoint, reason}]
     leftovers: list[str] = field(default_factory=list)
     interrupted: bool = False
+    causes: list[CommonCause] = field(default_factory=list)  # what every failure shares, most telling first
 
 
 def _banner(label: str, verdict: StageVerdict) -> Banner:
@@ -358,4 +360,5 @@ def build_view(records: list[CaseRecord], readiness: Readiness, run_meta: dict[s
         leftovers=list(run_meta.get("leftovers") or []),
         custom_endpoints=dict(run_meta.get("custom_endpoints") or {}),
         interrupted=bool(run_meta.get("interrupted")),
+        causes=common_causes(records)[:2],
     )

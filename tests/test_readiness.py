@@ -19,6 +19,7 @@ from engine.readiness import (
     StageCriteria,
     assess,
     exit_code,
+    judge_selection,
     load_signoffs,
     load_stages,
 )
@@ -417,3 +418,24 @@ def test_a_scenario_that_does_not_apply_to_a_format_is_no_missing_evidence(tmp_p
     records[0].not_applicable = {"npm": "the scenario is for generic only"}
     records[0].scenario = "generic-only"
     assert Applicability.of_records(records).why_not("generic-only", "npm") == "the scenario is for generic only"
+
+
+def test_a_subset_gates_on_its_own_cases(stages: StageCriteria) -> None:
+    records = [case("small-push", kind.value) for kind in TokenKind]
+    readiness = assess(records, stages, None, ["generic"], "experiment")
+    assert exit_code(readiness, records) == 1  # the stage: criteria nobody checked need sign-off
+    code, why = judge_selection(readiness, records)
+    assert code == 0
+    assert why.startswith(f"the gate passes: all {len(records)} selected cases that apply passed")
+    assert "did not cover: " in why and "experiment.large_push" in why and "experiment.small_push" not in why
+
+
+def test_the_selection_gate_fails_on_a_failure_and_on_a_case_that_did_not_run(stages: StageCriteria) -> None:
+    records = [case("small-push", kind.value) for kind in TokenKind]
+    records[0] = case("small-push", records[0].credential, Outcome.FAILED, reason="expected 201, got 500")
+    readiness = assess(records, stages, None, ["generic"], "experiment")
+    assert judge_selection(readiness, records) == (1, "the gate fails: selected cases failed")
+    records[0] = case("small-push", records[0].credential, Outcome.NOT_RUN, reason="outside a CI job")
+    readiness = assess(records, stages, None, ["generic"], "experiment")
+    code, why = judge_selection(readiness, records)
+    assert code == 1 and "1 selected case(s) did not run" in why and "outside a CI job" in why

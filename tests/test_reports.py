@@ -244,3 +244,18 @@ def test_html_lists_what_is_custom_to_gitlab_with_its_reason(tmp_path: Path) -> 
     html = write_reports(tmp_path, records, readiness, meta)["report.html"].read_text(encoding="utf-8")
     assert 'id="custom"' in html and "Custom to GitLab" in html
     assert "select=package_file" in html  # the stated reason, escaped into the page
+
+
+def test_a_run_with_injected_faults_says_so_before_the_verdict(tmp_path: Path) -> None:
+    records = fabricated_records()
+    stages = load_stages(Path(__file__).resolve().parent.parent / "scenarios" / "stages.yaml")
+    readiness = assess(records, stages, None, ["generic"], "experiment")
+    meta = {**RUN_META, "faults": {"no_size_limit": "uploads larger than the format's size limit are accepted"},
+            "size_limits_from": "the target's plan limits (GET /api/v4/application/plan_limits)"}
+    paths = write_reports(tmp_path, records, readiness, meta)
+    summary = paths["summary.md"].read_text(encoding="utf-8")
+    assert "**Faults injected:**" in summary and "`no_size_limit` (uploads larger" in summary
+    assert summary.index("Faults injected") < summary.index("## Checklist")
+    assert "Size limits: the target's plan limits" in summary
+    html = paths["report.html"].read_text(encoding="utf-8")
+    assert html.index("Faults injected") < html.index("Overall verdict")
