@@ -12,7 +12,9 @@ from core.vocabulary import Operation
 # package rate limit. `/projects/:id/packages` itself (the Packages API list) counts, as GitLab routes it.
 RATE_LIMITED_PREFIXES = ("/api/v4/packages/", "/api/v4/projects/:project_id/packages/",
                          "/api/v4/groups/:group_id/-/packages/")
-RATE_LIMITED_PATH = re.compile(r"^/api/v4/(packages/|projects/[^/]+/packages(/|$)|groups/[^/]+/-/packages/)")
+# GitLab's own matcher (Gitlab::Regex::Packages::API_PATH_REGEX, `groups?/`) also takes the singular `group/` of
+# Composer's group routes (lib/api/composer_packages.rb `resource :group`).
+RATE_LIMITED_PATH = re.compile(r"^/api/v4/(packages/|projects/[^/]+/packages(/|$)|groups?/[^/]+/-/packages/)")
 
 
 @dataclass(frozen=True)

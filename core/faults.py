@@ -46,6 +46,7 @@ class Fault(StrEnum):
     RUBYGEMS_DEPENDENCIES_OMIT_NEWEST = "rubygems_dependencies_omit_newest"
     BACKGROUND_GUARD_SKIPPED = "background_guard_skipped"
     HELM_CHANNEL_IGNORED = "helm_channel_ignored"
+    COMPOSER_STALE_CACHE = "composer_stale_cache"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -109,6 +110,8 @@ DESCRIPTIONS: dict[Fault, str] = {
                                " ones (GitLab's VersionFinder lists every valid semver tag)",
     Fault.GO_ZIP_NO_PREFIX: "a Go module's .zip holds its files without the `<module>@<version>/` folder GitLab's "
                             "ModuleVersion#archive puts them in, so Go's hash of it is not the module's",
+    Fault.COMPOSER_STALE_CACHE: "Composer's p2 document is the cache page written at a package's first publish and"
+                                " never rewritten (GitLab's Gitlab::Composer::Cache): later versions are missing",
 }
 
 

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from core import packages_api
 from core.endpoints import (
@@ -72,6 +72,10 @@ class FormatRules:
     # GitLab's format guard runs in that background processing, not in the upload (RubyGems, Helm): a file that is no
     # package is accepted, then marked `error` or destroyed, and never becomes installable.
     invalid_in_background: bool = False
+    # A package's name is GitLab's instance-wide (Composer: "Name is already taken by another project",
+    # app/models/packages/composer/package.rb `valid_composer_global_name`): each case's names then carry a prefix
+    # of the run and the case, as two cases' projects must not publish the same name.
+    names_instance_wide: bool = False
 
     def name_error(self, name: str) -> str | None:
         return None if self.name_pattern.fullmatch(name) else f"package_name is invalid: {self.name_rule}"
@@ -183,6 +187,22 @@ class FormatOperations(ABC):
         default."""
         return []
 
+    def prepared(self, project_id: int | str, name: str, version: str, answers: list[Any]) -> None:
+        """The target's answers to `prepare`'s requests (parsed JSON, None where not JSON), once all succeeded:
+        what a later request must name and only the target tells (Composer: the commit's sha its archive URL
+        carries). Nothing to remember by default."""
+        return None
+
+    def publishes_concurrently(self) -> bool:
+        """True when packages of one project can be published at the same time; False when every publish of a
+        project re-points something they all share (Composer: the repository's version tags, `v1.0.0` naming one
+        commit at a time), so bulk publishes of one project go one after another."""
+        return True
+
+    # Why GitLab has no size limit for the format (nothing is uploaded: Composer), or None; the size-limit
+    # scenarios are then not applicable with it.
+    no_size_limit: str | None = None
+
     # Why the format has no upload request (Go: a version is a tag of the project's repository), or None. Without
     # one, `push` returns no request, a publish is `prepare` alone, and the subject's pushes are not applicable.
     no_upload: str | None = None
@@ -241,8 +261,16 @@ class FormatOperations(ABC):
 
     @property
     def has_metadata_document(self) -> bool:
-        """Whether the format has a metadata document (its operations define `metadata`)."""
-        return type(self).metadata is not FormatOperations.metadata
+        """Whether the format has a metadata document (its operations define `metadata` or `group_metadata`)."""
+        return (type(self).metadata is not FormatOperations.metadata
+                or type(self).group_metadata is not FormatOperations.group_metadata)
+
+    @property
+    def metadata_group_only(self) -> bool:
+        """The format's metadata document is served at the group level only (Composer's `p2/<name>.json`): a
+        project-level step reads the project's group's document."""
+        return (type(self).metadata is FormatOperations.metadata
+                and type(self).group_metadata is not FormatOperations.group_metadata)
 
     def search(self, project_id: int | str, term: str, page: int = 1) -> RequestSpec:
         """Packages of this format whose name contains `term` (GitLab's Packages API)."""

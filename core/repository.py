@@ -9,6 +9,8 @@ Read from GitLab's source (gitlabhq/gitlabhq):
   no `start_branch`, starts a branch of its own: Gitaly's UserCommitFiles writes a commit without a parent.
 - TAG: lib/api/tags.rb (`post ':id/repository/tags'`, `authorize_admin_tag`; `tag_name`, `ref`, optional
   `message`; 201 with the tag entity, 400 "Tag <name> already exists" or "Target <ref> is invalid").
+- DELETE_TAG: lib/api/tags.rb (`delete ':id/repository/tags/:tag_name'`, `authorize_admin_tag`; 204, 404 "Tag Not
+  Found"). A tag is never moved in place: a republish of a version from another commit deletes and makes it again.
 """
 
 import base64
@@ -33,6 +35,14 @@ TAG = Endpoint(
     path="/api/v4/projects/{project_id}/repository/tags",
     operation=Operation.PUSH,
     success_status=201,
+    auth=REST_API_ROUTE,
+)
+DELETE_TAG = Endpoint(
+    name="repository_delete_tag",
+    method="DELETE",
+    path="/api/v4/projects/{project_id}/repository/tags/{tag_name:path}",
+    operation=Operation.PUSH,
+    success_status=204,
     auth=REST_API_ROUTE,
 )
 TAGS = Endpoint(
@@ -70,6 +80,10 @@ def create_tag(project_id: int | str, tag_name: str, ref: str, message: str | No
     if message is not None:
         body["message"] = message
     return _json(TAG, project_id, body)
+
+
+def delete_tag(project_id: int | str, tag_name: str) -> RequestSpec:
+    return RequestSpec(DELETE_TAG, DELETE_TAG.url_path(project_id=project_id, tag_name=tag_name))
 
 
 def list_tags(project_id: int | str) -> RequestSpec:

@@ -35,7 +35,7 @@ from engine.config import read_yaml_mapping
 from engine.gitlab_api import GitLabClient, ProvisioningError
 from engine.ledger import Ledger
 from engine.preflight import check_target
-from formats import FORMATS, FORWARDING_PACKAGE_TYPES
+from formats import FORMATS, FORWARDING_PACKAGE_TYPES, OPERATIONS
 
 TOKEN_FILE_KEYS = {"owner", "parent_group", *(c.value for c in CredentialCase if c is not CredentialCase.ANONYMOUS)}
 
@@ -301,7 +301,10 @@ def provision_case(ctx: RunContext, case_key: str, credential: CredentialCase, i
         project = client.create_project(slug, group["id"], path=slug)
         ledger.record("project", project["id"], name=project["path_with_namespace"])
         project_urls.remember(project["id"], str(project.get("web_url") or ""))
-        env = CaseEnv(str(project["id"]), group["full_path"], None, None, name_prefix="", group_id=group["id"])
+        wide = any(OPERATIONS[f].package_type == package_type and FORMATS[f].rules.names_instance_wide
+                   for f in FORMATS)
+        env = CaseEnv(str(project["id"]), group["full_path"], None, None, group_id=group["id"],
+                      name_prefix=f"h{_slug(ctx.run_id, 8)}c{index}-" if wide else "")
         not_run = apply_project_setup(client, ledger, env, setup, package_type)
         if not_run:
             env.not_run = not_run

@@ -40,7 +40,16 @@ def prepare(driver: HttpDriver, owner: Credential, ops: FormatOperations, projec
             raise PublishProblem(f"setting up {name} {version} for {ops.format.name}: {spec.endpoint.method} "
                                  f"{spec.path} ({spec.endpoint.name}) answered {obs.status} {obs.error or ''}"
                                  f"{excerpt}, expected {spec.endpoint.success_status}", obs)
+    if observations:
+        ops.prepared(project_id, name, version, [_json_or_none(obs) for obs in observations])
     return observations
+
+
+def _json_or_none(obs: Observation) -> object:
+    try:
+        return obs.json()
+    except ValueError:
+        return None
 
 
 def wait_processed(driver: HttpDriver, owner: Credential, ops: FormatOperations, project_id: int | str, name: str,

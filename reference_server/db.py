@@ -692,6 +692,12 @@ class Database:
                 newest = (int(row["id"]), int(row["project_id"]))
         return newest[1] if newest else None
 
+    def projects_holding(self, package_type: str, name: str) -> list[int]:
+        """Every project with a package of this type and name, in any status (instance-wide names: Composer)."""
+        rows = self._all("SELECT DISTINCT project_id FROM packages WHERE package_type = ? AND name = ?",
+                         (package_type, name))
+        return [int(r["project_id"]) for r in rows]
+
     def versions_with_details(self, project_id: int, package_type: str | None, name: str | None = None) -> list[Row]:
         """Every package of the project (of one type and name, when given), oldest first, with its stored metadata
         (`data`, JSON or NULL) and its files (`files`, a JSON list). What the metadata_n_plus_one fault re-reads."""

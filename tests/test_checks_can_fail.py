@@ -240,6 +240,11 @@ CHECKS = [
         Catch("pull", "personal_access_token", "header", ("does not hold what step 'published' published", "h1:"),
               format="go"),
     ), formats=("go",)),
+    # Composer's p2 document written at a package's first publish and never rewritten: a later version is missing.
+    FaultCheck(Fault.COMPOSER_STALE_CACHE, ("list-versions",), ("personal_access_token",), ("header",), (
+        Catch("list-versions", "personal_access_token", "header", ("does not mention version(s) 1.1.0",),
+              "composer"),
+    ), formats=("composer",)),
 ]
 
 

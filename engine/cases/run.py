@@ -14,6 +14,7 @@ import traceback
 from pathlib import Path
 
 from core.credentials import REDACTOR
+from core.permissions import token_kind_of
 from core.results import CaseRecord, StepRecord
 from core.vocabulary import Outcome
 from engine.cases.errors import CaseNotApplicable, CaseNotRun, CaseRefused, StepFailed
@@ -53,6 +54,10 @@ def _run(case: Case, ctx: RunContext, index: int, bus: EventBus) -> CaseRecord:
     if case.driver != "http":
         record.client = {k: v for k, v in ctx.clients.get(case.driver, {}).items() if k != "not_run"} or None
     try:
+        kind = token_kind_of(case.credential)
+        carried = RECIPES[case.driver].cannot_carry(kind, case.scheme) if case.driver != "http" and kind else None
+        if carried:  # the recipe's own word: this client has no way to present that token so
+            raise CaseNotApplicable(carried)
         if ctx.given_project and case.scenario.group_settings is not None:
             raise CaseNotRun("this scenario changes group package settings, which needs a group of its own: "
                              "run it without --project so the harness can create one")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.credentials import Credential
-from core.format_types import Endpoint, FormatOperations
+from core.format_types import Endpoint, FormatOperations, RequestSpec
 from core.project_setup import ProjectSetup
 from core.results import StepRecord
 from core.vocabulary import AuthScheme
@@ -81,6 +81,13 @@ class CaseState:
         if self.env.group_id is None:
             raise CaseNotRun("group-level endpoints need the case's own group: run without --project")
         return int(self.env.group_id)
+
+    def metadata_spec(self, name: str) -> RequestSpec | None:
+        """The package's metadata document as a project-level step reads it: the project's own, or, for a format
+        that serves it at the group level only (Composer), the case's group's."""
+        if self.ops.metadata_group_only:
+            return self.ops.group_metadata(self.group_id(), name)
+        return self.ops.metadata(self.env.project_id, name)
 
     def size_limit(self) -> int:
         return self.ctx.size_limits.get(self.format_name, FORMATS[self.format_name].rules.size_limit)

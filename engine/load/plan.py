@@ -32,10 +32,13 @@ class Seeded:
     packages: dict[str, tuple[str, str, int | None]] = field(default_factory=dict)  # name → (version, file name, size)
 
 
-def metadata_request(ops: FormatOperations, project_id: int | str, name: str, page: int = 1) -> RequestSpec:
-    """The format's metadata document for a package; formats without one (Generic) are read through the Packages
-    API's list filtered to the package, a page at a time: the only listing of versions GitLab gives them."""
-    spec = ops.metadata(project_id, name)
+def metadata_request(ops: FormatOperations, project_id: int | str, name: str, page: int = 1,
+                     group_id: int | str | None = None) -> RequestSpec:
+    """The format's metadata document for a package (the group's, `group_id`, for a format that serves it at the
+    group level only: Composer); formats without one (Generic) are read through the Packages API's list filtered
+    to the package, a page at a time: the only listing of versions GitLab gives them."""
+    spec = ops.group_metadata(group_id, name) if ops.metadata_group_only and group_id is not None else \
+        ops.metadata(project_id, name)
     if spec is not None:
         return spec
     return packages_api.list_packages(project_id, package_type=ops.package_type, package_name=ops.package_name(name),
@@ -57,13 +60,16 @@ def task_requests(format_name: str, seeded: Seeded) -> dict[str, list[RequestSpe
     """The requests of each load task: the big package's metadata (every page, for a paged listing), one distinct
     package's metadata, one version's file (with the size it must have)."""
     ops = OPERATIONS[format_name]
-    pages = 1 if ops.metadata(seeded.project_id, seeded.big_package) is not None else \
-        max(1, -(-len(seeded.versions) // LIST_PAGE_SIZE))
+    first = metadata_request(ops, seeded.project_id, seeded.big_package, group_id=seeded.group_id)
+    pages = 1 if first.endpoint is not packages_api.LIST else max(1, -(-len(seeded.versions) // LIST_PAGE_SIZE))
     return {
-        "metadata": [metadata_request(ops, seeded.project_id, seeded.big_package, page)
+        "metadata": [metadata_request(ops, seeded.project_id, seeded.big_package, page, seeded.group_id)
                      for page in range(1, pages + 1)],
-        "package_metadata": [metadata_request(ops, seeded.project_id, name) for name in seeded.packages],
-        "download": [(ops.pull(seeded.project_id, seeded.big_package, version, file_name), size)
+        "package_metadata": [metadata_request(ops, seeded.project_id, name, group_id=seeded.group_id)
+                             for name in seeded.packages],
+        # a download the registry builds itself (Composer's archive) is not the pushed file's size: not checked
+        "download": [(ops.pull(seeded.project_id, seeded.big_package, version, file_name),
+                      None if ops.served_built else size)
                      for version, (file_name, size) in seeded.versions.items()],
     }
 

@@ -86,11 +86,13 @@ class Seeder:
             self.on_progress(what, self.done, self.total)
             return result
 
+        if not self.ops.publishes_concurrently():  # every publish re-points what the project's share (Composer)
+            parallel = 1
         with ThreadPoolExecutor(max_workers=parallel or self.spec.parallel) as pool:
             return list(pool.map(one, items))
 
     def _metadata_ms(self, name: str) -> tuple[float, int]:
-        spec = metadata_request(self.ops, self.seeded.project_id, name)
+        spec = metadata_request(self.ops, self.seeded.project_id, name, group_id=self.seeded.group_id)
         obs = self.driver.send(spec, self.owner, spec.endpoint.auth.owner_scheme)
         if obs.status != spec.endpoint.success_status:
             raise SeedError(f"the metadata of {name} answered {obs.status}, expected "

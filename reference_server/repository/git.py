@@ -166,6 +166,12 @@ class ProjectRepository:
         assert found is not None
         return GitRef(name, sha, found.committed_date, message or "")
 
+    def delete_tag(self, name: str) -> bool:
+        """Delete the tag `name`; False when there is none."""
+        if self._sha(f"refs/tags/{name}") is None:
+            return False
+        return self._git("update-ref", "-d", f"refs/tags/{name}", check=False).returncode == 0
+
     # -- reading ----------------------------------------------------------------------------------------------
 
     def _refs(self, prefix: str) -> list[GitRef]:

@@ -110,6 +110,15 @@ async def create_tag(request: Request) -> Response:
     return JSONResponse(tag_json(repository, tag), status_code=201)
 
 
+async def delete_tag(request: Request) -> Response:
+    project = _project_for(request, ("api",), Role.DEVELOPER)
+    name = request.path_params["tag_name"]
+    repository = repository_of(request, project["id"])
+    if not await anyio.to_thread.run_sync(lambda: repository.delete_tag(name)):
+        raise not_found("Tag")
+    return Response(status_code=204)
+
+
 async def list_tags(request: Request) -> Response:
     project = _project_for(request, ("api", "read_api"), Role.REPORTER)
     repository = repository_of(request, project["id"])
@@ -122,4 +131,5 @@ ROUTES = [
     Route(api.COMMIT.path, create_commit, methods=[api.COMMIT.method]),
     Route(api.TAG.path, create_tag, methods=[api.TAG.method]),
     Route(api.TAGS.path, list_tags, methods=[api.TAGS.method]),
+    Route(api.DELETE_TAG.path, delete_tag, methods=[api.DELETE_TAG.method]),
 ]

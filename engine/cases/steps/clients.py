@@ -111,8 +111,13 @@ def client_pull(state: CaseState, step: Step, record: StepRecord, want: Expected
     assert step.package is not None
     name = state.package(step.package)
     obs = client_run(state, record, "pull", name, step.package.version, file_name=file_name)
+    metadata = state.metadata_spec(name)
+    if want.permitted and metadata is not None and state.ops.metadata_group_only:
+        # the client must read the group's document first: its refusal is the install's (Composer)
+        first = expected(state, step, metadata.endpoint, *state.actor(step))
+        if not first.permitted:
+            want = first
     if not want.permitted:
-        metadata = state.ops.metadata(state.env.project_id, name)
         also: tuple[int, ...] = ()
         if metadata is not None:  # a client resolves the version from the metadata document first
             first = expected(state, step, metadata.endpoint, *state.actor(step, metadata.endpoint))

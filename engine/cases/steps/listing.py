@@ -30,7 +30,7 @@ def metadata(state: CaseState, step: Step, record: StepRecord) -> None:
     elif step.level == "instance":
         spec = state.ops.instance_metadata(name)
     else:
-        spec = state.ops.metadata(state.env.project_id, name)
+        spec = state.metadata_spec(name)
     if spec is None:
         raise CaseNotApplicable(f"{state.format_name} has no {step.level}-level metadata endpoint")
     credential, scheme = state.actor(step, spec.endpoint)

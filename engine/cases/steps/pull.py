@@ -82,11 +82,13 @@ def wait_installable(state: CaseState, step: Step, record: StepRecord, spec: Req
     if not expected(state, step, spec.endpoint, credential, scheme).permitted:
         return  # the refusal is what the pull itself checks
     name, version = state.package(step.package), step.package.version
-    metadata = state.ops.metadata(state.env.project_id, name)
+    metadata = state.metadata_spec(name)
     started = time.monotonic()
     deadline = started + step.wait_s
     waits: list[tuple[RequestSpec, Callable[[Observation], bool]]] = []
-    if metadata:
+    # a credential the document's route refuses (a project's deploy token on Composer's private group) waits for
+    # the file alone
+    if metadata and expected(state, step, metadata.endpoint, credential, scheme).permitted:
         waits.append((metadata, lambda obs: obs.status == 200 and version.encode() in obs.body_excerpt))
     waits.append((spec, lambda obs: obs.status == spec.endpoint.success_status))
     for request, ready in waits:

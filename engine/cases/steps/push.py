@@ -42,6 +42,8 @@ def resolve_size(state: CaseState, step: Step) -> int:
         # A format whose size limit is under the run's large size (Helm's 5 MiB) pushes the largest file it takes:
         # a file over the limit is the over-limit scenario's, and the push says it was sized to the limit.
         return min(large_size(state, step), state.size_limit())
+    if step.size in ("limit", "limit+1") and state.ops.no_size_limit:
+        raise CaseNotApplicable(state.ops.no_size_limit)
     if step.size == "limit":
         size = state.size_limit()
         budget = int(state.ctx.settings.get("size_budget") or 8 << 30)
@@ -189,7 +191,10 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
             return
         if status == specs[0].endpoint.success_status:
             processed(state, record, name, version)
-        sha = obs.sent_sha256 if obs.sent_sha256 and obs.sent_size == artifact.size else artifact.sha256()
+        if state.ops.served_built:  # the registry builds what a pull serves: compared by the format's key
+            sha = state.ops.content_key(state.env.project_id, name, version, artifact)
+        else:
+            sha = obs.sent_sha256 if obs.sent_sha256 and obs.sent_size == artifact.size else artifact.sha256()
         state.pushed[record.name] = (sha, artifact.size)
     seconds = max(obs.duration_ms / 1000, 1e-6)
     if size >= MEASURED_SIZE:
@@ -237,6 +242,8 @@ def push_many(state: CaseState, step: Step, record: StepRecord) -> None:
     package = step.package
     ops = state.ops
 
+    parallel = step.parallel if ops.publishes_concurrently() or step.one_package else 1
+
     def one(i: int) -> Observation:
         if step.one_package:
             name, hint = state.name(package.name), f"{i}-{package.file}"
@@ -273,7 +280,7 @@ def push_many(state: CaseState, step: Step, record: StepRecord) -> None:
             check_refusal(record, obs, want, uploads=True)
 
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=step.parallel) as pool:
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
         observations = list(pool.map(one, range(count)))
     seconds = round(time.monotonic() - started, 2)
     policy = FORMATS[state.format_name].rules.duplicates
