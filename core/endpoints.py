@@ -59,6 +59,7 @@ class RequestSpec:
     body: Body = None
     body_size: int | None = None  # known length of an iterable body, sent as Content-Length
     follow_redirects: bool = True  # False: a redirect is the answer (GitLab's request forwarding), never followed
+    keep_body: int = 0  # bytes of the answer to keep whole, where more than a driver's excerpt must be read
 
     @property
     def method(self) -> str:

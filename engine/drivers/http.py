@@ -29,7 +29,7 @@ from core.credentials import REDACTOR, Credential, auth_headers
 from core.format_types import RequestSpec
 from core.route_auth import carrier_for
 from core.vocabulary import AuthScheme
-from engine.drivers.base import BodyDigest, Observation
+from engine.drivers.base import EXCERPT_LIMIT, BodyDigest, Observation
 from engine.transcript import (
     CREDENTIAL_HEADERS,
     build_exchange,
@@ -136,7 +136,7 @@ class HttpDriver:
         started = time.perf_counter()
         if spec.body is None or isinstance(spec.body, bytes | bytearray | memoryview):
             body = spec.body if spec.body is None or isinstance(spec.body, bytes) else bytes(spec.body)
-            received = self._send_small(spec.method, url, headers, body, spec.follow_redirects)
+            received = self._send_small(spec.method, url, headers, body, spec.follow_redirects, spec.keep_body)
         else:
             if spec.body_size is None:
                 raise ValueError(f"{spec.method} {spec.path}: an iterable body needs body_size (its Content-Length)")
@@ -214,10 +214,11 @@ class HttpDriver:
         return session
 
     def _send_small(self, method: str, url: str, headers: dict[str, str], body: bytes | None,
-                    follow_redirects: bool = True) -> _Received:
+                    follow_redirects: bool = True, keep_body: int = 0) -> _Received:
         """`follow_redirects` False: a redirect is the answer (its status and Location), as GitLab's request
-        forwarding is checked; the public registry it points at is never asked."""
-        received = _Received()
+        forwarding is checked; the public registry it points at is never asked. `keep_body`: keep that many bytes
+        of the answer (more than the usual excerpt)."""
+        received = _Received(body=BodyDigest(limit=max(EXCERPT_LIMIT, keep_body)))
         failure: requests.RequestException | None = None
         try:
             with self._session().request(method, url, headers=headers, data=body, stream=True,
