@@ -297,7 +297,11 @@ def test_without_faults_the_same_cases_pass(tmp_path: Path) -> None:
     formats = sorted({f for c in CHECKS for f in c.formats})
     run = harness_run(tmp_path, *QUICK, "--scenarios", ",".join(scenarios), "--token-kinds", ",".join(kinds),
                       "--schemes", ",".join(schemes), "--formats", ",".join(formats), "--size-limits", ALL_LIMITS,
-                      *BETA, "--signoff-file", str(sign_off_everything(tmp_path, "beta")), run_id="control")
+                      *BETA, "--signoff-file", str(sign_off_everything(tmp_path, "beta")),
+                      # GitLab validates no gem name or version (app/models/packages/rubygems/package.rb has no
+                      # validation; ProcessGemService stores the gemspec's): that case fails on a sound server too,
+                      # as on GitLab, so the control leaves it out.
+                      "-k", "not (name-validation and rubygems)", run_id="control")
     why = run.explain()
 
     assert run.returncode == 0, why

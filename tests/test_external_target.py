@@ -102,11 +102,11 @@ def test_ctrl_c_still_writes_the_reports(tmp_path: Path) -> None:
                                env=dict(os.environ, PYTHONPATH=str(ROOT)), start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     results = out / "cc" / "results.jsonl"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 900  # a safety bound only: a busy machine may take minutes to the first cases
     while time.monotonic() < deadline and not (results.exists() and results.read_text().count("\n") >= 3):
         time.sleep(0.1)
     os.killpg(process.pid, signal.SIGINT)
-    assert process.wait(timeout=60) == 1
+    assert process.wait(timeout=600) == 1
     verdict = json.loads((out / "cc" / "verdict.json").read_text())
     assert "interrupted" in verdict["why"]
     assert (out / "cc" / "report.html").exists() and (out / "cc" / "summary.md").exists()

@@ -155,13 +155,13 @@ def test_ctrl_c_keeps_what_was_measured(tmp_path: Path) -> None:
     process = subprocess.Popen(command, cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, start_new_session=True)
     timeline = tmp_path / "cut" / "npm" / "timeline.json"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 900  # a safety bound only, for a busy machine
     while time.monotonic() < deadline and process.poll() is None:
         if timeline.exists() and json.loads(timeline.read_text() or "{}").get("samples", [])[3:]:
             break
         time.sleep(0.5)
     os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole foreground group
-    _, stderr = process.communicate(timeout=90)
+    _, stderr = process.communicate(timeout=600)
     assert process.returncode == 130, stderr
     data = result(tmp_path / "cut")
     assert data["interrupted"] and data["endpoints"]["all"]["requests"] > 0
