@@ -133,6 +133,24 @@ class Artifact(Protocol):
     def write_to(self, directory: Path) -> Path: ...
 
 
+def streamed_sha256(artifact: Artifact) -> str:
+    """The sha256 of an artifact produced chunk by chunk, from its chunks."""
+    digest = hashlib.sha256()
+    for chunk in artifact.chunks():
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_streamed(artifact: Artifact, directory: Path) -> Path:
+    """Write an artifact produced chunk by chunk into `directory`, under its file name."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / artifact.file_name
+    with path.open("wb") as out:
+        for chunk in artifact.chunks():
+            out.write(chunk)
+    return path
+
+
 @dataclass(frozen=True, slots=True)
 class BytesArtifact:
     """An artifact held in memory (formats whose files are archives with a manifest inside)."""

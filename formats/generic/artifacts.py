@@ -1,11 +1,12 @@
 """Generic's artifact: a deterministic file of any size, streamed (npm and PyPI use it for their payloads)."""
 
-import hashlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+
+from core.format_types import streamed_sha256, write_streamed
 
 
 @dataclass(frozen=True)
@@ -35,15 +36,7 @@ class GeneratedFile:
             index += 1
 
     def sha256(self) -> str:
-        digest = hashlib.sha256()
-        for chunk in self.chunks():
-            digest.update(chunk)
-        return digest.hexdigest()
+        return streamed_sha256(self)
 
     def write_to(self, directory: Path) -> Path:
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / self.file_name
-        with path.open("wb") as file:
-            for chunk in self.chunks():
-                file.write(chunk)
-        return path
+        return write_streamed(self, directory)

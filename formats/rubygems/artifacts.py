@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.format_types import streamed_sha256, write_streamed
 from formats.rubygems.names import gem_file_name
 from formats.rubygems.rules import DEFAULT_PLATFORM
 
@@ -280,18 +281,10 @@ class GemArtifact:
         yield b"\0" * (END_OF_ARCHIVE + self.size - self._minimal_size(payload))
 
     def sha256(self) -> str:
-        digest = hashlib.sha256()
-        for chunk in self.chunks():
-            digest.update(chunk)
-        return digest.hexdigest()
+        return streamed_sha256(self)
 
     def write_to(self, directory: Path) -> Path:
-        directory.mkdir(parents=True, exist_ok=True)
-        path = directory / self.file_name
-        with path.open("wb") as out:
-            for chunk in self.chunks():
-                out.write(chunk)
-        return path
+        return write_streamed(self, directory)
 
     def data(self) -> bytes:
         return b"".join(self.chunks())
