@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from core.faults import Fault
+from core.suggestions import did_you_mean
 from core.vocabulary import AuthScheme, CredentialCase, Stage
 from formats import FORMATS
 
@@ -52,7 +53,7 @@ def _csv(values: type | Callable[[str], Any]) -> Callable[[Any], list[Any]]:
 def _choice(choices: list[str]) -> Callable[[Any], str]:
     def parse(text: Any) -> str:
         if str(text) not in choices:
-            raise ValueError(f"{text!r} is not one of {', '.join(choices)}")
+            raise ValueError(f"{text!r} is not one of {', '.join(choices)}{did_you_mean(str(text), choices)}")
         return str(text)
 
     return parse
@@ -75,6 +76,15 @@ def parse_size_limits(text: Any) -> dict[str, int]:
             raise ValueError(f"{item!r}: expected FORMAT=SIZE with FORMAT one of {', '.join(FORMATS)}")
         limits[name.strip()] = parse_size(size)
     return limits
+
+
+def _directories(text: Any) -> list[str]:
+    """Directories separated by the path separator (':'), as HARNESS_FORMAT_DIRS; each must exist."""
+    items = text if isinstance(text, list) else [t for t in str(text).split(os.pathsep) if t.strip()]
+    for item in items:
+        if not Path(str(item)).is_dir():
+            raise ValueError(f"{item!r} is not a directory")
+    return [str(Path(str(item)).resolve()) for item in items]
 
 
 def _whole_number(text: Any) -> int:
@@ -111,6 +121,8 @@ OPTIONS: list[Option] = [
     Option("schemes", _csv(_one_of([s.value for s in AuthScheme if s is not AuthScheme.NONE])),
            ["header", "basic", "bearer", "token"], "auth schemes to run (comma-separated)", "LIST"),
     Option("scenarios", _csv(str), [], "scenario names to run (comma-separated; default: all of the stage)", "LIST"),
+    Option("scenario_dirs", _directories, [], "directories of a team's own scenario YAML files, run beside the "
+           "bundled ones (':'-separated; the flag --scenario-dir repeats)", "DIRS"),
     Option("large_size", parse_size, parse_size("256MiB"), "size of the large-push file", "SIZE"),
     Option("client_large_size", parse_size, parse_size("64MiB"),
            "size of the large-push file through real clients (npm alone takes about 50 s for 256 MiB)", "SIZE"),
@@ -150,6 +162,7 @@ class Settings:
     token_kinds: list[str] = field(default_factory=lambda: list(CREDENTIALS))
     schemes: list[str] = field(default_factory=lambda: ["header", "basic", "bearer", "token"])
     scenarios: list[str] = field(default_factory=list)
+    scenario_dirs: list[str] = field(default_factory=list)
     large_size: int = 256 << 20
     client_large_size: int = 64 << 20
     metadata_packages: int = 200
@@ -207,8 +220,9 @@ def load_settings(flags: dict[str, Any], environ: dict[str, str] | None = None,
         for key, value in data.items():
             name = str(key).replace("-", "_")
             if name not in OPTION_BY_NAME:
-                raise ConfigError(f"config file {path}: unknown option {key!r}; known: "
-                                  + ", ".join(o.name.replace('_', '-') for o in OPTIONS))
+                known = [o.name.replace("_", "-") for o in OPTIONS]
+                raise ConfigError(f"config file {path}: unknown option {key!r}{did_you_mean(str(key), known)}; "
+                                  "known: " + ", ".join(known))
             values[name] = _parse(OPTION_BY_NAME[name], value, f"config file {path}, option {key}")
 
     for option in OPTIONS:

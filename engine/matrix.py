@@ -19,7 +19,7 @@ from core.results import Applicability
 from core.vocabulary import AuthScheme, CredentialCase, Need, Operation
 from engine.clients.registry import RECIPES, recipes_for
 from engine.config import ConfigError, Settings
-from engine.scenario import Scenario, ScenarioError, Step, is_scenario_file, load_scenario
+from engine.scenario import Scenario, ScenarioSet, Step
 from engine.stages import stages_through
 from formats import FORMATS, OPERATIONS
 
@@ -120,17 +120,11 @@ def applicability(scenarios: Iterable[Scenario]) -> Applicability:
     return Applicability({scenario.name: not_applicable(scenario) for scenario in scenarios})
 
 
-def scenario_applicability(directory: Path) -> Applicability:
-    """The decisions for every scenario under `directory`, read once when a run starts. A file that does not load
-    excuses no criterion (it applies everywhere): its errors stop the run on their own."""
-    scenarios = []
-    for path in sorted(directory.rglob("*.yaml")):
-        if is_scenario_file(path):
-            try:
-                scenarios.append(load_scenario(path))
-            except ScenarioError:
-                continue
-    return applicability(scenarios)
+def scenario_applicability(scenarios: ScenarioSet) -> Applicability:
+    """The decisions for every scenario of the run, read once when it starts. A file that does not load excuses
+    no criterion (it applies everywhere): its errors stop the run, or, outside a `--scenarios` selection, are
+    reported on their own."""
+    return applicability([scenario for _, scenario in scenarios.loaded])
 
 
 def check_drivers(names: Iterable[str]) -> None:
@@ -191,17 +185,11 @@ def expand(path: Path, scenario: Scenario, settings: Settings) -> list[Case]:
     return cases
 
 
-def check_not_empty(directory: Path, settings: Settings) -> None:
+def check_not_empty(scenarios: ScenarioSet, settings: Settings) -> None:
     """Refuse a selection that leaves no case to run (exit 2), naming the filters that left nothing: an empty run
     proves nothing, and must not write a report that looks like one."""
     included = stages_through(settings.stage)
-    for path in sorted(directory.rglob("*.yaml")):
-        if not is_scenario_file(path):
-            continue
-        try:
-            scenario = load_scenario(path)
-        except ScenarioError:
-            continue  # reported by collection, with its file, line and field
+    for path, scenario in scenarios.loaded:  # a broken file is reported by collection, with file, line and field
         if scenario.stage.value not in included or (settings.scenarios and scenario.name not in settings.scenarios):
             continue
         if expand(path, scenario, settings):

@@ -30,6 +30,7 @@ from core.gitlab_versions import RuleSet, rules_for
 from core.permissions import PROVISIONED_SCOPES, token_kind_of
 from core.project_setup import ProjectSetup, Role, Visibility
 from core.provisioning_api import PROTECTION_RULE_PACKAGE_TYPES, PUSH_PROTECTION_LEVELS
+from core.suggestions import did_you_mean
 from core.vocabulary import CredentialCase, TokenKind
 from engine.config import read_yaml_mapping
 from engine.gitlab_api import GitLabClient, ProvisioningError
@@ -114,7 +115,8 @@ def read_token_file(path: str | None) -> dict[str, Any]:
         data = read_yaml_mapping(path, "token file", TokenFileError, "owner: glpat-…")
         unknown = sorted(set(data) - TOKEN_FILE_KEYS)
         if unknown:
-            raise TokenFileError(f"token file {path}: unknown keys {', '.join(unknown)}; known: "
+            hints = "".join(did_you_mean(key, TOKEN_FILE_KEYS) for key in unknown)
+            raise TokenFileError(f"token file {path}: unknown keys {', '.join(unknown)}{hints}; known: "
                                  + ", ".join(sorted(TOKEN_FILE_KEYS)))
     if os.environ.get("HARNESS_OWNER_TOKEN"):
         data.setdefault("owner", os.environ["HARNESS_OWNER_TOKEN"])

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,12 +17,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from core.project_setup import ProjectSetup, ProtectionRule, RegistryAccess, Role, Visibility
+from core.suggestions import did_you_mean
 from core.vocabulary import AuthScheme, CredentialCase, Need, Stage
 from engine.config import ConfigError, parse_size
 from engine.stages import stages_through
 from formats import FORMATS
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "scenarios" / "scenario.schema.json"
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCHEMA_PATH = BUNDLED_DIR / "scenario.schema.json"
 
 
 class ScenarioError(Exception):
@@ -353,7 +356,11 @@ def _describe_all(errors: Sequence[Mapping[str, Any]], path: Path, lines: dict[t
     by_place: dict[tuple[Any, ...], list[str]] = {}
     for error in errors:
         place = _yaml_path(tuple(error["loc"]), lines)
-        message = f"unknown key {error['loc'][-1]!r}" if error["type"] == "extra_forbidden" else error["msg"]
+        if error["type"] == "extra_forbidden":
+            key = str(error["loc"][-1])
+            message = f"unknown key {key!r}{did_you_mean(key, _known_keys())}"
+        else:
+            message = error["msg"]
         if message not in by_place.setdefault(place, []):
             by_place[place].append(message)
     places = [p for p in by_place if not any(q != p and q[: len(p)] == p for q in by_place)]
@@ -414,6 +421,15 @@ def _check_references(scenario: Scenario, path: Path, lines: dict[tuple[Any, ...
             seen.add(step.name)
 
 
+def _known_keys() -> set[str]:
+    """Every key a scenario may use, at any depth (field names and their aliases): what "did you mean" offers."""
+    keys: set[str] = set()
+    for definition in [Scenario.model_json_schema(by_alias=True), *Scenario.model_json_schema(
+            by_alias=True).get("$defs", {}).values()]:
+        keys.update(definition.get("properties", {}))
+    return keys
+
+
 def is_scenario_file(path: Path) -> bool:
     """A scenario YAML, not one of the other files that live beside them (stage criteria, example sign-offs and
     known failures)."""
@@ -421,29 +437,105 @@ def is_scenario_file(path: Path) -> bool:
         ("signoffs", "known-failures"))
 
 
-def load_scenarios(directory: Path) -> list[tuple[Path, Scenario]]:
-    """Every scenario under `directory` (sorted by path); the first bad file raises ScenarioError."""
-    found = []
-    for path in sorted(directory.rglob("*.yaml")):
-        if not is_scenario_file(path):
+def scenario_dirs(extra: Sequence[str | Path] = ()) -> list[Path]:
+    """Where a run's scenarios come from: the bundled `scenarios/`, then a team's own directories
+    (`--scenario-dir`, `HARNESS_SCENARIO_DIRS`)."""
+    dirs = [BUNDLED_DIR]
+    for directory in extra:
+        path = Path(directory).resolve()
+        if path not in dirs:
+            dirs.append(path)
+    return dirs
+
+
+def scenario_files(dirs: Sequence[Path]) -> Iterator[Path]:
+    for directory in dirs:
+        if directory.is_file():
+            yield directory
             continue
-        found.append((path, load_scenario(path)))
-    names = [s.name for _, s in found]
-    duplicated = {n for n in names if names.count(n) > 1}
-    if duplicated:
-        raise ScenarioError(f"scenario names must be unique; repeated: {', '.join(sorted(duplicated))}")
+        for path in sorted(directory.rglob("*.yaml")):
+            if is_scenario_file(path):
+                yield path
+
+
+@dataclass(frozen=True)
+class BrokenScenario:
+    """A scenario file that does not load: its errors, and the name it declares (or its file's stem)."""
+
+    path: Path
+    name: str
+    error: str
+
+
+@dataclass
+class ScenarioSet:
+    """Every scenario file of a run, loaded once: the valid ones and the broken ones."""
+
+    loaded: list[tuple[Path, Scenario]] = field(default_factory=list)
+    broken: list[BrokenScenario] = field(default_factory=list)
+
+    def names(self) -> dict[str, str]:
+        """Scenario name → its stage."""
+        return {scenario.name: scenario.stage.value for _, scenario in self.loaded}
+
+    def blocking(self, selected: Sequence[str]) -> list[BrokenScenario]:
+        """Broken files that stop a run: all of them when the whole stage runs; with `--scenarios`, only those
+        whose name is selected. The others are reported and left out."""
+        return [b for b in self.broken if not selected or b.name in selected]
+
+
+def declared_name(path: Path) -> str:
+    """The name a scenario file declares, read even when the file does not validate; else the file's stem."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, OSError, UnicodeDecodeError):
+        return path.stem
+    name = data.get("name") if isinstance(data, dict) else None
+    return str(name) if isinstance(name, str) else path.stem
+
+
+def read_scenarios(dirs: Sequence[Path]) -> ScenarioSet:
+    """Every scenario under `dirs`, the broken ones kept with their errors. Two files of one name are an error
+    (ScenarioError): a case id would not say which one ran."""
+    found = ScenarioSet()
+    for path in scenario_files(dirs):
+        try:
+            found.loaded.append((path, load_scenario(path)))
+        except ScenarioError as exc:
+            found.broken.append(BrokenScenario(path, declared_name(path), str(exc)))
+    where: dict[str, list[Path]] = {}
+    for path, scenario in found.loaded:
+        where.setdefault(scenario.name, []).append(path)
+    repeated = {name: paths for name, paths in where.items() if len(paths) > 1}
+    if repeated:
+        raise ScenarioError("scenario names must be unique; repeated: " + "; ".join(
+            f"{name} ({', '.join(map(str, paths))})" for name, paths in sorted(repeated.items())))
     return found
 
 
-def check_selection(directory: Path, stage: str, names: list[str]) -> None:
+def load_scenarios(directory: Path) -> list[tuple[Path, Scenario]]:
+    """Every scenario under `directory` (sorted by path); a bad file raises ScenarioError."""
+    found = read_scenarios([directory])
+    if found.broken:
+        raise ScenarioError(found.broken[0].error)
+    return found.loaded
+
+
+def check_selection(dirs: Sequence[Path], stage: str, names: list[str]) -> None:
     """Refuse scenario names that do not exist or belong to another stage (a typo must not select nothing)."""
     if not names:
         return
-    known = {scenario.name: scenario.stage.value for _, scenario in load_scenarios(directory)}
+    found = read_scenarios(dirs)
+    blocking = found.blocking(names)
+    if blocking:  # a selected scenario's own file is broken: its errors, with file, line and field
+        raise ScenarioError("\n".join(b.error for b in blocking))
+    known = found.names()
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise ConfigError(f"--scenarios: unknown scenario {', '.join(map(repr, unknown))}; known: "
-                          + ", ".join(sorted(known)))
+        hints = "".join(did_you_mean(n, known) for n in unknown)
+        broken = [f"{b.path} does not load" for b in found.broken]
+        raise ConfigError(f"--scenarios: unknown scenario {', '.join(map(repr, unknown))}{hints}; known: "
+                          + ", ".join(sorted(known)) + (f" (and {'; '.join(broken)})" if broken else ""))
     included = stages_through(stage)
     elsewhere = [f"{n} (stage {known[n]})" for n in names if known[n] not in included]
     if elsewhere:

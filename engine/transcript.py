@@ -25,6 +25,8 @@ _SET_BY_CURL = frozenset({"host", "content-length", "expect", "user-agent", "acc
 _UPLOAD_DESCRIPTION = re.compile(r"<(\d+) (?:generated )?bytes\b")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 DEFAULT_PLACEHOLDER = "$HARNESS_TOKEN"
+TARGET_VARIABLE = "HARNESS_TARGET"  # reproduction lines name the target's root URL by it: the run's may be gone
+SPARSE_FROM = 64 << 20  # a file this large is made sparse (instant); any bytes do for a size check
 
 
 def token_placeholder(credential: Credential) -> str:
@@ -102,6 +104,7 @@ def build_exchange(
     body_sent: bool = True,
     error: str | None = None,
     placeholder: str | None = None,
+    base_url: str | None = None,
 ) -> Exchange:
     """The redacted record of one request. Bodies are descriptions (see `describe_request_body` and
     `describe_response_body`); headers may be the real ones: credentials are removed here."""
@@ -114,7 +117,7 @@ def build_exchange(
         response_headers=redact_headers(response_headers),
         response_body=REDACTOR(response_body),
         duration_ms=round(duration_ms, 3),
-        curl=curl_command(method, url, request_headers, request_body, placeholder),
+        curl=curl_command(method, url, request_headers, request_body, placeholder, base_url),
         body_sent=body_sent,
         error=REDACTOR(error) if error else None,
     )
@@ -144,8 +147,10 @@ def curl_command(
     headers: Mapping[str, str],
     body_description: str | None = None,
     credential_header_placeholder: str | None = None,
+    base_url: str | None = None,
 ) -> str:
-    """A copy-pasteable curl line for this request, the token read from a shell variable.
+    """A copy-pasteable curl line for this request, the token read from a shell variable, and the target's root URL
+    from `$HARNESS_TARGET` when the URL is under `base_url` (a bundled server's port is gone after its run).
 
     `headers` may hold the real credential headers: their values become `credential_header_placeholder`
     (e.g. `$PROJECT_DEPLOY_TOKEN`; default `$HARNESS_TOKEN`), Basic auth becomes `--user "name:$VARIABLE"`.
@@ -171,9 +176,18 @@ def curl_command(
     if upload:
         size = int(upload.group(1))
         args += ["--upload-file", "upload.bin"]
-        notes.append(f"make a {size}-byte upload.bin with: head -c {size} /dev/urandom > upload.bin")
+        if size >= SPARSE_FROM:
+            notes.append(f"make a {size}-byte upload.bin at once with: truncate -s {size} upload.bin (a sparse "
+                         "file; a reference server takes a smaller limit with --size-limits)")
+        else:
+            notes.append(f"make a {size}-byte upload.bin with: head -c {size} /dev/urandom > upload.bin")
     elif body_description:
         args += ["--data-binary", shlex.quote(REDACTOR(body_description))]
-    args.append(shlex.quote(REDACTOR(url)))
+    root = (base_url or "").rstrip("/")
+    if root and url.startswith(root + "/"):
+        args.append(f'"${{{TARGET_VARIABLE}}}{_double_quoted(REDACTOR(url[len(root):]))}"')
+        notes.append(f"set {TARGET_VARIABLE} to the target's root URL")
+    else:
+        args.append(shlex.quote(REDACTOR(url)))
     line = " ".join(args)
     return f"{line}  # {'; '.join(notes)}" if notes else line

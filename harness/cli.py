@@ -31,15 +31,15 @@ from engine.gitlab_api import GitLabClient, ProvisioningError
 from engine.ledger import Ledger
 from engine.ledger import cleanup as clean
 from engine.matrix import check_drivers
-from engine.provisioning import read_token_file
-from engine.scenario import SCHEMA_PATH, ScenarioError, check_selection, json_schema
+from engine.provisioning import TokenFileError, read_token_file
+from engine.scenario import SCHEMA_PATH, ScenarioError, check_selection, json_schema, scenario_dirs
 from harness.load_command import add_parsers as add_load_parsers
 from harness.load_command import load, load_worker
 from reports.command import add_parsers as add_report_parsers
 from reports.command import report
 
 ROOT = Path(__file__).resolve().parent.parent
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # a path or a message is never broken across lines
 VERDICT_COLOUR = {Verdict.READY: "green", Verdict.NOT_READY: "red", Verdict.NEEDS_SIGN_OFF: "yellow"}
 
 
@@ -52,6 +52,9 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", dest="formats", help=argparse.SUPPRESS)
     parser.add_argument("--token-kind", dest="token_kinds", help=argparse.SUPPRESS)
     parser.add_argument("--scenario", dest="scenarios", help=argparse.SUPPRESS)
+    parser.add_argument("--scenario-dir", dest="scenario_dir", action="append", default=None, metavar="DIR",
+                        help="a directory of your own scenario YAML files, run beside the bundled ones (repeat it "
+                             "for several) [env HARNESS_SCENARIO_DIRS, ':'-separated]")
     parser.add_argument("-k", dest="keyword", default=None, help="pytest -k expression over case ids")
     parser.add_argument("-m", dest="markers", default=None, help="pytest -m marker expression (e.g. 'not slow')")
 
@@ -126,15 +129,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     flags = {o.name: getattr(args, o.name) for o in OPTIONS}
+    if args.scenario_dir:
+        flags["scenario_dirs"] = os.pathsep.join(filter(None, [flags["scenario_dirs"], *args.scenario_dir]))
     settings = load_settings(flags, config_path=args.config)  # validate here: a bad flag fails fast with exit 2
     check_drivers(settings.drivers)
+    dirs = scenario_dirs(settings.scenario_dirs)
     try:
-        check_selection(ROOT / "scenarios", settings.stage, settings.scenarios)
-    except ScenarioError as exc:
+        read_token_file(settings.token_file)  # a missing or broken token file: exit 2, and no run folder
+        check_selection(dirs, settings.stage, settings.scenarios)
+    except (ScenarioError, TokenFileError) as exc:
         raise ConfigError(str(exc)) from None
     run_id = settings.run_id or dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
     run_dir = Path(settings.out_dir) / run_id
-    command = [sys.executable, "-m", "pytest", str(ROOT / "scenarios"), "--rootdir", str(ROOT),
+    command = [sys.executable, "-m", "pytest", *map(str, dirs), "--rootdir", str(ROOT),
                "-c", str(ROOT / "pyproject.toml"), "-q", "--no-header", "-p", "no:cacheprovider",
                "--harness-progress", "--harness-run-id", run_id, "-p", "no:benchmark",
                "-o", "console_output_style=classic", "--tb=no", "-rN"]

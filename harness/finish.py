@@ -20,10 +20,10 @@ from core.faults import DESCRIPTIONS, Fault
 from core.vocabulary import AuthScheme
 from engine.drivers.http import HttpDriver
 from engine.events import RunFinished
-from engine.known_failures import apply, load_known_failures
+from engine.judgement import judge
 from engine.ledger import cleanup
 from engine.provisioning import RunContext, _slug
-from engine.readiness import assess, exit_code, judge_selection, load_signoffs, load_stages
+from engine.scenario import scenario_dirs
 from formats import FORMATS
 from harness.run_state import RunState
 from reports.bundle import scenario_digest
@@ -69,20 +69,10 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         except Exception as exc:  # never lose the report over a clean-up problem
             leftovers = [REDACTOR(f"clean-up failed: {exc}; run `harness cleanup {state.ctx.run_id}`")]
     records = list(state.records.records)
-    stale: list[str] = []
-    if settings.known_failures:
-        stale = [entry.sentence() for entry in apply(records, load_known_failures(settings.known_failures))]
-    known = [r for r in records if r.known]
-    stages = load_stages()
-    signoffs = load_signoffs(Path(settings.signoff_file), stages) if settings.signoff_file else None
-    readiness = assess(records, stages, signoffs, settings.formats, settings.stage, state.applicability)
-    code = exit_code(readiness, records)
-    gate = None
-    if settings.gate == "selection":
-        code, gate = judge_selection(readiness, records)
-    if interrupted and code == ExitCode.READY:
-        code = ExitCode.NOT_READY
-    digest, scenario_files = scenario_digest()
+    judged = judge(records, stage=settings.stage, formats=settings.formats, applicability=state.applicability,
+                   signoff_file=settings.signoff_file, known_failures_file=settings.known_failures,
+                   gate=settings.gate, interrupted=interrupted)
+    digest, scenario_files = scenario_digest(scenario_dirs(settings.scenario_dirs))
     meta = {
         "run_id": run_dir.name,
         "stage": settings.stage,
@@ -103,7 +93,8 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         "leftovers": leftovers,
         "signoff_file": settings.signoff_file,
         "interrupted": interrupted,
-        "gate": gate,  # `--gate selection`: the exit code judged the selected cases only, and why
+        "gate": judged.gate,  # `--gate selection`: the exit code judged the selected cases only, and why
+        "gate_mode": settings.gate,
         # Experiment step 6: what each format adds that is custom to GitLab, and why (from formats/<name>.py).
         "custom_endpoints": {
             name: [{"endpoint": f"{e.method} {e.path}", "reason": e.custom_reason} for e in
@@ -115,34 +106,17 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
         "known_failures_file": settings.known_failures,
         "scenario_digest": digest,
         "scenario_files": scenario_files,
-        "stale_known_failures": stale,
+        "stale_known_failures": judged.stale,
+        # a team's own scenario directories, and broken scenario files the `--scenarios` selection left out
+        "scenario_dirs": settings.scenario_dirs,
+        "scenario_warnings": state.scenario_warnings,
     }
-    why = readiness.overall.why + (" (interrupted: only part of the run took place)" if interrupted else "")
-    current = [r for r in known if r.known and r.known["state"] == "known"]
-    if current:
-        why += f" ({len(current)} known failure{'s' if len(current) != 1 else ''} shown, not counted)"
-    if gate:
-        why += f" ({gate})"
-    if stale:
-        why += f" ({len(stale)} stale known-failure entr{'ies' if len(stale) != 1 else 'y'}: see the report)"
     try:  # the listeners write the reports (and mark known failures in results.jsonl)
-        state.bus.emit(RunFinished(tuple(records), readiness, meta, interrupted))
+        state.bus.emit(RunFinished(tuple(records), judged.readiness, meta, interrupted))
     except Exception as exc:  # the verdict and results still stand; say the reports broke, and why
-        code = ExitCode.HARNESS
-        why += f" (the reports could not be written: {type(exc).__name__}: {exc}; results.jsonl is complete)"
-    verdict = {
-        "stage": settings.stage,
-        "verdict": readiness.overall.verdict.value,
-        "why": why,
-        "by_format": {f: v.verdict.value for f, v in readiness.by_format.items()},
-        "missing": readiness.overall.missing,
-        "criteria": readiness.statuses(),  # criterion → format → status: the judged result, for `report diff`
-        "exit_code": code,
-        "cases": {o: sum(1 for r in records if r.outcome == o) for o in sorted({r.outcome for r in records})},
-        "leftovers": leftovers,
-        "known_failures": [{"case": r.case_id, **(r.known or {})} for r in known],
-        "stale_known_failures": stale,
-    }
+        judged.code = ExitCode.HARNESS
+        judged.why += f" (the reports could not be written: {type(exc).__name__}: {exc}; results.jsonl is complete)"
+    verdict = judged.verdict(settings.stage, records, leftovers)
     (run_dir / "verdict.json").write_text(json.dumps(verdict, indent=2) + "\n")
     meta_file = run_dir / "run.json"
     meta_file.write_text(json.dumps(meta, indent=2) + "\n")

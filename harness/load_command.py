@@ -30,7 +30,7 @@ from formats import FORMATS
 from reports.load_report import write_load_report
 
 ROOT = Path(__file__).resolve().parent.parent
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def add_parsers(commands: Any) -> None:

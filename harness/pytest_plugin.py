@@ -39,7 +39,16 @@ from engine.matrix import Case, check_drivers, check_not_empty, expand, scenario
 from engine.provisioning import RunContext, TokenFileError, provision_run, read_token_file
 from engine.readiness import load_signoffs, load_stages, stages_through
 from engine.reference import ReferenceServer, ReferenceServerError
-from engine.scenario import ScenarioError, check_selection, is_scenario_file, load_scenario
+from engine.scenario import (
+    BUNDLED_DIR,
+    ScenarioError,
+    check_selection,
+    declared_name,
+    is_scenario_file,
+    load_scenario,
+    read_scenarios,
+    scenario_dirs,
+)
 from formats import FORMATS
 from harness.finish import finish_run, write_scenario_errors, write_setup_failure
 from harness.run_state import RunState
@@ -49,12 +58,13 @@ from reports.render import RunReport
 from reports.results_file import ResultsFile
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS_DIR = ROOT / "scenarios"
+SCENARIOS_DIR = BUNDLED_DIR
 RECORD_KEY = "harness_record"
 CTX_KEY = "harness_ctx"
 _ctx_key = pytest.StashKey[RunContext]()
 _run_key = pytest.StashKey[RunState]()
 _case_bus_key = pytest.StashKey[EventBus]()
+_paths_key = pytest.StashKey[list[Path]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -75,10 +85,30 @@ def settings_from(config: pytest.Config) -> Settings:
     return settings
 
 
-def _targets_scenarios(config: pytest.Config) -> bool:
+def _scenario_paths(config: pytest.Config) -> list[Path]:
+    """Where this session's scenarios are: the bundled directory, a team's own (`--harness-scenario-dirs`,
+    `HARNESS_SCENARIO_DIRS`, the config file), and scenario files named on the command line
+    (`pytest my-scenarios/my-push.yaml`)."""
+    try:
+        extra: list[str | Path] = list(settings_from(config).scenario_dirs)
+    except ConfigError:
+        extra = []  # the run's configuration check says what is wrong
     for arg in config.args:
         path = Path(arg.split("::")[0]).resolve()
-        if path == SCENARIOS_DIR or SCENARIOS_DIR in path.parents or path in SCENARIOS_DIR.parents:
+        if path.is_file() and is_scenario_file(path) and not any(p in path.parents for p in scenario_dirs(extra)):
+            extra.append(path)
+    return scenario_dirs(extra)
+
+
+def _is_run_scenario(path: Path, paths: list[Path]) -> bool:
+    return path in paths or any(p in path.parents for p in paths if p.is_dir())
+
+
+def _targets_scenarios(config: pytest.Config) -> bool:
+    paths = config.stash[_paths_key]
+    for arg in config.args:
+        path = Path(arg.split("::")[0]).resolve()
+        if _is_run_scenario(path, paths) or any(path in p.parents for p in paths):
             return True
     return False
 
@@ -106,7 +136,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{stage.value}: case of the {stage.value} stage")
     for name in FORMATS:  # every discovered format marks its cases (`-m npm`)
         config.addinivalue_line("markers", f"{name}: case of the {name} format")
+    config.addinivalue_line("markers", "negative: case of a credential that must be refused")
     config.stash[_case_bus_key] = _case_bus()
+    config.stash[_paths_key] = _scenario_paths(config)
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         if CTX_KEY in workerinput:
@@ -116,7 +148,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     try:
         settings = settings_from(config)
-    except ConfigError as exc:
+        token_file = read_token_file(settings.token_file)  # a missing token file leaves no run folder behind
+    except (ConfigError, TokenFileError) as exc:
         raise pytest.UsageError(str(exc)) from None
     run_id = settings.run_id or _new_run_id()
     run_dir = Path(settings.out_dir) / run_id
@@ -129,16 +162,20 @@ def pytest_configure(config: pytest.Config) -> None:
     (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "command": REDACTOR(" ".join(sys.argv)),
                                                   "started_at": state.started_at}, indent=2))
     try:
-        check_selection(SCENARIOS_DIR, settings.stage, settings.scenarios)
-        check_not_empty(SCENARIOS_DIR, settings)
-        state.applicability = scenario_applicability(SCENARIOS_DIR)
+        paths = config.stash[_paths_key]
+        check_selection(paths, settings.stage, settings.scenarios)
+        scenarios = read_scenarios(paths)
+        blocking = scenarios.blocking(settings.scenarios)
+        state.scenario_warnings = [b.error for b in scenarios.broken if b not in blocking]
+        check_not_empty(scenarios, settings)
+        state.applicability = scenario_applicability(scenarios)
         stages = load_stages()  # a bad stages or sign-off file stops the run now, not after it
         if settings.signoff_file:
             load_signoffs(Path(settings.signoff_file), stages)
         if settings.known_failures:
             load_known_failures(settings.known_failures)
-        state.ctx = _provision(state, run_id)
-    except (TokenFileError, ConfigError) as exc:
+        state.ctx = _provision(state, run_id, token_file)
+    except (TokenFileError, ConfigError, ScenarioError) as exc:
         _stop_server(state)
         raise pytest.UsageError(str(exc)) from None
     except (ProvisioningError, ReferenceServerError) as exc:
@@ -149,9 +186,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(ControllerHooks(state), "harness-controller")
 
 
-def _provision(state: RunState, run_id: str) -> RunContext:
+def _provision(state: RunState, run_id: str, token_file: dict[str, Any]) -> RunContext:
     settings = state.settings
-    token_file = read_token_file(settings.token_file)
     if settings.target:
         owner = token_file.get("owner")
         if not owner:
@@ -179,22 +215,26 @@ def pytest_configure_node(node: Any) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if SCENARIOS_DIR in file_path.parents and is_scenario_file(file_path):
+    if is_scenario_file(file_path) and _is_run_scenario(file_path.resolve(), parent.config.stash[_paths_key]):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 
 
 class ScenarioFile(pytest.File):
     def collect(self) -> list[CaseItem]:
+        settings = settings_from(self.config)
         try:
             scenario = load_scenario(self.path)
         except ScenarioError as exc:
+            if settings.scenarios and declared_name(self.path) not in settings.scenarios:
+                return []  # outside the `--scenarios` selection: reported in the summary, not blocking
             raise self.CollectError(str(exc)) from None
-        settings = settings_from(self.config)
         if scenario.stage.value not in stages_through(settings.stage):
             return []
         if settings.scenarios and scenario.name not in settings.scenarios:
             return []
+        for tag in scenario.tags:  # a team's scenario may bring tags of its own: registered, not warned of
+            self.config.addinivalue_line("markers", f"{tag}: scenario tag")
         items = []
         for case in expand(self.path, scenario, settings):
             item = CaseItem.from_parent(self, name=f"{scenario.name}[{case.params_id}]", case=case)

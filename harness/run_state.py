@@ -38,5 +38,7 @@ class RunState:
     ctx: RunContext | None = None
     verdict: dict[str, Any] | None = None
     collect_errors: list[str] = field(default_factory=list)
+    # broken scenario files a `--scenarios` selection left out: reported, not blocking
+    scenario_warnings: list[str] = field(default_factory=list)
     # which scenarios apply to which formats, and why not: decided once, when the run starts
     applicability: Applicability = field(default_factory=Applicability)

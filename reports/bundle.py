@@ -20,6 +20,7 @@ import shlex
 import subprocess
 import tarfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,9 +55,12 @@ class Bundle:
 # The scenario set's digest
 
 
-def scenario_digest(directory: Path = SCENARIOS_DIR) -> tuple[str, list[dict[str, str]]]:
-    """The digest of a scenario set (see DIGEST_METHOD), and every file with its own sha256."""
-    files = sorted((p.relative_to(directory).as_posix(), p) for p in directory.rglob("*.yaml") if p.is_file())
+def scenario_digest(directory: Path | Sequence[Path] = SCENARIOS_DIR) -> tuple[str, list[dict[str, str]]]:
+    """The digest of a scenario set (see DIGEST_METHOD), and every file with its own sha256. The bundled files
+    are named relative to `scenarios/`; a team's own (`--scenario-dir`) by their absolute path."""
+    directories = [directory] if isinstance(directory, Path) else list(directory)
+    files = sorted((_listed_as(p, directories[0], d), p) for d in directories
+                   for p in ([d] if d.is_file() else d.rglob("*.yaml")) if p.is_file())
     whole = hashlib.sha256()
     listing = []
     for relative, path in files:
@@ -64,6 +68,10 @@ def scenario_digest(directory: Path = SCENARIOS_DIR) -> tuple[str, list[dict[str
         whole.update(relative.encode() + b"\0" + content + b"\0")
         listing.append({"path": relative, "sha256": hashlib.sha256(content).hexdigest()})
     return "sha256:" + whole.hexdigest(), listing
+
+
+def _listed_as(path: Path, bundled: Path, directory: Path) -> str:
+    return path.relative_to(bundled).as_posix() if directory == bundled else path.resolve().as_posix()
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
-"""`harness report open|diff|bundle`: look at a run's report, compare two runs, pack a run for the rollout issue.
+"""`harness report open|diff|bundle|reassess`: look at a run's report, compare two runs, pack a run for the rollout
+issue, judge a finished run again with new sign-offs or known failures.
 
 A run is given as its folder or its id (looked up under --out-dir, default reports/out); `open` and `bundle`
 take the newest run when none is given. Exit codes (`core.exit_codes.ExitCode`): 0 fine; 1 `diff` found a
-regression; 2 no such run or bad input; 4 `bundle` refused (a member holds what looks like a token).
+regression; 2 no such run or bad input; 4 `bundle` refused (a member holds what looks like a token); `reassess` exits
+with the run's new exit code, as `harness run` would have.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from core.exit_codes import ExitCode
 from engine.config import ConfigError
 from reports.bundle import SecretFound, make_bundle
 from reports.diff import diff_runs, render
+from reports.reassess import reassess
 
 RUN_MARKERS = ("verdict.json", "results.jsonl", "report.html")
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def add_parsers(commands: Any) -> None:
@@ -61,6 +64,16 @@ def add_parsers(commands: Any) -> None:
     bundle.add_argument("--output", type=Path, default=None, metavar="FILE",
                         help="default: <out-dir>/<run-id>-bundle.tar.gz")
     bundle.add_argument("--out-dir", default=default_out, help="where run folders are (default: %(default)s)")
+
+    again = sub.add_parser("reassess", help="judge a finished run again with new sign-offs or known failures",
+                           description="Re-judge a finished run without running it: the recorded cases, with a new "
+                                       "sign-off file, known-failures file or gate; rewrites verdict.json, "
+                                       "report.html and summary.md, and exits with the new exit code.")
+    again.add_argument("run", metavar="RUN_DIR_OR_ID", help="the run: folder or id")
+    again.add_argument("--signoff-file", default=None, metavar="FILE", help="default: the run's own")
+    again.add_argument("--known-failures", default=None, metavar="FILE", help="default: the run's own")
+    again.add_argument("--gate", choices=["stage", "selection"], default=None, help="default: the run's own")
+    again.add_argument("--out-dir", default=default_out, help="where run folders are (default: %(default)s)")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -164,8 +177,18 @@ def bundle(args: argparse.Namespace) -> int:
     return ExitCode.READY
 
 
+def reassess_run(args: argparse.Namespace) -> int:
+    run_dir = resolve_run(args.run, Path(args.out_dir))
+    before, after = reassess(run_dir, signoff_file=args.signoff_file, known_failures_file=args.known_failures,
+                             gate=args.gate)
+    print(f"{run_dir.name}: {str(before.get('verdict', '?')).replace('_', ' ')} (exit {before.get('exit_code')}) → "
+          f"{after['verdict'].replace('_', ' ')} (exit {after['exit_code']}): {after['why']}")
+    print(f"report: {(run_dir / 'report.html').resolve()}")
+    return int(after["exit_code"])
+
+
 def report(args: argparse.Namespace) -> int:
-    commands = {"open": open_report, "diff": diff, "bundle": bundle}
+    commands = {"open": open_report, "diff": diff, "bundle": bundle, "reassess": reassess_run}
     try:
         return commands[args.report_command](args)
     except ConfigError as exc:

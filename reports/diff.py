@@ -28,6 +28,7 @@ from core.vocabulary import Outcome, Verdict
 from engine.config import ConfigError
 from engine.matrix import scenario_applicability
 from engine.readiness import DEFAULT_STAGES_FILE, StageCriteria, assess, load_signoffs, load_stages
+from engine.scenario import read_scenarios
 
 Style = Literal["md", "text", "json"]
 LOAD_LATENCIES = ("p50_ms", "p95_ms", "p99_ms")
@@ -263,7 +264,7 @@ def criterion_statuses(*runs: RunData) -> tuple[list[dict[tuple[str, str], Crite
     if all(statuses is not None for statuses in found):
         return [s for s in found if s is not None], [], RECORDED_SOURCE
     stages = load_stages()
-    applicability = scenario_applicability(DEFAULT_STAGES_FILE.parent)
+    applicability = scenario_applicability(read_scenarios([DEFAULT_STAGES_FILE.parent]))
     result, notes = [], []
     for run, statuses in zip(runs, found, strict=True):
         if statuses is None:

@@ -4,8 +4,9 @@ filters the templates share (Markdown table cells, one-line reasons, code fences
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from reports.look import plural
@@ -39,7 +40,9 @@ def _svg(markup: str) -> Markup:
 
 def environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("reports", "templates"),
+        # by path, not by package: a `reports/` folder in the working directory (the default --out-dir) must not
+        # stand in for this package when pytest runs from elsewhere
+        loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
         autoescape=lambda name: bool(name and name.endswith(".html")),
         undefined=StrictUndefined,
         trim_blocks=True,

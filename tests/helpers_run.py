@@ -19,6 +19,10 @@ from engine.readiness import load_stages
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The sizes CI runs the conformance suite at (tests/conftest.py sets them for the README's test command): the large
+# push and the metadata scenario prove the same things with smaller files and fewer packages.
+CI_SIZES = {"HARNESS_LARGE_SIZE": "64MiB", "HARNESS_CLIENT_LARGE_SIZE": "16MiB", "HARNESS_METADATA_PACKAGES": "100"}
+
 # Small enough that a narrow run takes a few seconds.
 # Generic over HTTP unless a test asks for more: the harness's own tests check the harness, not every format.
 QUICK = ["--workers", "0", "--large-size", "4MiB", "--metadata-packages", "10", "--formats", "generic",

@@ -10,7 +10,7 @@ from core.project_setup import Role
 from core.vocabulary import AuthScheme, CredentialCase, Operation
 from engine.config import ConfigError, load_settings, parse_size
 from engine.matrix import check_drivers, expand, scenario_applicability, why_not
-from engine.scenario import load_scenario
+from engine.scenario import load_scenario, read_scenarios
 from formats import OPERATIONS
 from formats.generic import UPLOAD
 
@@ -88,7 +88,7 @@ def test_applicability_is_decided_at_expansion_from_the_format() -> None:
     assert {c.format for c in cases} == with_document
     assert all(c.not_applicable == {"generic": "generic has no metadata document"} for c in cases)
     assert why_not(scenario, "npm") is None
-    applicability = scenario_applicability(ROOT / "scenarios")
+    applicability = scenario_applicability(read_scenarios([ROOT / "scenarios"]))
     assert applicability.why_not("list-versions", "generic") == "generic has no metadata document"
     assert "cannot be switched" in (applicability.why_not("duplicate-allowed", "npm") or "")
     assert applicability.why_not("custom-endpoints", "npm") == "the scenario is for generic only"

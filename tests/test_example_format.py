@@ -21,12 +21,11 @@ from typing import Any
 
 import pytest
 import requests
-from helpers_run import ROOT, Run, clean_env, harness_run
+from helpers_run import CI_SIZES, ROOT, Run, clean_env, harness_run
 
 EXAMPLE_DIR = ROOT / "tests" / "example_format"
 RULES_FILE = EXAMPLE_DIR / "formats" / "example" / "rules.py"
 OWN_FILES = ("tests/example_format/", "tests/test_example_format.py", "docs/adding-a-format.md")
-CI_SIZES = {"HARNESS_LARGE_SIZE": "64MiB", "HARNESS_CLIENT_LARGE_SIZE": "16MiB", "HARNESS_METADATA_PACKAGES": "100"}
 MIB = 1 << 20
 
 

@@ -11,6 +11,7 @@ import pytest
 from core.exit_codes import ExitCode
 from engine.config import ConfigError, Settings
 from engine.matrix import check_not_empty
+from engine.scenario import read_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -18,16 +19,17 @@ SCENARIOS = ROOT / "scenarios"
 
 def test_a_client_of_another_format_selects_nothing() -> None:
     with pytest.raises(ConfigError, match=r"no cases to run \(--formats generic; --drivers npm\)"):
-        check_not_empty(SCENARIOS, Settings(formats=["generic"], drivers=["npm"]))
+        check_not_empty(read_scenarios([SCENARIOS]), Settings(formats=["generic"], drivers=["npm"]))
 
 
 def test_a_scenario_no_selected_format_has_selects_nothing() -> None:
     with pytest.raises(ConfigError, match=r"--scenarios dist-tags; --formats generic"):
-        check_not_empty(SCENARIOS, Settings(formats=["generic"], scenarios=["dist-tags"]))
+        check_not_empty(read_scenarios([SCENARIOS]), Settings(formats=["generic"], scenarios=["dist-tags"]))
 
 
 def test_a_selection_with_cases_passes() -> None:
-    check_not_empty(SCENARIOS, Settings(formats=["generic"], scenarios=["small-push"], clients="none"))
+    check_not_empty(read_scenarios([SCENARIOS]),
+                    Settings(formats=["generic"], scenarios=["small-push"], clients="none"))
 
 
 def test_the_cli_refuses_it_with_exit_2(tmp_path: Path) -> None:

@@ -160,6 +160,7 @@ class HttpDriver:
             body_sent=received.body_sent,
             error=error,
             placeholder=token_placeholder(credential),
+            base_url=self.base_url,
         )
         return Observation(
             status=received.status,
