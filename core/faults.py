@@ -47,6 +47,10 @@ class Fault(StrEnum):
     BACKGROUND_GUARD_SKIPPED = "background_guard_skipped"
     HELM_CHANNEL_IGNORED = "helm_channel_ignored"
     COMPOSER_STALE_CACHE = "composer_stale_cache"
+    METADATA_NEVER_INVALIDATED = "metadata_never_invalidated"
+    METADATA_DROPS_NEWEST = "metadata_drops_newest"
+    METADATA_WRONG_CHECKSUMS = "metadata_wrong_checksums"
+    METADATA_WRONG_FILE_URL = "metadata_wrong_file_url"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -112,6 +116,14 @@ DESCRIPTIONS: dict[Fault, str] = {
                             "ModuleVersion#archive puts them in, so Go's hash of it is not the module's",
     Fault.COMPOSER_STALE_CACHE: "Composer's p2 document is the cache page written at a package's first publish and"
                                 " never rewritten (GitLab's Gitlab::Composer::Cache): later versions are missing",
+    Fault.METADATA_NEVER_INVALIDATED: "every format's metadata document is served as it was first built, as a cache"
+                                      " in front of the registry that is never invalidated: later versions never"
+                                      " appear and deleted ones never go",
+    Fault.METADATA_DROPS_NEWEST: "the npm packument and the PyPI simple page leave out the newest version",
+    Fault.METADATA_WRONG_CHECKSUMS: "the npm packument's shasum and integrity and the PyPI simple page's #sha256= are"
+                                    " not those of the files served",
+    Fault.METADATA_WRONG_FILE_URL: "the npm packument's tarball URLs and the PyPI simple page's links name a file"
+                                   " the registry does not have",
 }
 
 

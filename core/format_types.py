@@ -178,6 +178,26 @@ class BytesArtifact:
         return path
 
 
+@dataclass(frozen=True)
+class MetadataEntry:
+    """One version as a metadata document gives it: the file URL it names (absolute, or None when it names none)
+    and the digests it states, by hashlib name, as lower-case hex (npm's sha512 `integrity` decoded)."""
+
+    version: str
+    url: str | None = None
+    digests: dict[str, str] | None = None
+
+
+def file_digests(artifact: "Artifact", algorithms: Iterator[str] | list[str]) -> dict[str, str]:
+    """The artifact's digests under the hashlib names given, in one pass over its bytes."""
+    hashes = {name: hashlib.new(name) for name in algorithms}
+    if hashes:
+        for chunk in artifact.chunks():
+            for digest in hashes.values():
+                digest.update(chunk)
+    return {name: digest.hexdigest() for name, digest in hashes.items()}
+
+
 class FormatOperations(ABC):
     """A format's operations as requests: defined once, sent by the HTTP driver, checked by the engine, reused by
     Locust users. Names and versions given here are final (any run prefix is already applied)."""
@@ -275,6 +295,12 @@ class FormatOperations(ABC):
 
     def metadata(self, project_id: int | str, name: str) -> RequestSpec | None:
         """The format's metadata document for a package name (all versions), where the format has one."""
+        return None
+
+    def metadata_entries(self, document: bytes, name: str) -> list[MetadataEntry] | None:
+        """The versions a metadata document lists, with the file URL and digests it gives for each; None when the
+        format's document is not read this way (the metadata-truth checks are then not applicable). Raises
+        ValueError when the document cannot be read."""
         return None
 
     @property

@@ -55,7 +55,7 @@ def judge(records: Sequence[CaseRecord], *, stage: str, formats: list[str], appl
     gate_sentence = None
     if gate == "selection":
         code, gate_sentence = judge_selection(readiness, list(records))
-    if interrupted and code == ExitCode.READY:
+    if interrupted and code in (ExitCode.READY, ExitCode.NEEDS_SIGN_OFF):  # a part proves no stage
         code = ExitCode.NOT_READY
     why = readiness.overall.why + (" (interrupted: only part of the run took place)" if interrupted else "")
     current = [r for r in records if r.known and r.known["state"] == "known"]

@@ -1,5 +1,6 @@
-"""Before a run touches a target: is it GitLab, and does it take the owner token? A target that is not GitLab says
-so (exit 2, bad configuration), instead of failing later on 404s that look like the registry's refusals.
+"""Before a command touches a target: is it GitLab, and does it take the owner token? A target that is not GitLab says
+so (exit 4: nothing was created and nothing judged), instead of failing later on 404s that look like the registry's
+refusals.
 
 GitLab answers `GET /api/v4/version` (lib/api/version.rb) to any authenticated user with a JSON object holding
 `version`, and refuses a bad token with GitLab's JSON error `{"message": "401 Unauthorized"}` (lib/api/helpers.rb,
@@ -13,7 +14,6 @@ from typing import Any
 import requests
 
 from core import provisioning_api as api
-from engine.config import ConfigError
 from engine.gitlab_api import GitLabClient
 
 WHAT = "check that the target is GitLab"
@@ -21,8 +21,9 @@ POINT_AT_GITLAB = ("--target must be the base URL of a GitLab instance (the addr
                    "without /api/v4): the harness drives GitLab's REST API and its package routes")
 
 
-class NotGitLab(ConfigError):
-    """The target does not answer as GitLab's API does, or refuses the owner token: the message says which."""
+class NotGitLab(Exception):
+    """The target does not answer as GitLab's API does, or refuses the owner token: the message says which. Exit 4
+    (`harness run`, `load` and `cleanup`): the harness cannot work on this target, and judges nothing."""
 
 
 def _json(response: requests.Response) -> Any:

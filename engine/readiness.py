@@ -10,12 +10,13 @@ takes the worst of its cases, a stage the worst of its criteria.
 Exit codes of a run (`exit_code`, values of `core.exit_codes.ExitCode`):
 
     READY (0)      every criterion passed or is signed off, and no case failed or errored
-    NOT_READY (1)  the target failed a check (a case `failed`), or the stage is not ready / needs sign-off
+    NOT_READY (1)  the target failed a check (a case `failed`), or the stage is not ready
     CONFIG (2)     bad configuration (stages file, sign-off file, scenario, CLI arguments): raised as
                    `engine.config.ConfigError` (the message names the file and the field), mapped to 2 by the CLI,
                    never returned by `exit_code`
     THRESHOLD (3)  the only failures are threshold breaches (each failed case's failing step has `threshold_broken`)
     HARNESS (4)    some cases errored (the harness or the environment broke) and none failed
+    NEEDS_SIGN_OFF (5)  nothing failed or errored, but criteria no case checked need a sign-off
 """
 
 from __future__ import annotations
@@ -328,6 +329,8 @@ def exit_code(readiness: Readiness, records: list[CaseRecord]) -> ExitCode:
         return ExitCode.THRESHOLD if all(is_threshold_breach(r) for r in failed) else ExitCode.NOT_READY
     if any(r.outcome == Outcome.ERROR for r in records):
         return ExitCode.HARNESS
+    if readiness.overall.verdict is Verdict.NEEDS_SIGN_OFF:
+        return ExitCode.NEEDS_SIGN_OFF
     if readiness.overall.verdict is not Verdict.READY:
         return ExitCode.NOT_READY
     return ExitCode.READY

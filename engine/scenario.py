@@ -61,6 +61,10 @@ class Expect(_Strict):
     count_of: dict[str, int] = Field(default_factory=dict,
                                      description="package name → how many packages of that name the list holds")
     versions: list[str] = Field(default_factory=list, description="metadata: versions the document must mention")
+    truthful: bool = Field(False, description="metadata: the document lists exactly the versions the case's pushes "
+                                              "put on the target and did not delete (waiting out the processing "
+                                              "delay), every digest it gives is that of the bytes pushed, and every "
+                                              "file URL it gives serves those bytes")
     forwarded: bool | None = Field(
         None, description="metadata and pull of a package nobody pushed: true, the answer must be GitLab's redirect "
                           "to the public registry's URL for it (status and Location; the redirect is not followed), "

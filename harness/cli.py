@@ -31,6 +31,7 @@ from engine.gitlab_api import GitLabClient, ProvisioningError
 from engine.ledger import Ledger
 from engine.ledger import cleanup as clean
 from engine.matrix import check_drivers
+from engine.preflight import NotGitLab, check_target
 from engine.provisioning import TokenFileError, read_token_file
 from engine.scenario import SCHEMA_PATH, ScenarioError, check_selection, json_schema, scenario_dirs
 from harness.load_command import add_parsers as add_load_parsers
@@ -121,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         console.print(f"[red]configuration error:[/] {exc}")
         return ExitCode.CONFIG
+    except NotGitLab as exc:  # nothing was created on the target, and nothing judged
+        console.print(f"[red]the target cannot be worked on:[/] {exc}")
+        return ExitCode.HARNESS
     except ProvisioningError as exc:  # the target could not be set up on: the harness's environment, not a verdict
         console.print(f"[red]the harness could not work on the target:[/] {exc}")
         return ExitCode.HARNESS
@@ -241,7 +245,9 @@ def cleanup(args: argparse.Namespace) -> int:
     owner = read_token_file(args.token_file).get("owner")
     if not owner:
         raise ConfigError("the token file (or HARNESS_OWNER_TOKEN) gives no 'owner' token")
-    result = clean(Ledger(ledger_path), GitLabClient(args.target, str(owner)))
+    client = GitLabClient(args.target, str(owner))
+    check_target(client)  # a target that is not GitLab: say so, delete nothing
+    result = clean(Ledger(ledger_path), client)
     console.print(f"cleaned {result.cleaned}; left behind: {len(result.leftovers)}")
     for item in result.leftovers:
         console.print(f"  - {item}")

@@ -36,6 +36,7 @@ from engine.events import CaseFinished, EventBus
 from engine.gitlab_api import ProvisioningError
 from engine.known_failures import load_known_failures
 from engine.matrix import Case, check_drivers, check_not_empty, expand, scenario_applicability
+from engine.preflight import NotGitLab
 from engine.provisioning import RunContext, TokenFileError, provision_run, read_token_file
 from engine.readiness import load_signoffs, load_stages, stages_through
 from engine.reference import ReferenceServer, ReferenceServerError
@@ -178,7 +179,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except (TokenFileError, ConfigError, ScenarioError) as exc:
         _stop_server(state)
         raise pytest.UsageError(str(exc)) from None
-    except (ProvisioningError, ReferenceServerError) as exc:
+    except (ProvisioningError, ReferenceServerError, NotGitLab) as exc:
         _stop_server(state)
         message = write_setup_failure(run_dir, settings.stage, str(exc))
         pytest.exit(message, returncode=ExitCode.HARNESS)

@@ -11,7 +11,8 @@ URLs and a page's links are built from the address the client used) and the proj
 
 The cache is an LRU bounded by entry count and bytes, shared by the app's threads under one lock.
 
-Faults: `slow_metadata` (every metadata answer waits SLOW_METADATA_SECONDS, without holding the event loop) and
+Faults: `metadata_never_invalidated` (a format's document is served as first built, whatever changed since),
+`slow_metadata` (every metadata answer waits SLOW_METADATA_SECONDS, without holding the event loop) and
 `metadata_n_plus_one` (no cache, and each document is built with a check inside its loop over versions that
 re-reads every version of the package with its metadata and files: quadratic in the number of versions).
 """
@@ -155,6 +156,8 @@ async def metadata_response(request: Request, key: tuple[Hashable, ...], project
     project_ids = [int(p["id"]) for p in projects]
     full_key = (*key, str(request.url), tuple((int(p["id"]), str(p["full_path"])) for p in projects))
     revisions = db.package_revisions(project_ids)
+    if settings.has(Fault.METADATA_NEVER_INVALIDATED) and key[0] != "packages":  # the Packages API stays honest
+        revisions = ()  # every revision looks like the first: the first answer is served for ever
     cached = cache.get(full_key, revisions)
     if cached is not None:
         return CachedResponse(cached)

@@ -245,6 +245,23 @@ CHECKS = [
         Catch("list-versions", "personal_access_token", "header", ("does not mention version(s) 1.1.0",),
               "composer"),
     ), formats=("composer",)),
+    # Metadata that tells the truth (issue 14): a proxy or cache that serves a document as first seen, drops the
+    # newest version, alters the checksums or names a file the registry does not have. The owner's writes are
+    # acknowledged; the document may lag them by the processing delay, cut short here (3 s) to keep the run short.
+    FaultCheck(Fault.METADATA_NEVER_INVALIDATED, ("metadata-truth",), ("personal_access_token",), ("header",), tuple(
+        Catch("metadata-truth", "personal_access_token", "header",
+              ("leaves out 1.1.0, which the target acknowledged", "still after"), name)
+        for name in ("maven", "npm", "pypi")), extra=("--processing-timeout", "3"), formats=("maven", "npm", "pypi")),
+    FaultCheck(Fault.METADATA_DROPS_NEWEST, ("metadata-truth",), ("personal_access_token",), ("header",), tuple(
+        Catch("metadata-truth", "personal_access_token", "header", ("leaves out 1.", "which the target acknowledged"),
+              name) for name in ("npm", "pypi")), extra=("--processing-timeout", "3"), formats=("npm", "pypi")),
+    FaultCheck(Fault.METADATA_WRONG_CHECKSUMS, ("metadata-truth",), ("personal_access_token",), ("header",), (
+        Catch("metadata-truth", "personal_access_token", "header", ("gives 1.0.0 the sha1", "bytes pushed"), "npm"),
+        Catch("metadata-truth", "personal_access_token", "header", ("gives 1.0.0 the sha256", "bytes pushed"), "pypi"),
+    ), formats=("npm", "pypi")),
+    FaultCheck(Fault.METADATA_WRONG_FILE_URL, ("metadata-truth",), ("personal_access_token",), ("header",), tuple(
+        Catch("metadata-truth", "personal_access_token", "header", ("the file url", "answered 404"), name)
+        for name in ("npm", "pypi")), formats=("npm", "pypi")),
 ]
 
 

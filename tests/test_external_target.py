@@ -57,7 +57,7 @@ def test_external_target_runs_cleans_up_and_reports_job_tokens_as_not_run(target
     assert by_kind[("duplicate-rejected", "revoked_token", "header")]["outcome"] == "passed"
     verdict = json.loads((run_dir / "verdict.json").read_text())
     assert verdict["verdict"] == "needs_sign_off", verdict  # job tokens are not proven outside CI
-    assert result.returncode == 1
+    assert result.returncode == 5  # distinct from "not ready": a healthy target waits for sign-off only
     assert verdict["leftovers"] == []
 
     # Everything the run made on the target is gone: every group and project in its ledger answers 404.

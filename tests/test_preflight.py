@@ -1,8 +1,10 @@
-"""A target that is not GitLab says so before anything runs: `harness run` and `harness load` exit 2 with the
-reason (not GitLab's API, or a refused owner token), never a traceback, never verdicts built on its 404s."""
+"""A target that is not GitLab says so before anything runs: `harness run`, `harness load` and `harness cleanup` exit 4
+with the reason (not GitLab's API, or a refused owner token; a target that closes every connection), never a
+traceback, never verdicts built on its 404s."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -36,9 +38,16 @@ class NpmLike(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture()
-def not_gitlab() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), NpmLike)
+class Hangs(BaseHTTPRequestHandler):
+    """A server that closes every connection without an answer (a dead backend behind a balancer)."""
+
+    def handle(self) -> None:
+        self.connection.close()
+
+
+@pytest.fixture(params=["not-gitlab", "closes-connections"])
+def not_gitlab(request: pytest.FixtureRequest) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NpmLike if request.param == "not-gitlab" else Hangs)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -54,14 +63,21 @@ def _harness(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_a_target_that_is_not_gitlab_is_named_as_such(not_gitlab: str, tmp_path: Path) -> None:
     tokens = tmp_path / "tokens.yaml"
     tokens.write_text("owner: glpat-aaaaaaaaaaaaaaaaaaaa\n")
+    (tmp_path / "old" / "run-1").mkdir(parents=True)
+    (tmp_path / "old" / "run-1" / "ledger.jsonl").write_text(
+        '{"kind": "group", "id": 1, "path": "h-run-1", "created_at": "2026-01-01T00:00:00+00:00"}\n')
     for command in (["run", "--formats", "npm", "--clients", "none", "--workers", "0", "--out-dir",
                      str(tmp_path / "out")],
-                    ["load", "--format", "npm", "--duration", "5s", "--out-dir", str(tmp_path / "load")]):
+                    ["load", "--format", "npm", "--duration", "5s", "--out-dir", str(tmp_path / "load")],
+                    ["cleanup", "run-1", "--out-dir", str(tmp_path / "old")]):
         result = _harness(*command, "--target", not_gitlab, "--token-file", str(tokens), cwd=tmp_path)
         said = result.stdout + result.stderr
-        assert result.returncode == ExitCode.CONFIG, said
-        assert "this is not GitLab's API" in said and "GET /api/v4/version answered 404" in said, said
+        assert result.returncode == ExitCode.HARNESS, said
+        assert ("this is not GitLab's API" in said and "GET /api/v4/version answered 404" in said) or (
+            "GET /api/v4/version failed: connection failed" in said), said
         assert "Traceback" not in said
+        for verdict in (tmp_path / "out").glob("*/verdict.json"):  # nothing judged
+            assert json.loads(verdict.read_text())["cases"] == {}, said
 
 
 def test_gitlab_refusing_the_owner_token_says_which_token(tmp_path: Path) -> None:

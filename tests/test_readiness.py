@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.exit_codes import ExitCode
 from core.results import Applicability, CaseRecord, StepRecord
 from core.status import LADDER, RUNG, Rung, verdict_of, worst
 from core.vocabulary import CredentialCase, Outcome, TokenKind, Verdict
@@ -153,7 +154,7 @@ def test_only_not_run_cases_need_sign_off(stages: StageCriteria) -> None:
     assert readiness.overall.verdict == Verdict.NEEDS_SIGN_OFF
     assert readiness.overall.why.startswith("needs sign-off: experiment.metadata not checked (job_token not given)")
     assert any(m.startswith("experiment.metadata") for m in readiness.overall.missing)
-    assert exit_code(readiness, records) == 1
+    assert exit_code(readiness, records) == ExitCode.NEEDS_SIGN_OFF
 
 
 def test_a_criterion_that_cannot_apply_to_the_format_is_not_applicable(stages: StageCriteria) -> None:
@@ -423,7 +424,7 @@ def test_a_scenario_that_does_not_apply_to_a_format_is_no_missing_evidence(tmp_p
 def test_a_subset_gates_on_its_own_cases(stages: StageCriteria) -> None:
     records = [case("small-push", kind.value) for kind in TokenKind]
     readiness = assess(records, stages, None, ["generic"], "experiment")
-    assert exit_code(readiness, records) == 1  # the stage: criteria nobody checked need sign-off
+    assert exit_code(readiness, records) == ExitCode.NEEDS_SIGN_OFF  # the stage: criteria nobody checked
     code, why = judge_selection(readiness, records)
     assert code == 0
     assert why.startswith(f"the gate passes: all {len(records)} selected cases that apply passed")

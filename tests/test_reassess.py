@@ -19,14 +19,14 @@ def reassess(tmp_path: Path, run_dir: Path, *args: str) -> subprocess.CompletedP
 
 def test_a_run_that_needed_sign_offs_is_ready_once_they_are_given(tmp_path: Path) -> None:
     run = harness_run(tmp_path, *QUICK, "--scenarios", "small-push")
-    assert run.returncode == ExitCode.NOT_READY and run.verdict and run.verdict["verdict"] == "needs_sign_off", \
+    assert run.returncode == ExitCode.NEEDS_SIGN_OFF and run.verdict and run.verdict["verdict"] == "needs_sign_off", \
         run.explain()
     cases_before = (run.run_dir / "results.jsonl").read_text()
 
     result = reassess(tmp_path, run.run_dir, "--signoff-file", str(sign_off_everything(tmp_path)))
 
     assert result.returncode == ExitCode.READY, result.stdout + result.stderr
-    assert "needs sign off (exit 1) → ready (exit 0)" in result.stdout
+    assert "needs sign off (exit 5) → ready (exit 0)" in result.stdout
     verdict = json.loads((run.run_dir / "verdict.json").read_text())
     assert verdict["verdict"] == "ready" and verdict["exit_code"] == ExitCode.READY
     meta = json.loads((run.run_dir / "run.json").read_text())
@@ -36,8 +36,8 @@ def test_a_run_that_needed_sign_offs_is_ready_once_they_are_given(tmp_path: Path
 
 
 def test_a_failure_becomes_a_known_one_and_a_missing_file_is_refused(tmp_path: Path) -> None:
-    run = harness_run(tmp_path, *QUICK, "--scenarios", "small-push", "--token-kinds", "personal_access_token,revoked_token",
-                      "--faults", "accept_revoked_tokens", "--gate", "selection")
+    run = harness_run(tmp_path, *QUICK, "--scenarios", "small-push", "--token-kinds",
+                      "personal_access_token,revoked_token", "--faults", "accept_revoked_tokens", "--gate", "selection")
     assert run.returncode == ExitCode.NOT_READY and run.with_outcome("failed"), run.explain()
     known = tmp_path / "known.yaml"
     known.write_text(yaml.safe_dump({"known_failures": [

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.credentials import Credential
-from core.format_types import Endpoint, FormatOperations, RequestSpec
+from core.format_types import Artifact, Endpoint, FormatOperations, RequestSpec
 from core.project_setup import ProjectSetup
 from core.results import StepRecord
 from core.vocabulary import AuthScheme
@@ -29,6 +29,8 @@ class CaseState:
     bus: EventBus
     client: ClientDriver | None = None  # the real client that takes the subject's steps, when the case has one
     pushed: dict[str, tuple[str, int]] = field(default_factory=dict)  # step name → (sha256, size)
+    # what the case's acknowledged pushes put on the target, less what it deleted: name → version → the file
+    published: dict[str, dict[str, Artifact]] = field(default_factory=dict)
     steps: list[StepRecord] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)
     events_before: dict[tuple[str, str, str], float] | None = None  # usage counters as the case began

@@ -1,8 +1,9 @@
 """Maven's FormatOperations: what the engine and Locust users call."""
 
 from urllib.parse import unquote
+from xml.etree import ElementTree
 
-from core.format_types import Artifact, FormatOperations, RequestSpec
+from core.format_types import Artifact, FormatOperations, MetadataEntry, RequestSpec
 from formats.maven import requests
 from formats.maven.artifacts import MavenJar
 from formats.maven.documents import pom_xml
@@ -53,6 +54,15 @@ class MavenOperations(FormatOperations):
     def metadata(self, project_id: int | str, name: str) -> RequestSpec:
         """The artifact-level maven-metadata.xml: every version of the package."""
         return requests.download(project_id, requests.artifact_segments(coordinates(name, "0")), METADATA_FILE)
+
+    def metadata_entries(self, document: bytes, name: str) -> list[MetadataEntry]:
+        """maven-metadata.xml's `versioning/versions`: versions only (Maven states no file URLs or digests there;
+        each file's digest is its own `.sha1` file)."""
+        try:
+            root = ElementTree.fromstring(document)  # expat (Python 3.11) limits entity expansion
+        except ElementTree.ParseError as exc:
+            raise ValueError(f"not XML: {exc}") from None
+        return [MetadataEntry(str(v.text).strip()) for v in root.iterfind("versioning/versions/version") if v.text]
 
     def group_pull(self, group_id: int | str, project_id: int | str, name: str, version: str,
                    file_name: str) -> RequestSpec:

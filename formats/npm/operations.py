@@ -1,6 +1,10 @@
 """npm's FormatOperations: what the engine and Locust users call."""
 
-from core.format_types import Artifact, BytesArtifact, FormatOperations, RequestSpec
+import base64
+import binascii
+import json
+
+from core.format_types import Artifact, BytesArtifact, FormatOperations, MetadataEntry, RequestSpec
 from formats.npm import requests
 from formats.npm.artifacts import tarball
 from formats.npm.names import tarball_file_name, unscoped
@@ -29,6 +33,28 @@ class NpmOperations(FormatOperations):
 
     def metadata(self, project_id: int | str, name: str) -> RequestSpec:
         return requests.packument(project_id, name)
+
+    def metadata_entries(self, document: bytes, name: str) -> list[MetadataEntry]:
+        """The packument's versions, each with `dist.tarball` and its digests: `shasum` (sha1, hex) and
+        `integrity` (Subresource Integrity, `sha512-<base64>`), as npm checks them after a download."""
+        try:
+            versions = json.loads(document)["versions"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"not a packument with versions: {exc}") from None
+        entries = []
+        for version, manifest in versions.items():
+            dist = manifest.get("dist") or {} if isinstance(manifest, dict) else {}
+            digests = {}
+            if isinstance(dist.get("shasum"), str):
+                digests["sha1"] = dist["shasum"].lower()
+            algorithm, _, value = str(dist.get("integrity") or "").partition("-")
+            if algorithm in ("sha1", "sha256", "sha512") and value:
+                try:
+                    digests[algorithm] = base64.b64decode(value, validate=True).hex()
+                except binascii.Error:
+                    digests[algorithm] = f"(not base64: {value})"
+            entries.append(MetadataEntry(version, dist.get("tarball"), digests))
+        return entries
 
     def invalid_artifact(self, name: str, version: str) -> Artifact:
         """Named as the version's tarball, but not a gzip'd tar with a package.json (GitLab refuses it with 400)."""

@@ -1,11 +1,14 @@
 """PyPI's FormatOperations: what the engine and Locust users call."""
 
+import json
 import threading
+from html.parser import HTMLParser
+from urllib.parse import urldefrag
 
-from core.format_types import Artifact, BytesArtifact, FormatOperations, RequestSpec
+from core.format_types import Artifact, BytesArtifact, FormatOperations, MetadataEntry, RequestSpec
 from formats.pypi import requests
 from formats.pypi.artifacts import WheelArtifact, build_sdist
-from formats.pypi.names import normalize_name, parse_file_name, sdist_file_name, wheel_file_name
+from formats.pypi.names import normalize_name, normalize_version, parse_file_name, sdist_file_name, wheel_file_name
 from formats.pypi.rules import FORMAT, FORWARDING, PYPI, forward_url
 
 
@@ -73,10 +76,49 @@ class PypiOperations(FormatOperations):
     def metadata(self, project_id: int | str, name: str) -> RequestSpec:
         return requests.simple_package(project_id, name)
 
+    def metadata_entries(self, document: bytes, name: str) -> list[MetadataEntry]:
+        """The simple page's files (PEP 503 anchors, or PEP 691 JSON), each with its URL and the `#sha256=` digest
+        pip checks after a download; the version comes from the file name."""
+        files: list[tuple[str, dict[str, str]]] = []
+        text = document.decode("utf-8", errors="replace")
+        if text.lstrip().startswith("{"):
+            try:
+                files = [(str(f["url"]), {k: str(v).lower() for k, v in (f.get("hashes") or {}).items()})
+                         for f in json.loads(text)["files"]]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ValueError(f"not a PEP 691 project page: {exc}") from None
+        else:
+            links = _Anchors()
+            links.feed(text)
+            for href in links.hrefs:
+                url, fragment = urldefrag(href)
+                algorithm, _, value = fragment.partition("=")
+                files.append((url, {algorithm: value.lower()} if algorithm and value else {}))
+        entries = []
+        for url, digests in files:
+            parsed = parse_file_name(url.rsplit("/", 1)[-1])
+            if parsed is None:
+                raise ValueError(f"a link names no distribution file: {url}")
+            entries.append(MetadataEntry(normalize_version(parsed.version), url, digests))
+        return entries
+
     def duplicate_checked_before_body(self) -> bool:
         """False: the name, version and file name travel inside the multipart body, so a duplicate can only be
         told (by GitLab too) once the body is read. Credentials and the declared size are checked before it."""
         return False
+
+
+class _Anchors(HTMLParser):
+    """The `href` of every anchor of a simple page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href")
+        if tag == "a" and href:
+            self.hrefs.append(href)
 
 
 OPERATIONS = PypiOperations()

@@ -30,4 +30,5 @@ def delete(state: CaseState, step: Step, record: StepRecord) -> None:
     package_id = _find_package_id(state, state.ops.package_name(state.package(step.package)), step.package.version)
     send_checked(state, step, record, packages_api.delete_package(state.env.project_id, package_id),
                  credential, scheme)
+    state.published.get(state.package(step.package), {}).pop(step.package.version, None)
     record.message = f"deleted package {package_id}"

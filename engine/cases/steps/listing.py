@@ -14,6 +14,7 @@ from engine.cases.errors import CaseNotApplicable, StepFailed
 from engine.cases.registry import step_kind
 from engine.cases.state import CaseState
 from engine.cases.steps.clients import client_metadata
+from engine.cases.steps.truth import check_truthful, readable
 from engine.drivers.base import Observation
 from engine.scenario import Step
 
@@ -40,6 +41,8 @@ def metadata(state: CaseState, step: Step, record: StepRecord) -> None:
     if state.uses_client(step):
         client_metadata(state, step, record, expected(state, step, spec.endpoint, credential, scheme), name)
         return
+    if step.expect.truthful:
+        spec = readable(spec)
     latencies = []
     obs: Observation | None = None
     for _ in range(max(1, step.repeat)):
@@ -54,6 +57,8 @@ def metadata(state: CaseState, step: Step, record: StepRecord) -> None:
         raise StepFailed(f"the metadata of {name} does not mention version(s) {', '.join(missing)}")
     check_latency(state, step, record, latencies, "metadata")
     record.message = f"metadata of {name}: {obs.body_size} bytes, p95 {percentile(latencies, 0.95):.0f} ms"
+    if step.expect.truthful:
+        record.message += "; " + check_truthful(state, step, record, spec, credential, scheme, name, obs)
 
 
 def _list_pages(state: CaseState, step: Step, record: StepRecord, credential: Credential,

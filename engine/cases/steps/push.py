@@ -191,6 +191,7 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
             return
         if status == specs[0].endpoint.success_status:
             processed(state, record, name, version)
+        state.published.setdefault(name, {})[version] = artifact
         if state.ops.served_built:  # the registry builds what a pull serves: compared by the format's key
             sha = state.ops.content_key(state.env.project_id, name, version, artifact)
         else:

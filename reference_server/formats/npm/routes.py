@@ -6,6 +6,8 @@ everything else (version, duplicate, size, the tarball itself) is in the JSON bo
 memory: a JSON body of a few hundred MiB is acceptable) and parsed, decoded and checked on a worker thread.
 """
 
+import base64
+import hashlib
 import json
 from collections.abc import Callable
 from functools import partial
@@ -38,6 +40,7 @@ from formats.npm import (
     TARBALL,
     forward_url,
     tarball_file_name,
+    version_key,
 )
 from reference_server.access import Authorized, authenticate_for, check_protection
 from reference_server.db import Database, Row
@@ -213,10 +216,27 @@ async def read_packument(request: Request, endpoint: Endpoint, locate: Locate) -
         document = packument(request.app.state.db, base_url, granted.project, name, check)
         if document is None:
             raise not_found("Packages")
-        return JSONResponse(document)
+        return JSONResponse(_untruthful(request.app.state.settings, document))
 
     return await metadata_response(request, (FORMAT, endpoint.name, name, base_url), [granted.project],
                                    Subject(FORMAT, lambda stored: stored == name), build)
+
+
+EMPTY_SHA1, EMPTY_SHA512 = hashlib.sha1(b"").hexdigest(), base64.b64encode(hashlib.sha512(b"").digest()).decode()
+
+
+def _untruthful(settings: ServerSettings, document: dict[str, Any]) -> dict[str, Any]:
+    """The packument as the metadata faults break it (unchanged without them)."""
+    versions = document["versions"]
+    if settings.has(Fault.METADATA_DROPS_NEWEST) and versions:
+        del versions[max(versions, key=version_key)]
+    for manifest in versions.values():
+        dist = manifest["dist"]
+        if settings.has(Fault.METADATA_WRONG_CHECKSUMS):
+            dist["shasum"], dist["integrity"] = EMPTY_SHA1, f"sha512-{EMPTY_SHA512}"
+        if settings.has(Fault.METADATA_WRONG_FILE_URL):
+            dist["tarball"] = dist["tarball"].replace(".tgz", "-missing.tgz")
+    return document
 
 
 def version_in(name: str, file_name: str) -> str | None:

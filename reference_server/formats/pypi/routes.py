@@ -7,7 +7,9 @@ with a trailing slash, the form pip and uv request. The pypi_file_links_public f
 file download to anonymous requests.
 """
 
+import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,6 +30,7 @@ from formats.pypi import (
     UPLOAD,
     forward_url,
     normalize_name,
+    parse_file_name,
 )
 from reference_server.access import authorize_on
 from reference_server.auth import Principal
@@ -87,6 +90,22 @@ def _file_links(request: Request, projects: list[Row], normalized: str, files: E
                 links.append(FileLink(row["file_name"], url, row["file_sha256"], requires_python))
     if not links:
         raise not_found("Package")
+    return _untruthful(request.app.state.settings, links)
+
+
+def _untruthful(settings: ServerSettings, links: list[FileLink]) -> list[FileLink]:
+    """The simple page's links as the metadata faults break them (unchanged without them)."""
+    if settings.has(Fault.METADATA_DROPS_NEWEST):
+        def version(link: FileLink) -> str | None:
+            parsed = parse_file_name(link.file_name)
+            return parsed.version if parsed else None
+
+        links = [link for link in links if version(link) != version(links[-1])] or links
+    if settings.has(Fault.METADATA_WRONG_CHECKSUMS):
+        links = [replace(link, sha256=hashlib.sha256(b"").hexdigest()) for link in links]
+    if settings.has(Fault.METADATA_WRONG_FILE_URL):
+        links = [replace(link, url=link.url.replace(link.sha256, hashlib.sha256(b"missing").hexdigest()))
+                 for link in links]
     return links
 
 
