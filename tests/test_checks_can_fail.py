@@ -112,10 +112,11 @@ CHECKS = [
     FaultCheck(Fault.NO_SIZE_LIMIT, ("over-limit",), ("personal_access_token",), ("header",), (
         Catch("over-limit", "personal_access_token", "header", (TOO_LARGE, "got 201")),
     ), extra=("--size-limits", SIZE_LIMIT)),
-    FaultCheck(Fault.READ_BODY_BEFORE_AUTH, ("large-push",), ("anonymous", "revoked_token"), ("header",), (
-        Catch("large-push", "anonymous", "none", ("refused with 401", "after the whole body was sent")),
-        Catch("large-push", "revoked_token", "header", ("refused with 401", "after the whole body was sent")),
-    )),
+    # Only the accelerated-upload criterion judges when a refusal came (issue 14); the other scenarios judge answers.
+    FaultCheck(Fault.READ_BODY_BEFORE_AUTH, ("accelerated-upload",), ("anonymous", "revoked_token"), ("header",), (
+        Catch("accelerated-upload", "anonymous", "none", ("refused with 401", "after the whole body was sent")),
+        Catch("accelerated-upload", "revoked_token", "header", ("refused with 401", "after the whole body was sent")),
+    ), extra=BETA),
     # Uploads racing to create one name and version: Generic and Maven take them all into one package, npm takes
     # one and refuses the rest as duplicates; under the race, some answer 500 instead.
     FaultCheck(Fault.DUPLICATE_RACE, ("parallel-push",), ("personal_access_token",), ("header", "bearer"), (

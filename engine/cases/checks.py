@@ -12,7 +12,7 @@ from core.format_types import Endpoint, RequestSpec
 from core.permissions import Challenge, Expected, expected_for, identify, presented_by
 from core.results import StepRecord
 from core.vocabulary import AuthScheme
-from engine.cases.errors import CaseNotApplicable, CaseRefused, StepFailed
+from engine.cases.errors import CaseNotApplicable, CaseNotRun, CaseRefused, StepFailed
 from engine.cases.state import CaseState
 from engine.drivers.base import Observation
 from engine.scenario import Step
@@ -39,8 +39,33 @@ def observe(record: StepRecord, obs: Observation) -> None:
         raise StepFailed(f"no answer from the target: {obs.error}")
 
 
-def check_refusal(record: StepRecord, obs: Observation, want: Expected, uploads: bool) -> NoReturn:
-    """The table says refuse: check the status (and challenge, and that no body was taken) and end the case."""
+def body_timing(state: CaseState, step: Step) -> str | None:
+    """Whether a step judges when its answer came: only where it asks (`expect.body_sent: false`, the accelerated
+    uploads criterion); every other step judges the answer alone. "judged" on the bundled reference server, where
+    nothing stands between the harness and the registry; "transport" on another target, where a front proxy may
+    answer `Expect: 100-continue` itself and read the whole body before the registry sees the request."""
+    if step.expect.body_sent is not False:
+        return None
+    return "judged" if state.ctx.reference else "transport"
+
+
+def check_timing(obs: Observation, timing: str | None, what: str) -> None:
+    """The answer must have come before the body went out; `what` says what was answered."""
+    if timing is None or not obs.body_sent:
+        return
+    if timing == "judged":
+        raise StepFailed(f"{what} only after the whole body was sent: an upload must be answered from its headers, "
+                         "before its body is read")
+    raise CaseNotRun(f"not checkable through this transport: {what} after the whole body was sent, which went out "
+                     f"on {obs.go_ahead or 'the go-ahead of the target'}. A front proxy or load balancer that answers "
+                     "Expect: 100-continue itself and reads the body before passing the request on hides whether "
+                     "the registry refused early: check it closer to the registry (its own address), or sign the "
+                     "criterion off")
+
+
+def check_refusal(record: StepRecord, obs: Observation, want: Expected, timing: str | None) -> NoReturn:
+    """The table says refuse: check the status (and challenge, and, where the step judges it, that no body was
+    taken) and end the case."""
     record.expected.update({"status": want.status, "refused": True, "why": want.reason})
     if obs.status != want.status:
         raise StepFailed(f"expected {want.status} ({want.reason}), got {obs.status}")
@@ -54,11 +79,9 @@ def check_refusal(record: StepRecord, obs: Observation, want: Expected, uploads:
         challenge = obs.headers.get("www-authenticate", "")
         record.observed["www_authenticate"] = challenge
         check_challenge(obs.status, challenge, want.challenge)
-    if uploads and want.before_body:
+    if want.before_body:
         record.observed["body_sent"] = obs.body_sent
-        if obs.body_sent:
-            raise StepFailed(f"refused with {obs.status} only after the whole body was sent: an unauthorized "
-                             "upload must be answered before its body is read")
+        check_timing(obs, timing, f"refused with {obs.status}")
     record.message = f"refused with {obs.status} as expected ({want.reason})"
     raise CaseRefused()
 
@@ -82,7 +105,7 @@ def send_checked(state: CaseState, step: Step, record: StepRecord, spec: Request
     obs = state.driver.send(spec, credential, scheme)
     observe(record, obs)
     if not want.permitted:
-        check_refusal(record, obs, want, uploads=False)
+        check_refusal(record, obs, want, None)
     record.expected["status"] = spec.endpoint.success_status
     if obs.status != spec.endpoint.success_status:
         raise StepFailed(f"expected {spec.endpoint.success_status} ({want.reason}), got {obs.status}: "
@@ -114,7 +137,7 @@ def check_missing(state: CaseState, step: Step, record: StepRecord, spec: Reques
     if location:
         record.observed["location"] = location
     if not want.permitted:
-        check_refusal(record, obs, want, uploads=False)
+        check_refusal(record, obs, want, None)
     got = f"{obs.status}" + (f" to {location}" if location else "")
     fmt = state.format_name
     if upstream is not None and forwarding is not None:

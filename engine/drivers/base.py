@@ -35,6 +35,7 @@ class Observation:
     duration_ms: float
     exchange: Exchange  # the redacted transcript of the request and response
     error: str | None = None  # transport error text
+    go_ahead: str = ""  # what let the body go (`100 Continue after 3 ms`, `no answer within 2 s`); "" otherwise
 
     def json(self) -> Any:
         """The response body parsed as JSON; a clear ValueError when it is not JSON (or was cut at the excerpt)."""

@@ -53,6 +53,7 @@ class _Received:
     sent: BodyDigest = field(default_factory=lambda: BodyDigest(limit=0))  # the request body, as it went out
     body_sent: bool = True
     error: str | None = None
+    go_ahead: str = ""  # why the body went out: "100 Continue after N ms", or "no answer within N s"
 
 
 class _Session(requests.Session):
@@ -174,6 +175,7 @@ class HttpDriver:
             duration_ms=duration_ms,
             exchange=exchange,
             error=error,
+            go_ahead=received.go_ahead,
         )
 
     def send_all(self, specs: list[RequestSpec], credential: Credential, scheme: AuthScheme) -> Observation:
@@ -266,8 +268,11 @@ class HttpDriver:
                 connection.putheader(name, value)
             connection.endheaders()
             sock = connection.sock
-            answer = self._early_answer(sock)
+            waited = time.perf_counter()
+            answer = self._early_answer(sock, received)
             if not answer:  # 100 Continue, or silence: send the body
+                if received.go_ahead == "100 Continue":
+                    received.go_ahead += f" after {(time.perf_counter() - waited) * 1000:.0f} ms"
                 try:
                     self._send_body(sock, chunks, size, received)
                 except OSError as exc:  # the server closed the connection mid-upload; its answer may be readable
@@ -284,7 +289,7 @@ class HttpDriver:
             connection.close()
         return received
 
-    def _early_answer(self, sock: socket.socket) -> bytes:
+    def _early_answer(self, sock: socket.socket, received: _Received) -> bytes:
         """Waits up to `continue_timeout` for the server to answer the request headers.
 
         Interim answers (`100 Continue`) are consumed. Returns the start of a final answer that came before the
@@ -296,6 +301,7 @@ class HttpDriver:
         try:
             data = sock.recv(CHUNK)
         except TimeoutError:
+            received.go_ahead = f"no answer within {self.continue_timeout:g} s"
             return b""
         finally:
             sock.settimeout(self.timeout)
@@ -309,6 +315,7 @@ class HttpDriver:
                 data += more
             if not _INTERIM.match(data):
                 return data
+            received.go_ahead = "100 Continue"
             data = data.split(b"\r\n\r\n", 1)[1]
             if not data:
                 return b""

@@ -12,8 +12,10 @@ from core.results import StepRecord
 from engine.cases.checks import (
     MEASURED_SIZE,
     body_hint,
+    body_timing,
     check_json_fields,
     check_refusal,
+    check_timing,
     expected,
     observe,
     send_checked,
@@ -149,7 +151,7 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
     observe(record, obs)
     record.observed.update({"sent_bytes": obs.sent_size, "body_sent": obs.body_sent})
     if not want.permitted:
-        check_refusal(record, obs, want, uploads=True)
+        check_refusal(record, obs, want, body_timing(state, step))
     record.expected.update({"status": status, "size": size})
     if step.expect.refusal:
         record.expected["refusal"] = step.expect.refusal
@@ -173,9 +175,7 @@ def push(state: CaseState, step: Step, record: StepRecord) -> None:
             rule = FORMATS[state.format_name].rules.too_large_rule
             record.message = f"refused with {obs.status} as GitLab refuses it, once the body is read: {rule}"
             return
-        if obs.body_sent:
-            raise StepFailed(f"answered {obs.status} only after the whole body was sent; the refusal must "
-                             "come before the body is read")
+        check_timing(obs, body_timing(state, step), f"answered {obs.status}")
         record.message = f"refused with {obs.status} before the body was sent"
         return
     length = _body_length(specs[0])
@@ -278,7 +278,7 @@ def push_many(state: CaseState, step: Step, record: StepRecord) -> None:
         if not want.permitted:
             obs = one(0)
             observe(record, obs)
-            check_refusal(record, obs, want, uploads=True)
+            check_refusal(record, obs, want, body_timing(state, step))
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=parallel) as pool:
