@@ -51,6 +51,7 @@ class Fault(StrEnum):
     METADATA_DROPS_NEWEST = "metadata_drops_newest"
     METADATA_WRONG_CHECKSUMS = "metadata_wrong_checksums"
     METADATA_WRONG_FILE_URL = "metadata_wrong_file_url"
+    REVOKE_DOES_NOTHING = "revoke_does_nothing"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -124,6 +125,7 @@ DESCRIPTIONS: dict[Fault, str] = {
                                     " not those of the files served",
     Fault.METADATA_WRONG_FILE_URL: "the npm packument's tarball URLs and the PyPI simple page's links name a file"
                                    " the registry does not have",
+    Fault.REVOKE_DOES_NOTHING: "revoking a personal access token answers 204 and leaves it active",
 }
 
 

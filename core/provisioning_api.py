@@ -79,6 +79,10 @@ CREATE_PERSONAL_ACCESS_TOKEN = ApiEndpoint("create_personal_access_token", "POST
                                            "/api/v4/users/{user_id}/personal_access_tokens")
 REVOKE_PERSONAL_ACCESS_TOKEN = ApiEndpoint("revoke_personal_access_token", "DELETE",
                                            "/api/v4/personal_access_tokens/{token_id}")
+# lib/api/personal_access_tokens.rb `get ':id'`: the token as the token API sees it (`revoked`, `active`); an
+# administrator sees any user's. The set-up reads it back after revoking, so a revocation that did not take is
+# reported as the target's, not blamed on the case that uses the token.
+PERSONAL_ACCESS_TOKEN = ApiEndpoint("personal_access_token", "GET", "/api/v4/personal_access_tokens/{token_id}")
 CREATE_PROJECT_ACCESS_TOKEN = ApiEndpoint("create_project_access_token", "POST", "/api/v4/projects/{id}/access_tokens")
 REVOKE_PROJECT_ACCESS_TOKEN = ApiEndpoint("revoke_project_access_token", "DELETE",
                                           "/api/v4/projects/{id}/access_tokens/{token_id}")

@@ -386,6 +386,10 @@ class GitLabClient:
         self._call(api.REVOKE_PERSONAL_ACCESS_TOKEN, f"revoke personal access token {token_id}",
                    missing_ok=missing_ok, token_id=token_id)
 
+    def personal_access_token(self, token_id: int | str) -> dict[str, Any]:
+        """The token as the token API sees it: `revoked`, `active`, `expires_at`."""
+        return self._object(api.PERSONAL_ACCESS_TOKEN, f"read personal access token {token_id}", token_id=token_id)
+
     def create_project_access_token(
         self,
         project_id: int | str,

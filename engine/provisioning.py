@@ -52,6 +52,7 @@ class CredentialSlot:
     token: str | None = None
     username: str = "harness"
     unavailable: str | None = None  # the reason this credential case cannot run on this target
+    setup_failed: str | None = None  # the target did not carry out the set-up the credential needs, and how it showed
 
 
 @dataclass
@@ -147,6 +148,17 @@ def _run_group(client: GitLabClient, run_id: str, parent_id: int | None) -> dict
         return client.create_group(name, path, parent_id=parent_id)
 
 
+def _not_revoked(client: GitLabClient, token_id: int) -> str | None:
+    """None when the token API shows the token revoked; otherwise what it shows, as the target's failure."""
+    view = client.personal_access_token(token_id)
+    if view.get("revoked") is True and view.get("active") is not True:
+        return None
+    return (f"the target did not carry out the harness's set-up: it accepted the revocation of personal access token "
+            f"{token_id} (DELETE /api/v4/personal_access_tokens/{token_id}), but its token API still shows it "
+            f"revoked={view.get('revoked')!r}, active={view.get('active')!r}; cases of revoked tokens cannot judge "
+            "the package registry until revocation works")
+
+
 def read_version(client: GitLabClient) -> tuple[str | None, dict[str, bool] | None]:
     """The target's version (`GET /api/v4/version`) and, for an administrator, its feature flags; None for what it
     does not tell (the rules then fall back to the newest, and flags to their defaults, and the report says so)."""
@@ -230,7 +242,7 @@ def provision_run(run_id: str, run_dir: Path, target_url: str, owner_token: str,
     if "revoked_token" in kinds and "revoked_token" not in ctx.slots:
         revoked = pat("revoked", tomorrow)
         client.revoke_personal_access_token(revoked.id)
-        ctx.slots["revoked_token"] = CredentialSlot(token=revoked.token)
+        ctx.slots["revoked_token"] = CredentialSlot(token=revoked.token, setup_failed=_not_revoked(client, revoked.id))
     if "expired_token" in kinds and "expired_token" not in ctx.slots:
         try:
             ctx.slots["expired_token"] = CredentialSlot(token=pat("expired", dt.date.today() - dt.timedelta(days=1))
@@ -275,6 +287,7 @@ class CaseEnv:
     name_prefix: str  # prepended to every package name of the case
     finish: list[tuple[str, Any]] = field(default_factory=list)  # clean-up actions after the case
     group_id: int | None = None  # the case's own group, removed (with its packages) when the case ends
+    setup_failed: str | None = None  # the target did not carry out the case's set-up: the case fails, saying so
 
 
 VISIBILITY_ORDER = [Visibility.PRIVATE, Visibility.INTERNAL, Visibility.PUBLIC]
@@ -325,6 +338,8 @@ def provision_case(ctx: RunContext, case_key: str, credential: CredentialCase, i
         env.subject, env.not_run = other_project_job(ctx, client, env, allowlisted=job_token_from != "other_project")
         return env
     env.subject, env.not_run = subject_credential(ctx, client, env, credential, case_key)
+    slot = ctx.slots.get(credential.value)
+    env.setup_failed = slot.setup_failed if slot else None
     return env
 
 

@@ -123,12 +123,14 @@ def finish_run(state: RunState, *, interrupted: bool, harness_version: str) -> d
     return verdict
 
 
-def write_setup_failure(run_dir: Path, stage: str, message: str) -> str:
-    """The run could not even be set up: say so in verdict.json and summary.md (exit code 4)."""
+def write_setup_failure(run_dir: Path, stage: str, message: str, code: ExitCode = ExitCode.HARNESS) -> str:
+    """The run could not even be set up: say so in verdict.json and summary.md (exit code 4; 1 when the target
+    answered the set-up with a 5xx, which is the target's failure)."""
     message = REDACTOR(message)
-    why = f"the run could not be set up, so nothing was checked: {message}"
+    whose = "the target failed the harness's set-up" if code == ExitCode.NOT_READY else "the run could not be set up"
+    why = f"{whose}, so nothing was checked: {message}"
     verdict = {"stage": stage, "verdict": "not_ready", "why": why, "by_format": {}, "missing": [],
-               "exit_code": ExitCode.HARNESS, "cases": {}, "leftovers": []}
+               "exit_code": code, "cases": {}, "leftovers": []}
     (run_dir / "verdict.json").write_text(json.dumps(verdict, indent=2) + "\n")
     (run_dir / "summary.md").write_text(f"# {stage.capitalize()} readiness: not checked\n\n"
                                         f"The harness or its environment broke before any case ran:\n\n"

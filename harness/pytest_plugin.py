@@ -181,8 +181,10 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     except (ProvisioningError, ReferenceServerError, NotGitLab) as exc:
         _stop_server(state)
-        message = write_setup_failure(run_dir, settings.stage, str(exc))
-        pytest.exit(message, returncode=ExitCode.HARNESS)
+        status = getattr(exc, "status", None)
+        code = ExitCode.NOT_READY if status is not None and status >= 500 else ExitCode.HARNESS  # the target's 5xx
+        message = write_setup_failure(run_dir, settings.stage, str(exc), code)
+        pytest.exit(message, returncode=code)
     config.stash[_ctx_key] = state.ctx
     config.pluginmanager.register(ControllerHooks(state), "harness-controller")
 

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from core import provisioning_api as api
+from core.faults import Fault
 from core.permissions import ACCESS_TOKEN_KINDS, DEPLOY_TOKEN_KINDS
 from core.vocabulary import READ_PACKAGE_REGISTRY, WRITE_PACKAGE_REGISTRY, TokenKind
 from reference_server.auth import today_utc
@@ -103,8 +104,20 @@ async def revoke_personal_access_token(request: Request) -> Response:
         raise not_found("Personal access token")
     if not principal.is_admin and row["user_id"] != principal.user_id:
         raise not_found("Personal access token")
-    db.revoke_token(row["id"])
+    if not request.app.state.settings.has(Fault.REVOKE_DOES_NOTHING):
+        db.revoke_token(row["id"])
     return Response(status_code=204)
+
+
+async def read_personal_access_token(request: Request) -> Response:
+    principal = api_principal(request)
+    db: Database = request.app.state.db
+    token_id = request.path_params["token_id"]
+    row = db.token(int(token_id)) if token_id.isdigit() else None
+    if row is None or row["kind"] not in ACCESS_TOKEN_KINDS or not (principal.is_admin or
+                                                                     row["user_id"] == principal.user_id):
+        raise not_found("Personal access token")
+    return JSONResponse(access_token_json(row))
 
 
 async def create_project_access_token(request: Request) -> Response:
@@ -187,6 +200,7 @@ async def revoke_group_deploy_token(request: Request) -> Response:
 ROUTES = [
     route(api.CREATE_PERSONAL_ACCESS_TOKEN, create_personal_access_token),
     route(api.REVOKE_PERSONAL_ACCESS_TOKEN, revoke_personal_access_token),
+    route(api.PERSONAL_ACCESS_TOKEN, read_personal_access_token),
     route(api.CREATE_PROJECT_ACCESS_TOKEN, create_project_access_token),
     route(api.REVOKE_PROJECT_ACCESS_TOKEN, revoke_project_access_token),
     route(api.CREATE_PROJECT_DEPLOY_TOKEN, create_project_deploy_token),

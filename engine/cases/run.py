@@ -65,6 +65,8 @@ def _run(case: Case, ctx: RunContext, index: int, bus: EventBus) -> CaseRecord:
                              OPERATIONS[case.format].package_type, case.role, case.scenario.job_token_from)
         if env.not_run:
             raise CaseNotRun(env.not_run)
+        if env.setup_failed:  # the target's failure, reported as what it is, not as the case's own check
+            raise StepFailed(env.setup_failed)
         state = CaseState(case, ctx, env, HttpDriver(ctx.target_url), bus, client=_client_driver(case, ctx))
         if (case.scenario.group_settings is not None and env.group_path
                 and FORMATS[case.format].rules.duplicates.switchable):
@@ -85,7 +87,11 @@ def _run(case: Case, ctx: RunContext, index: int, bus: EventBus) -> CaseRecord:
     except StepFailed as exc:
         record.outcome, record.reason = Outcome.FAILED, str(exc)
     except ProvisioningError as exc:
-        record.outcome, record.reason = Outcome.ERROR, f"set-up failed: {exc}"
+        if exc.status is not None and exc.status >= 500:  # a 5xx is the target's failure, wherever it comes
+            record.outcome = Outcome.FAILED
+            record.reason = f"the target failed the harness's set-up with {exc.status}: {exc}"
+        else:
+            record.outcome, record.reason = Outcome.ERROR, f"set-up failed: {exc}"
     except Exception as exc:  # the harness itself broke: say where, never blame the target
         record.outcome = Outcome.ERROR
         record.reason = REDACTOR(f"harness error: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}")
