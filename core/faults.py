@@ -47,6 +47,7 @@ class Fault(StrEnum):
     BACKGROUND_GUARD_SKIPPED = "background_guard_skipped"
     HELM_CHANNEL_IGNORED = "helm_channel_ignored"
     COMPOSER_STALE_CACHE = "composer_stale_cache"
+    NUGET_REGISTRATION_FIRST_ONLY = "nuget_registration_first_only"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -103,6 +104,9 @@ DESCRIPTIONS: dict[Fault, str] = {
                                              " version of each gem, so Bundler cannot resolve a gem just pushed",
     Fault.BACKGROUND_GUARD_SKIPPED: "the background processing keeps a file that is no package (a format whose guard"
                                     " runs there: RubyGems) as an installable package instead of destroying it",
+    Fault.NUGET_REGISTRATION_FIRST_ONLY: "NuGet's registration index (metadata/<id>/index.json) lists only the first"
+                                         " version published, so a client never resolves a newer one (GitLab's"
+                                         " PackagesMetadataPresenter lists every version the PackageFinder finds)",
     Fault.HELM_CHANNEL_IGNORED: "Helm's index.yaml and chart downloads ignore the channel: a channel lists and serves"
                                 " the charts of every channel (GitLab's finders select files by their channel:"
                                 " PackageFile.for_helm_with_channel)",
