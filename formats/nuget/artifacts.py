@@ -83,6 +83,8 @@ class Nupkg:
     version: str
     requested_size: int
     seed: int = 0
+    feed: str = "v3"  # the publish it goes through: "v3" (PUT nuget), "v2" (PUT nuget/v2: nuget.exe 2.x's push)
+    symbols: bool = False  # a symbol package (.snupkg) is published after it (PUT nuget/symbolpackage)
 
     def __post_init__(self) -> None:
         if self.requested_size > _ZIP_MAX:
@@ -158,8 +160,8 @@ class Nupkg:
         return write_streamed(self, directory)
 
 
-def build_nupkg(name: str, version: str, size: int, seed: int = 0) -> Nupkg:
-    return Nupkg(name, version, size, seed)
+def build_nupkg(name: str, version: str, size: int, seed: int = 0, feed: str = "v3", symbols: bool = False) -> Nupkg:
+    return Nupkg(name, version, size, seed, feed, symbols)
 
 
 def build_snupkg(name: str, version: str, seed: int = 0) -> BytesArtifact:

@@ -11,7 +11,7 @@ The token travels in curl's `--config` file as `user = "<user>:<token>"` (HTTP B
 
 from core.client_recipe import ClientCall, ClientOp, ClientRecipe, ClientTarget
 from core.credentials import basic_user
-from core.images import ImageRecipe, Variant
+from core.images import BASE_IMAGE, ImageRecipe, Variant, apt_install
 from core.vocabulary import AuthScheme
 from formats.generic.clients import CURL_IMAGE
 
@@ -40,6 +40,27 @@ DOTNET_IMAGE = ImageRecipe(
     programs={"dotnet": "dotnet --version"},
     official=Variant("mcr.microsoft.com/dotnet/sdk:8.0"),
     fallback=CURL_IMAGE.fallback,
+)
+
+
+# nuget.exe on Mono, the client the issue asked for: the official `mono` image ships it, and Debian bookworm's
+# `nuget` package is NuGet 2.8.7 (NuGet.Core on Mono), which speaks the v2 feed only. This image is built here
+# (`harness images build --only mono-nuget`), but no recipe runs it, because nuget.exe 2.8.7 on Linux can do neither
+# operation against GitLab's feed (tests/test_nuget_server.py replays what it sends):
+# - push: `nuget push <file> -Source .../packages/nuget/v2 -ApiKey <token>` first GETs the source, then PUTs
+#   `<source>/` with the X-NuGet-ApiKey header and a multipart body whose `package` part is closed by
+#   `Environment.NewLine + "--" + boundary + "--"`: a bare LF on Linux, where RFC 2046 requires CRLF. Go's
+#   mime/multipart in Workhorse then reads the part to EOF and fails at NextPart, which Workhorse answers 500
+#   (workhorse upload rewrite: "handleFileUploads: extract files from multipart"); the reference server answers 400.
+#   (On Windows, NewLine is CRLF: choco and nuget.exe push there.)
+# - install: `nuget install` reads FindPackagesById()/Packages(), whose entry (OdataPackageEntryService) sends the
+#   client to `nuget/v2/download/<name>/<version>`, a route GitLab's lib/api/nuget_project_packages.rb does not
+#   serve ("TODO: use path helper when download endpoint is merged"): 404.
+MONO_IMAGE = ImageRecipe(
+    name="mono-nuget",
+    programs={"nuget": "nuget help", "mono": "mono --version"},
+    official=Variant("mono:6.12"),
+    fallback=Variant(BASE_IMAGE, (apt_install("nuget", "ca-certificates-mono", "ca-certificates"),)),
 )
 
 
@@ -75,4 +96,5 @@ class NugetCurl(ClientRecipe):
 
 
 RECIPES = (NugetCurl(),)
-IMAGES: tuple[ImageRecipe, ...] = ()  # Generic's curl image (CURL_IMAGE) is declared there
+# Generic's curl image (CURL_IMAGE) is declared there; MONO_IMAGE and DOTNET_IMAGE run no recipe (see above).
+IMAGES: tuple[ImageRecipe, ...] = ()

@@ -3,9 +3,9 @@
 from core.format_types import Artifact, FormatOperations, RequestSpec
 
 from . import requests
-from .artifacts import build_nupkg, not_a_package
+from .artifacts import Nupkg, build_nupkg, build_snupkg, not_a_package
 from .names import stored_file_name
-from .rules import NUGET, PACKAGE_TYPE
+from .rules import NUGET, PACKAGE_TYPE, PUBLISH, SYMBOL_PUBLISH, V2_PUBLISH
 
 
 class NugetOperations(FormatOperations):
@@ -18,8 +18,11 @@ class NugetOperations(FormatOperations):
     package_type = PACKAGE_TYPE
 
     def artifact(self, name: str, version: str, file_hint: str, size: int, seed: int) -> Artifact:
-        """A real `.nupkg` (the hint is ignored: GitLab names the file after the .nuspec's id and version)."""
-        return build_nupkg(name, version, size, seed)
+        """A real `.nupkg`. GitLab names the file after the .nuspec's id and version, so the hint names no file; it
+        may name the publish instead: `v2/...` pushes through the v2 feed (GitLab's `PUT nuget/v2`), `symbols/...`
+        publishes a symbol package (.snupkg) of the same id and version after the package."""
+        head = file_hint.partition("/")[0] if "/" in file_hint else ""
+        return build_nupkg(name, version, size, seed, feed="v2" if head == "v2" else "v3", symbols=head == "symbols")
 
     def invalid_artifact(self, name: str, version: str) -> Artifact:
         """Named as the version's package, but no zip with a .nuspec: GitLab answers 400 (ExtractionError)."""
@@ -29,7 +32,13 @@ class NugetOperations(FormatOperations):
              status: str | None = None, select: str | None = None) -> list[RequestSpec]:
         if status is not None or select is not None:
             raise ValueError("NuGet publishes have no status or select option (those are Generic's)")
-        return [requests.publish(project_id, artifact)]
+        if not isinstance(artifact, Nupkg):
+            return [requests.publish(project_id, artifact)]
+        specs = [requests.publish(project_id, artifact, V2_PUBLISH if artifact.feed == "v2" else PUBLISH)]
+        if artifact.symbols:
+            symbols = build_snupkg(artifact.name, artifact.version, artifact.seed)
+            specs.append(requests.publish(project_id, symbols, SYMBOL_PUBLISH))
+        return specs
 
     def pull(self, project_id: int | str, name: str, version: str, file_name: str) -> RequestSpec:
         return requests.download(project_id, name, version, file_name)

@@ -26,6 +26,7 @@ SERVICE_COMMENTS = {
 }
 SYMBOL_SERVICE = ("SymbolPackagePublish/4.9.0", "Push symbol packages.")  # when the symbol server is enabled
 _NUMBER = re.compile(r"\d+")
+LATEST_VERSION_PLACEHOLDER = "0.0.0-latest-version"  # OdataPackageEntryService::SEMVER_LATEST_VERSION_PLACEHOLDER
 
 
 def version_key(version: str) -> tuple[Any, ...]:
@@ -143,10 +144,9 @@ V2_METADATA = ('<?xml version="1.0" encoding="utf-8"?>\n'
                "</FunctionImport></EntityContainer></Schema></edmx:DataServices></edmx:Edmx>\n")
 
 
-def v2_entry(base: str, name: str, version: str | None, content_url: str) -> str:
-    """OdataPackageEntryService: one Atom entry, the newest version (or the one asked for), whose `content src`
-    is the v3 download URL of that version (or the base download URL when the package is unknown)."""
-    shown = escape(version or "")
+def v2_entry(base: str, name: str, version: str, content_url: str) -> str:
+    """OdataPackageEntryService#package_entry: the id URL, the title (the name), `content src` and `d:Version`."""
+    shown = escape(version)
     return ('<?xml version="1.0" encoding="utf-8"?>\n'
             f'<entry xmlns="http://www.w3.org/2005/Atom" xmlns:d="http://schemas.microsoft.com/ado/2007/08/'
             f'dataservices" xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" '

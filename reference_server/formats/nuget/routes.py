@@ -18,6 +18,7 @@ through the shared helpers `processing_stuck`, `loose_name_rule`, `oldest_file_w
 `protection_rules_ignored`.
 """
 
+import base64
 import json
 import logging
 import re
@@ -36,6 +37,7 @@ from core.faults import Fault
 from core.format_types import Endpoint
 from core.vocabulary import Operation, Permission
 from formats.nuget import (
+    API_KEY_HEADER,
     DELETE,
     DOWNLOAD,
     FORMAT,
@@ -251,9 +253,24 @@ async def extract(request: Request, granted: Authorized, project_id: int, temp_i
     await store.remove(store.package_dir(project_id, temp_id))
 
 
+def api_key_as_basic(request: Request) -> None:
+    """The publish routes' second carrier: `accept.token_types(:personal_access_token, :deploy_token, :job_token)
+    .sent_through(http_header: 'X-Nuget-Apikey')` (what `nuget push -ApiKey` sends). GitLab resolves the header's
+    token to the same types the Basic password resolves to, so a request with the header and no Authorization is
+    read as that token over Basic (the matrix has no scheme of its own for the header)."""
+    headers = list(request.scope["headers"])
+    key = next((v for k, v in headers if k.lower() == API_KEY_HEADER.lower().encode()), None)
+    if key is None or any(k.lower() == b"authorization" for k, _ in headers):
+        return
+    pair = base64.b64encode(b"nuget:" + key)
+    request.scope["headers"] = [*headers, (b"authorization", b"Basic " + pair)]
+    request.__dict__.pop("_headers", None)
+
+
 def publishing(endpoint: Endpoint, symbols: bool = False) -> Callable[[Request], Awaitable[Response]]:
     async def publish(request: Request) -> Response:
         store: FileStore = request.app.state.store
+        api_key_as_basic(request)
         spooled = await body_before_auth(request)
         received: ReceivedFile | None = None
         task: BackgroundTask | None = None
@@ -458,22 +475,17 @@ async def v2_metadata(request: Request) -> Response:
 
 
 def _odata(request: Request, name: str | None, version: str | None) -> Response:
-    """OdataPackageEntryService: the newest version of the name (or the version asked for) as one Atom entry."""
-    db: Database = request.app.state.db
+    """OdataPackageEntryService: one Atom entry built from the parameters alone (no package is looked up): the
+    version asked for or `0.0.0-latest-version`, and a content URL `v2/download/<name>/<version or latest>` on the
+    v2 feed, a route lib/api/nuget_project_packages.rb does not serve (its TODO: "use path helper when download
+    endpoint is merged"): a v2 client finds the entry and cannot download it."""
     project = _project_or_404(request)
     if not name or RULES.name_error(name) or (version is not None and RULES.version_error(version)):
         raise bad_request("package_name is invalid")
     base = documents.project_base(_base_url(request), project["id"])
-    packages = packages_named(db, int(project["id"]), name)
-    if version is not None:
-        packages = [p for p in packages if p["version"].lower() == version.lower()]
-    if not packages:
-        return _xml(documents.v2_entry(base, name, version, f"{base}/download"))
-    newest = max(packages, key=lambda p: documents.version_key(p["version"]))
-    files = db.files_of([int(newest["id"])])[int(newest["id"])]
-    shown = Version(newest, _nupkg_of(files))
-    return _xml(documents.v2_entry(base, newest["name"], newest["version"],
-                                   documents.archive_url(_base_url(request), shown)))
+    shown = version or documents.LATEST_VERSION_PLACEHOLDER
+    download = f"{base}/v2/download/{name}/{version or 'latest'}"
+    return _xml(documents.v2_entry(base, name, shown, download))
 
 
 async def v2_find_by_id(request: Request) -> Response:
@@ -496,9 +508,10 @@ ROUTES = [
     Route(V2_FIND_BY_ID_PATH, v2_find_by_id, methods=["GET"]),
     Route(V2_PACKAGES_PATH, v2_packages, methods=["GET"]),
     Route(V2_PACKAGE_PATH, v2_package, methods=["GET"]),
-    Route(PUBLISH.path, publishing(PUBLISH), methods=["PUT"]),
-    Route(SYMBOL_PUBLISH.path, publishing(SYMBOL_PUBLISH, symbols=True), methods=["PUT"]),
-    Route(V2_PUBLISH.path, publishing(V2_PUBLISH), methods=["PUT"]),
+    # Each publish also with a trailing slash, as Grape routes it: GitLab's curl guide PUTs `.../packages/nuget/`
+    # and nuget.exe 2.x PUTs `<source>/` (NuGet.PackageServer).
+    *(Route(path, publishing(endpoint, symbols=endpoint is SYMBOL_PUBLISH), methods=["PUT"])
+      for endpoint in (PUBLISH, SYMBOL_PUBLISH, V2_PUBLISH) for path in (endpoint.path, endpoint.path + "/")),
     Route(VERSIONS.path, download_versions, methods=["GET"]),
     Route(DOWNLOAD.path, download, methods=["GET", "HEAD"]),
     Route(METADATA.path, registration, methods=["GET"]),
