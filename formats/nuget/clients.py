@@ -21,13 +21,13 @@ CONFIG = "curl.cfg"
 PULL_SCRIPT = "nuget-pull.sh"
 CURL = ["curl", "--silent", "--show-error", "--fail-with-body", "--config", CONFIG]
 
-# A v3 install, over HTTP: the registration index's items[].items[] each hold `catalogEntry.version` and
-# `packageContent`; sed splits the JSON at each leaf's "@id" and picks the leaf of the version asked for.
+# A v3 install, over HTTP: the registration index's leaves each name their .nupkg in `packageContent`
+# (`.../download/<id>/<version>/<file>`, PresenterHelpers#archive_url_for); the script takes the one of the version.
 _PULL = r"""set -eu
 index="$1"; version="$2"; out="$3"
 curl --silent --show-error --fail-with-body --config curl.cfg --output registration.json "$index"
-url=$(tr -d '\n' < registration.json | sed 's/"catalogEntry"/\n&/g' | grep -F "\"version\":\"$version\"" \
-  | sed -n 's/.*"packageContent":"\([^"]*\)".*/\1/p' | head -n 1)
+url=$(tr -d '\n' < registration.json | grep -o '"packageContent" *: *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/' \
+  | grep -F "/$version/" | head -n 1 || true)
 if [ -z "$url" ]; then echo "version $version is not in $index" >&2; exit 1; fi
 mkdir -p "$(dirname "$out")"
 curl --silent --show-error --fail-with-body --config curl.cfg --output "$out" "$url"

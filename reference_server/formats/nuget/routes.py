@@ -52,7 +52,9 @@ from formats.nuget import (
     RULES,
     SERVICE_INDEX_PATH,
     SYMBOL_PUBLISH,
+    TEMPORARY_PACKAGE_NAME,
     TEMPORARY_SYMBOL_PACKAGE_NAME,
+    UPLOADED_FILE_NAME,
     UPLOADED_SYMBOL_FILE_NAME,
     V2_FIND_BY_ID_PATH,
     V2_METADATA_PATH,
@@ -63,7 +65,6 @@ from formats.nuget import (
     VERSIONS,
     stored_file_name,
 )
-from formats.nuget.rules import TEMPORARY_PACKAGE_NAME, UPLOADED_FILE_NAME
 from reference_server.access import Authorized, authorize, check_protection, group_access
 from reference_server.db import Database, Row
 from reference_server.downloads import count_pull, file_response
@@ -95,7 +96,7 @@ def _base_url(request: Request) -> str:
 
 
 def _json(document: object, status: int = 200) -> Response:
-    return Response(json.dumps(document), status_code=status, media_type="application/json")
+    return Response(json.dumps(document, separators=(",", ":")), status_code=status, media_type="application/json")
 
 
 # --- lookups ------------------------------------------------------------------------------------------------------
