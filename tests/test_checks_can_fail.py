@@ -245,6 +245,11 @@ CHECKS = [
         Catch("list-versions", "personal_access_token", "header", ("does not mention version(s) 1.1.0",),
               "composer"),
     ), formats=("composer",)),
+    # nuget: the registration index (metadata/<id>/index.json) listing only the first version published; GitLab's
+    # PackagesMetadataPresenter lists every version the PackageFinder finds.
+    FaultCheck(Fault.NUGET_REGISTRATION_FIRST_ONLY, ("list-versions",), ("personal_access_token",), ("basic",), (
+        Catch("list-versions", "personal_access_token", "basic", ("does not mention version(s) 1.1.0",), "nuget"),
+    ), formats=("nuget",)),
 ]
 
 
