@@ -288,3 +288,16 @@ def test_the_clients_pull_script_against_the_server(world: World, tmp_path: Path
     missing = subprocess.run(["sh", "nuget-pull.sh", index, "9.0.0", "pulled/x.nupkg"], cwd=tmp_path,
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode != 0 and "not in" in missing.stderr
+
+
+def test_nuget_delete_removes_the_version(world: World) -> None:
+    """`nuget delete <id> <version>`: `DELETE nuget/*package_name/*package_version`, 204, the version gone."""
+    pid = world.project["id"]
+    for version in ("1.0.0", "2.0.0"):
+        assert push(world, build_nupkg("Del.Pkg", version, 1500)).status_code == 201
+    path = f"/api/v4/projects/{pid}/packages/nuget/Del.Pkg/1.0.0"
+    assert requests.delete(world.registry.url + path, timeout=30).status_code == 401
+    api_key = {"X-NuGet-ApiKey": world.tokens[PAT]}  # the publish and delete routes' second carrier
+    assert requests.delete(world.registry.url + path, headers=api_key, timeout=30).status_code == 204
+    assert [p["version"] for p in nuget_packages(world)] == ["2.0.0"]
+    assert requests.delete(world.registry.url + path, headers=owner(world), timeout=30).status_code == 404

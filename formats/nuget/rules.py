@@ -87,7 +87,7 @@ NUGET_ROUTE = RouteAuth(
     sent_through=frozenset({BASIC}),
     source=SOURCE,
 )
-# Publish, symbol publish, delete and v2 push add `accept.token_types(:personal_access_token, :deploy_token,
+# Publish, symbol publish, delete and v2 push (and their authorize routes) add `accept.token_types(:personal_access_token, :deploy_token,
 # :job_token).sent_through(http_header: 'X-Nuget-Apikey')` to the Basic carrier: `nuget push -ApiKey`. The harness
 # sends Basic, as GitLab's curl guide does; the API-key header is sent by the real client and tested by the server's
 # tests (no shared auth scheme carries it).

@@ -255,7 +255,7 @@ async def extract(request: Request, granted: Authorized, project_id: int, temp_i
 
 
 def api_key_as_basic(request: Request) -> None:
-    """The publish routes' second carrier: `accept.token_types(:personal_access_token, :deploy_token, :job_token)
+    """The publish and delete routes' second carrier: `accept.token_types(:personal_access_token, :deploy_token, :job_token)
     .sent_through(http_header: 'X-Nuget-Apikey')` (what `nuget push -ApiKey` sends). GitLab resolves the header's
     token to the same types the Basic password resolves to, so a request with the header and no Authorization is
     read as that token over Basic (the matrix has no scheme of its own for the header)."""
@@ -400,6 +400,7 @@ async def search(request: Request) -> Response:
 
 async def delete(request: Request) -> Response:
     db: Database = request.app.state.db
+    api_key_as_basic(request)
     granted = authorize(request, DELETE, Permission.DESTROY_PACKAGE)
     params = request.path_params
     name, version = str(params["package_name"]), str(params["package_version"])
