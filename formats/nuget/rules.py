@@ -87,10 +87,10 @@ NUGET_ROUTE = RouteAuth(
     sent_through=frozenset({BASIC}),
     source=SOURCE,
 )
-# Publish, symbol publish, delete and v2 push (and their authorize routes) add `accept.token_types(:personal_access_token, :deploy_token,
-# :job_token).sent_through(http_header: 'X-Nuget-Apikey')` to the Basic carrier: `nuget push -ApiKey`. The harness
-# sends Basic, as GitLab's curl guide does; the API-key header is sent by the real client and tested by the server's
-# tests (no shared auth scheme carries it).
+# Publish, symbol publish, delete and v2 push (and their authorize routes) add
+# `accept.token_types(:personal_access_token, :deploy_token, :job_token).sent_through(http_header: 'X-Nuget-Apikey')`
+# to the Basic carrier: `nuget push -ApiKey`. The harness sends Basic, as GitLab's curl guide does; the API-key
+# header (no shared auth scheme carries it) is taken by the reference server and tested in tests/test_nuget_server.py.
 NUGET_PUSH_ROUTE = NUGET_ROUTE
 # lib/api/nuget_group_packages.rb: the same Basic-only declaration, `authenticate!` first ("This API can't be
 # accessed anonymously"), then `find_authorized_group!` (404 for a group the caller cannot read).

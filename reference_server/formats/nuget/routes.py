@@ -255,10 +255,10 @@ async def extract(request: Request, granted: Authorized, project_id: int, temp_i
 
 
 def api_key_as_basic(request: Request) -> None:
-    """The publish and delete routes' second carrier: `accept.token_types(:personal_access_token, :deploy_token, :job_token)
-    .sent_through(http_header: 'X-Nuget-Apikey')` (what `nuget push -ApiKey` sends). GitLab resolves the header's
-    token to the same types the Basic password resolves to, so a request with the header and no Authorization is
-    read as that token over Basic (the matrix has no scheme of its own for the header)."""
+    """The publish and delete routes' second carrier: `accept.token_types(:personal_access_token, :deploy_token,
+    :job_token).sent_through(http_header: 'X-Nuget-Apikey')` (what `nuget push -ApiKey` sends). GitLab resolves
+    the header's token to the same types the Basic password resolves to, so a request with the header and no
+    Authorization is read as that token over Basic (the matrix has no scheme of its own for the header)."""
     headers = list(request.scope["headers"])
     key = next((v for k, v in headers if k.lower() == API_KEY_HEADER.lower().encode()), None)
     if key is None or any(k.lower() == b"authorization" for k, _ in headers):
