@@ -52,6 +52,7 @@ class Fault(StrEnum):
     METADATA_WRONG_CHECKSUMS = "metadata_wrong_checksums"
     METADATA_WRONG_FILE_URL = "metadata_wrong_file_url"
     REVOKE_DOES_NOTHING = "revoke_does_nothing"
+    NUGET_REGISTRATION_FIRST_ONLY = "nuget_registration_first_only"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -108,6 +109,9 @@ DESCRIPTIONS: dict[Fault, str] = {
                                              " version of each gem, so Bundler cannot resolve a gem just pushed",
     Fault.BACKGROUND_GUARD_SKIPPED: "the background processing keeps a file that is no package (a format whose guard"
                                     " runs there: RubyGems) as an installable package instead of destroying it",
+    Fault.NUGET_REGISTRATION_FIRST_ONLY: "NuGet's registration index (metadata/<id>/index.json) lists only the first"
+                                         " version published, so a client never resolves a newer one (GitLab's"
+                                         " PackagesMetadataPresenter lists every version the PackageFinder finds)",
     Fault.HELM_CHANNEL_IGNORED: "Helm's index.yaml and chart downloads ignore the channel: a channel lists and serves"
                                 " the charts of every channel (GitLab's finders select files by their channel:"
                                 " PackageFile.for_helm_with_channel)",

@@ -326,6 +326,8 @@ def judge(ask: Ask, identity: Identity, rules: RuleSet = NEWEST) -> Expected:
     route, setup, need = ask.route, ask.project, ask.permission
     standing = ask.standing
     if identity.kind is None:
+        if route.login_required:
+            return _unauthorized(route, "the route needs a login (`authenticate!`) before anything else", route.source)
         if need is Permission.READ_PACKAGE and _anonymous_reads(setup):
             return Expected(True, None, "anyone may read this project's packages", rule=_POLICY)
         if setup.visibility is Visibility.PUBLIC or setup.registry_access is RegistryAccess.PUBLIC:

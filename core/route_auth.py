@@ -55,6 +55,9 @@ class RouteAuth:
     # tokens with `deploy_token`, job tokens with any `job_token` carrier. TOKEN (`:http_token`, RubyGems) takes the
     # whole `Authorization` header as the token. None: GitLab's usual finders.
     sent_through: frozenset[AuthScheme] | None = None
+    # The route calls `authenticate!` before anything else (NuGet's group routes, lib/api/nuget_group_packages.rb:
+    # "This API can't be accessed anonymously"): an anonymous request is 401, even where anyone may read.
+    login_required: bool = False
 
     @property
     def schemes(self) -> frozenset[AuthScheme]:

@@ -240,6 +240,9 @@ def group_access(request: Request, endpoint: Endpoint, group: Row | None, *, pub
     `public`: a fault's view, every project readable."""
     db: Database = request.app.state.db
     caller = caller_for(request, endpoint)
+    if endpoint.auth.login_required and caller.identity.kind is None:  # `authenticate!` first (NuGet's group API)
+        raise refusal(Expected(False, 401, "the route needs a login", Challenge.BASIC if endpoint.auth.challenge
+                               else None))
     if group is None:
         raise ApiError(404, "404 Group Not Found")
     projects = [p for p in (db.project(pid) for pid in db.projects_under_group(group["id"]))

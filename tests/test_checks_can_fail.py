@@ -269,6 +269,11 @@ CHECKS = [
     FaultCheck(Fault.REVOKE_DOES_NOTHING, ("small-push",), ("revoked_token",), ("header",), (
         Catch("small-push", "revoked_token", "header", ("did not carry out the harness's set-up", "still shows it")),
     ), in_setup=True),
+    # nuget: the registration index (metadata/<id>/index.json) listing only the first version published; GitLab's
+    # PackagesMetadataPresenter lists every version the PackageFinder finds.
+    FaultCheck(Fault.NUGET_REGISTRATION_FIRST_ONLY, ("list-versions",), ("personal_access_token",), ("basic",), (
+        Catch("list-versions", "personal_access_token", "basic", ("does not mention version(s) 1.1.0",), "nuget"),
+    ), formats=("nuget",)),
 ]
 
 

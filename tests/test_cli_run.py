@@ -36,7 +36,7 @@ BAD_SCENARIOS = {
                            "steps.0.expect.p95", "unknown key 'p95'"),
     "bad-type": (HEAD + "steps:\n" + PUSH + "    seed: lots\n", 7, "steps.0.seed", "valid integer"),
     "bad-size": (HEAD + "steps:\n" + PUSH + "    size: lots\n", 7, "steps.0.size", "'lots' is not a size"),
-    "unknown-format": (HEAD + "formats: [generic, nuget]\nsteps:\n" + PUSH, 4, "formats", "unknown format nuget"),
+    "unknown-format": (HEAD + "formats: [generic, nosuch]\nsteps:\n" + PUSH, 4, "formats", "unknown format nosuch"),
     "bad-as": (HEAD + "steps:\n  - op: push\n    as: admin\n    package: {name: a}\n", 6, "steps.0.as",
                "'subject' or 'owner'"),
     "bad-op": (HEAD + "steps:\n  - op: upload\n    package: {name: a}\n", 5, "steps.0.op", "'push'"),
@@ -113,10 +113,10 @@ def _said(run: Run) -> str:
 
 
 @pytest.mark.parametrize(("flags", "words"), [
-    (["--formats", "nuget"], ["--formats", "'nuget'", "generic"]),
+    (["--formats", "nosuch"], ["--formats", "'nosuch'", "generic"]),
     (["--large-size", "lots"], ["--large-size", "'lots' is not a size"]),
     (["--token-kinds", "personal_access_token,admin"], ["--token-kinds", "'admin'", "personal_access_token"]),
-    (["--size-limits", "nuget=1MiB"], ["--size-limits", "'nuget=1MiB'"]),
+    (["--size-limits", "nosuch=1MiB"], ["--size-limits", "'nosuch=1MiB'"]),
     (["--stage", "production"], ["--stage", "'production'", "experiment"]),
 ], ids=["formats", "large-size", "token-kinds", "size-limits", "stage"])
 def test_a_bad_flag_exits_2_naming_the_option(flags: list[str], words: list[str], tmp_path: Path) -> None:
