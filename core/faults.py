@@ -47,6 +47,7 @@ class Fault(StrEnum):
     BACKGROUND_GUARD_SKIPPED = "background_guard_skipped"
     HELM_CHANNEL_IGNORED = "helm_channel_ignored"
     COMPOSER_STALE_CACHE = "composer_stale_cache"
+    DEBIAN_INDEX_STALE = "debian_index_stale"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -112,6 +113,10 @@ DESCRIPTIONS: dict[Fault, str] = {
                             "ModuleVersion#archive puts them in, so Go's hash of it is not the module's",
     Fault.COMPOSER_STALE_CACHE: "Composer's p2 document is the cache page written at a package's first publish and"
                                 " never rewritten (GitLab's Gitlab::Composer::Cache): later versions are missing",
+    Fault.DEBIAN_INDEX_STALE: "a Debian distribution's Packages index (and its Release) is generated once, at its"
+                              " first request, and never again after a processed upload (GitLab's"
+                              " ProcessPackageFileService queues GenerateDistributionWorker after each one): packages"
+                              " pushed later are missing and apt cannot install them",
 }
 
 
