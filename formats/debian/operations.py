@@ -26,6 +26,9 @@ class DebianOperations(FormatOperations):
                                "Packages::Debian::ProcessPackageFileWorker, after the upload answered 201 (the "
                                "upload names only the file): an invalid name or version (app/models/packages/"
                                "debian/package.rb) fails there and marks the temporary package `error`")
+    prepare_refusal_judged = ("the distribution API refuses the owner where the package registry is switched off "
+                              "(`authorize_create_package!`, lib/api/concerns/packages/"
+                              "debian_distribution_endpoints.rb), as the upload then refuses its caller")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -63,6 +63,7 @@ from reference_server.formats.debian.index import (
     state,
 )
 from reference_server.formats.debian.signing import SigningError
+from reference_server.metadata_cache import Check, Subject, metadata_response
 from reference_server.metrics import count_event
 from reference_server.package_files import add_file, new_package_status, saving_package
 from reference_server.settings import ServerSettings
@@ -125,7 +126,8 @@ async def create_distribution(request: Request) -> Response:
     suite = request.query_params.get("suite")
     created = state(request).create(_container(granted.project), codename, components, architectures, suite)
     if created is None:  # render_validation_error!: the model's uniqueness validation
-        raise ApiError(400, "Codename has already been taken", body={"message": {"codename": ["has already been taken"]}})
+        raise ApiError(400, "Codename has already been taken",
+                       body={"message": {"codename": ["has already been taken"]}})
     return JSONResponse(created.entity(), status_code=201)
 
 
@@ -264,10 +266,13 @@ def _frozen(request: Request, key: tuple[object, ...], build: bytes) -> bytes:
     return state(request).frozen_indexes.setdefault(key, build)
 
 
-def _index_documents(request: Request, project: Row, distribution: Distribution) -> tuple[bytes, dict[
-        tuple[str, str], bytes]]:
+def _index_documents(request: Request, project: Row, distribution: Distribution,
+                     check: Check | None = None) -> tuple[bytes, dict[tuple[str, str], bytes]]:
     db: Database = request.app.state.db
     files = distribution_files(db, int(project["id"]), distribution.codename)
+    if check is not None:
+        for f in files:
+            check(f.package)
     index = {}
     for component in distribution.components:
         for architecture in distribution.architectures:
@@ -281,8 +286,13 @@ def _index_documents(request: Request, project: Row, distribution: Distribution)
 async def release(request: Request) -> Response:
     granted = authorize(request, RELEASE, Permission.READ_PACKAGE)
     distribution = _distribution_of(request, granted.project, str(request.path_params["distribution"]))
-    document, _ = _index_documents(request, granted.project, distribution)
-    return Response(document, media_type=TEXT)
+
+    def build(check: Check | None) -> Response:
+        document, _ = _index_documents(request, granted.project, distribution, check)
+        return Response(document, media_type=TEXT)
+
+    return await metadata_response(request, (FORMAT, "Release", distribution.id), [granted.project], Subject(FORMAT),
+                                   build)
 
 
 async def signed_release(request: Request) -> Response:
@@ -310,11 +320,16 @@ async def packages_index(request: Request) -> Response:
         raise invalid("component")
     if not ARCHITECTURE_REGEX.fullmatch(architecture):
         raise invalid("architecture")
-    _, index = _index_documents(request, granted.project, distribution)
-    document = index.get((component, architecture), b"")
-    if not document:
-        return Response(status_code=204)  # present_index_file!: empty component files are not persisted: no_content!
-    return Response(document, media_type=TEXT)
+
+    def build(check: Check | None) -> Response:
+        _, index = _index_documents(request, granted.project, distribution, check)
+        document = index.get((component, architecture), b"")
+        if not document:  # present_index_file!: empty component files are not persisted: no_content!
+            return Response(status_code=204)
+        return Response(document, media_type=TEXT)
+
+    return await metadata_response(request, (FORMAT, "Packages", distribution.id, component, architecture),
+                                   [granted.project], Subject(FORMAT), build)
 
 
 async def download(request: Request) -> Response:
