@@ -9,7 +9,9 @@
   `/etc/apt/auth.conf.d/` the token (`machine http://<host>/api/v4/projects/<id>/packages/debian login <user>
   password <token>`: apt reads entries without a scheme for https only, apt_auth.conf(5)); `apt-get update` checks
   InRelease's signature against that key and the Packages index's digests against it, `apt-get download` fetches
-  the package (its bytes are compared with what was pushed) and `apt-get install` installs it with dpkg.
+  the package (its bytes are compared with what was pushed) and `apt-get install` installs it with dpkg. A caller
+  who cannot read the key (anonymous on a private project: 404) goes on without `signed-by`, and apt meets the
+  registry's own refusal.
 
 Both run in the `apt` image: Debian with curl (the official `debian:bookworm-slim` a user would pick, or the local
 Debian base built here). apt uses only the project's repository (`Dir::Etc::sourcelist`), as root inside the
@@ -40,8 +42,12 @@ _PULL = r"""set -eu
 repo="$1"; codename="$2"; component="$3"; package="$4"; version="$5"; out="$6"; key_url="$7"
 here=$(pwd)
 mkdir -p apt/keys apt/lists/partial apt/archives/partial "$(dirname "$out")"
-curl --silent --show-error --fail-with-body --config key-curl.cfg --output "apt/keys/$codename.asc" "$key_url"
-echo "deb [signed-by=$here/apt/keys/$codename.asc] $repo $codename $component" > apt/sources.list
+options=""
+if curl --silent --show-error --fail-with-body --config key-curl.cfg --output "apt/keys/$codename.asc" "$key_url"
+then options="[signed-by=$here/apt/keys/$codename.asc] "
+else echo "the distribution's key could not be read: apt checks InRelease against its own keyring" >&2
+fi
+echo "deb $options$repo $codename $component" > apt/sources.list
 if [ -s auth.conf ]; then
   mkdir -p /etc/apt/auth.conf.d
   install -m 600 auth.conf /etc/apt/auth.conf.d/gitlab_project.conf
