@@ -113,10 +113,10 @@ DESCRIPTIONS: dict[Fault, str] = {
                             "ModuleVersion#archive puts them in, so Go's hash of it is not the module's",
     Fault.COMPOSER_STALE_CACHE: "Composer's p2 document is the cache page written at a package's first publish and"
                                 " never rewritten (GitLab's Gitlab::Composer::Cache): later versions are missing",
-    Fault.DEBIAN_INDEX_STALE: "a Debian distribution's Packages index (and its Release) is generated once, at its"
-                              " first request, and never again after a processed upload (GitLab's"
-                              " ProcessPackageFileService queues GenerateDistributionWorker after each one): packages"
-                              " pushed later are missing and apt cannot install them",
+    Fault.DEBIAN_INDEX_STALE: "a Debian distribution's indexes (Packages, Release) are the ones generated when it was"
+                              " created, never regenerated after a processed upload (GitLab's"
+                              " ProcessPackageFileService queues GenerateDistributionWorker after each one): no"
+                              " package pushed since is listed, and apt cannot install it",
 }
 
 

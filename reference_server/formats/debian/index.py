@@ -54,7 +54,6 @@ class DebianState:
     distributions: dict[tuple[str, int], dict[str, Distribution]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_id: int = 1
-    frozen_indexes: dict[tuple[Any, ...], bytes] = field(default_factory=dict)  # the debian_index_stale fault's
 
     def find(self, container: tuple[str, int], codename: str) -> Distribution | None:
         """DistributionsFinder(codename_or_suite:).last"""

@@ -13,7 +13,8 @@ that distribution, created if new; the same name and version in another distribu
 temporary package removed; any failure marks it `error`. A file without `distribution` (a `.changes` upload's
 parts) waits in the project's `incoming` package.
 
-Faults handled here: `debian_index_stale` (the indexes are the first ones rendered, never regenerated), the shared
+Faults handled here: `debian_index_stale` (the indexes are those generated when the distribution was created),
+the shared
 `processing_stuck`, `loose_name_rule`, `oldest_file_wins`, `no_size_limit`, `at_limit_refused`,
 `read_body_before_auth`, `corrupt_download`, `protection_rules_ignored` (through the shared helpers).
 """
@@ -258,29 +259,21 @@ async def process(request: Request, granted: Authorized, project_id: int, temp_i
 # --- indexes ----------------------------------------------------------------------------------------------------
 
 
-def _frozen(request: Request, key: tuple[object, ...], build: bytes) -> bytes:
-    """Under debian_index_stale, the first document rendered for `key`, for ever."""
-    settings: ServerSettings = request.app.state.settings
-    if not settings.has(Fault.DEBIAN_INDEX_STALE):
-        return build
-    return state(request).frozen_indexes.setdefault(key, build)
-
-
 def _index_documents(request: Request, project: Row, distribution: Distribution,
                      check: Check | None = None) -> tuple[bytes, dict[tuple[str, str], bytes]]:
+    settings: ServerSettings = request.app.state.settings
     db: Database = request.app.state.db
     files = distribution_files(db, int(project["id"]), distribution.codename)
+    if settings.has(Fault.DEBIAN_INDEX_STALE):
+        files = [f for f in files if str(f.row["created_at"]) <= distribution.created_at]  # as generated at creation
     if check is not None:
         for f in files:
             check(f.package)
     index = {}
     for component in distribution.components:
         for architecture in distribution.architectures:
-            document = packages_document(distribution.codename, files, component, architecture)
-            index[(component, architecture)] = _frozen(
-                request, (distribution.id, component, architecture), document)
-    release = _frozen(request, (distribution.id, "Release"), release_document(distribution, files, index))
-    return release, index
+            index[(component, architecture)] = packages_document(distribution.codename, files, component, architecture)
+    return release_document(distribution, files, index), index
 
 
 async def release(request: Request) -> Response:
