@@ -131,8 +131,24 @@ def test_in_release_is_signed_with_the_distribution_key(world: World, tmp_path: 
     verify = subprocess.run(["gpgv", "--keyring", str(tmp_path / "key.gpg"), str(tmp_path / "InRelease")],
                             capture_output=True, check=False)
     assert verify.returncode == 0, verify.stderr
+    detached = get(world, f"/api/v4/projects/{pid}/packages/debian/dists/stable/Release.gpg")
+    assert detached.status_code == 200 and detached.text.startswith("-----BEGIN PGP SIGNATURE-----")
+    (tmp_path / "Release").write_bytes(get(world, release(pid, "stable").path).content)
+    (tmp_path / "Release.gpg").write_bytes(detached.content)
+    verify = subprocess.run(["gpgv", "--keyring", str(tmp_path / "key.gpg"), str(tmp_path / "Release.gpg"),
+                             str(tmp_path / "Release")], capture_output=True, check=False)
+    assert verify.returncode == 0, verify.stderr
     assert get(world, distribution_key(pid, "missing").path, headers={"PRIVATE-TOKEN": world.tokens[PAT]}) \
         .status_code == 404
+
+
+def test_a_file_without_distribution_waits_in_incoming(world: World) -> None:
+    assert distribution(world).status_code == 201
+    assert push(world, DebPackage("later", "1.0", 2000), codename=None, component=None).status_code == 201
+    assert world.registry.packages(world.project["id"], package_type="debian").json() == []  # versionless: hidden
+    listed = world.registry.packages(world.project["id"], package_type="debian", include_versionless="true").json()
+    assert [(p["name"], p["version"]) for p in listed] == [("incoming", "")]
+    assert get(world, packages_index(world.project["id"], "stable").path).status_code == 204
 
 
 def test_what_is_no_valid_deb_ends_in_error(world: World) -> None:

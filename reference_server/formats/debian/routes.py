@@ -72,7 +72,7 @@ from reference_server.storage import FileStore, ReceivedFile, storable
 from reference_server.transfers import body_before_auth, receive_body, refuse_oversized
 
 log = logging.getLogger(__name__)
-INCOMING_PACKAGE_NAME = "incoming"  # Packages::Debian::INCOMING_PACKAGE_NAME
+INCOMING_PACKAGE_NAME = "incoming"  # Packages::Debian::INCOMING_PACKAGE_NAME (FindOrCreateIncomingService: no version)
 TEXT = "text/plain; charset=utf-8"
 
 
@@ -177,7 +177,7 @@ async def upload(request: Request) -> Response:
         if received is None:
             received = await receive_body(request, FORMAT, limit)
         if distribution is None and not file_name.endswith(".changes"):
-            async with saving_package(request, project, FORMAT, INCOMING_PACKAGE_NAME, "", "processing") as package:
+            async with saving_package(request, project, FORMAT, INCOMING_PACKAGE_NAME, "", "default") as package:
                 add_file(request, project, package, file_name, received)
             count_event(request, FORMAT, Operation.PUSH, granted.principal)
             return JSONResponse({"message": "201 Created"}, status_code=201)
