@@ -53,6 +53,7 @@ class Fault(StrEnum):
     METADATA_WRONG_FILE_URL = "metadata_wrong_file_url"
     REVOKE_DOES_NOTHING = "revoke_does_nothing"
     NUGET_REGISTRATION_FIRST_ONLY = "nuget_registration_first_only"
+    DEBIAN_INDEX_STALE = "debian_index_stale"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -130,6 +131,10 @@ DESCRIPTIONS: dict[Fault, str] = {
     Fault.METADATA_WRONG_FILE_URL: "the npm packument's tarball URLs and the PyPI simple page's links name a file"
                                    " the registry does not have",
     Fault.REVOKE_DOES_NOTHING: "revoking a personal access token answers 204 and leaves it active",
+    Fault.DEBIAN_INDEX_STALE: "a Debian distribution's indexes (Packages, Release) are the ones generated when it was"
+                              " created, never regenerated after a processed upload (GitLab's"
+                              " ProcessPackageFileService queues GenerateDistributionWorker after each one): no"
+                              " package pushed since is listed, and apt cannot install it",
 }
 
 

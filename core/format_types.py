@@ -241,6 +241,11 @@ class FormatOperations(ABC):
     # scenarios are then not applicable with it.
     no_size_limit: str | None = None
 
+    # Why a set-up that GitLab refuses (401, 403, 404) is no failure of the publish itself, or None: the publish's
+    # requests are then sent and judged on their own answers (Debian: the distribution API refuses the owner where
+    # the package registry is switched off, as the upload then refuses its caller).
+    prepare_refusal_judged: str | None = None
+
     # Why the format has no upload request (Go: a version is a tag of the project's repository), or None. Without
     # one, `push` returns no request, a publish is `prepare` alone, and the subject's pushes are not applicable.
     no_upload: str | None = None

@@ -274,6 +274,11 @@ CHECKS = [
     FaultCheck(Fault.NUGET_REGISTRATION_FIRST_ONLY, ("list-versions",), ("personal_access_token",), ("basic",), (
         Catch("list-versions", "personal_access_token", "basic", ("does not mention version(s) 1.1.0",), "nuget"),
     ), formats=("nuget",)),
+    # Debian: the distribution's indexes never regenerated after a processed upload: the Packages index stays the
+    # empty one of the distribution's creation (GitLab answers an empty index 204).
+    FaultCheck(Fault.DEBIAN_INDEX_STALE, ("list-versions",), ("personal_access_token",), ("basic",), (
+        Catch("list-versions", "personal_access_token", "basic", ("expected 200", "got 204"), "debian"),
+    ), formats=("debian",)),
 ]
 
 

@@ -81,6 +81,9 @@ def prepared(state: CaseState, record: StepRecord, name: str, version: str, arti
     except PublishProblem as problem:
         if problem.observation is not None:
             record.exchanges.append(problem.observation.exchange)
+            if state.ops.prepare_refusal_judged and problem.observation.status in (401, 403, 404):
+                record.observed["set_up_refused"] = problem.observation.status  # the publish answers for itself
+                return
         raise StepFailed(str(problem)) from None
 
 

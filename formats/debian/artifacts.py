@@ -1,0 +1,243 @@
+"""Debian's artifact: a real binary package (`.deb`), of an exact (even) size, streamed.
+
+A `.deb` is an ar archive of three members, in this order (deb(5)): `debian-binary` ("2.0\\n"), `control.tar.gz`
+(`./control`: Package, Version, Architecture, Maintainer, Installed-Size, Description, and `./md5sums`) and
+`data.tar.gz` (the files installed: `/usr/share/<name>/payload.bin`, random bytes from the seed, and
+`/usr/share/doc/<name>/README`). dpkg and apt install it as any other package.
+
+`data.tar.gz` is a gzip member whose deflate stream is made of stored blocks (RFC 1951 BTYPE 00, up to 65535 bytes
+each): a valid gzip file every reader takes, whose size is known before it is written and whose bytes are produced
+chunk by chunk, so a package of gigabytes is never held in memory. The size left over goes into the gzip comment of
+`control.tar.gz` (FCOMMENT, RFC 1952, skipped by every reader). ar pads every member to an even length, so a `.deb`
+is always of even size: an odd size asked for gives one byte more.
+"""
+
+import hashlib
+import io
+import struct
+import tarfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from core.format_types import BytesArtifact, write_streamed
+from formats.generic.artifacts import GeneratedFile
+
+from .rules import ARCHITECTURE
+
+AR_MAGIC = b"!<arch>\n"
+STORED_BLOCK = 65535
+MAINTAINER = "Package Registry Harness <harness@example.com>"
+_TAR_BLOCK = 512
+
+
+def upstream_version(version: str) -> str:
+    """The version as dpkg writes it in file names: without its epoch (`1:2.0-1` → `2.0-1`)."""
+    head, sep, tail = version.partition(":")
+    return tail if sep and head.isdigit() else version
+
+
+def deb_file_name(name: str, version: str, architecture: str = ARCHITECTURE) -> str:
+    """dpkg-name's `<name>_<version without epoch>_<architecture>.deb`."""
+    return f"{name}_{upstream_version(version)}_{architecture}.deb"
+
+
+def letter_of(name: str) -> str:
+    """The pool's classification of a package: `lib` and the next letter for libraries, else the first letter."""
+    return name[:4] if name.startswith("lib") and len(name) > 3 else name[:1]
+
+
+def ar_header(member: str, size: int) -> bytes:
+    header = f"{member:<16}{0:<12}{0:<6}{0:<6}{'100644':<8}{size:<10}`\n".encode("ascii")
+    assert len(header) == 60
+    return header
+
+
+def _tar_info(path: str, size: int = 0, directory: bool = False) -> bytes:
+    info = tarfile.TarInfo(path)
+    info.size, info.mtime, info.uname, info.gname = size, 0, "root", "root"
+    info.type = tarfile.DIRTYPE if directory else tarfile.REGTYPE
+    info.mode = 0o755 if directory else 0o644
+    return info.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape")
+
+
+def _padding(size: int) -> bytes:
+    return b"\0" * (-size % _TAR_BLOCK)
+
+
+def gzip_member(data: bytes, comment: bytes | None = None) -> bytes:
+    """One gzip member (RFC 1952) with mtime 0, compressed, with the comment when given (no NUL inside it)."""
+    flags = 0x10 if comment is not None else 0
+    header = b"\x1f\x8b\x08" + bytes([flags]) + b"\0\0\0\0" + b"\x00\xff"
+    if comment is not None:
+        header += comment + b"\0"
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+    body = deflate.compress(data) + deflate.flush()
+    return header + body + struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
+
+
+def stored_gzip_size(size: int) -> int:
+    """The size of a gzip member of `size` bytes in stored deflate blocks (header, blocks, trailer)."""
+    blocks = max(1, -(-size // STORED_BLOCK))
+    return 10 + size + 5 * blocks + 8
+
+
+def stored_gzip(chunks: Iterator[bytes], size: int) -> Iterator[bytes]:
+    """`size` bytes from `chunks` as one gzip member of stored deflate blocks, streamed."""
+    yield b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+    crc, left, pending = 0, size, bytearray()
+
+    def block(data: bytes | bytearray, final: bool) -> bytes:
+        n = len(data)
+        return bytes([1 if final else 0]) + struct.pack("<HH", n, n ^ 0xFFFF) + bytes(data)
+
+    for chunk in chunks:
+        crc = zlib.crc32(chunk, crc)
+        pending += chunk
+        while len(pending) >= STORED_BLOCK and (left > STORED_BLOCK):
+            yield block(pending[:STORED_BLOCK], False)
+            del pending[:STORED_BLOCK]
+            left -= STORED_BLOCK
+    assert len(pending) == left, (len(pending), left)
+    yield block(pending, True)
+    yield struct.pack("<II", crc, size & 0xFFFFFFFF)
+
+
+def control_file(name: str, version: str, payload_size: int, seed: int, architecture: str = ARCHITECTURE) -> bytes:
+    """The package's `control` (deb-control(5)): what GitLab's ExtractDebMetadataService reads."""
+    installed_kib = max(1, -(-payload_size // 1024))
+    return (f"Package: {name}\nVersion: {version}\nArchitecture: {architecture}\nMaintainer: {MAINTAINER}\n"
+            f"Installed-Size: {installed_kib}\nSection: misc\nPriority: optional\n"
+            f"Description: package generated by the package-registry rollout harness\n"
+            f" Seed {seed}; installs /usr/share/{name}/payload.bin ({payload_size} bytes).\n").encode()
+
+
+@dataclass(frozen=True)
+class DebPackage:
+    """A `.deb` of `name` `version`, about `requested` bytes (exactly, rounded up to even, when at least the
+    smallest package)."""
+
+    name: str
+    version: str
+    requested: int
+    seed: int = 0
+    architecture: str = ARCHITECTURE
+    file_name: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "file_name", deb_file_name(self.name, self.version, self.architecture))
+
+    # --- layout ----------------------------------------------------------------------------------------------
+    def _readme(self) -> bytes:
+        return f"{self.name} {self.version}: generated by the package-registry rollout harness.\n".encode()
+
+    def _dirs(self) -> list[str]:
+        return ["./", "./usr/", "./usr/share/", f"./usr/share/{self.name}/", "./usr/share/doc/",
+                f"./usr/share/doc/{self.name}/"]
+
+    def _tar_head(self, payload: int) -> bytes:
+        readme = self._readme()
+        head = b"".join(_tar_info(d, directory=True) for d in self._dirs())
+        head += _tar_info(f"./usr/share/doc/{self.name}/README", len(readme)) + readme + _padding(len(readme))
+        return head + _tar_info(f"./usr/share/{self.name}/payload.bin", payload)
+
+    def _tar_size(self, payload: int) -> int:
+        return len(self._tar_head(payload)) + payload + (-payload % _TAR_BLOCK) + 2 * _TAR_BLOCK
+
+    def _control_tar(self, payload: int) -> bytes:
+        control = control_file(self.name, self.version, payload, self.seed, self.architecture)
+        readme = self._readme()
+        md5sums = (f"{self._payload_md5(payload)}  usr/share/{self.name}/payload.bin\n"
+                   f"{hashlib.md5(readme).hexdigest()}  usr/share/doc/{self.name}/README\n").encode()
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as archive:
+            archive.addfile(_dir_info("./"))
+            for member, data in (("./control", control), ("./md5sums", md5sums)):
+                info = tarfile.TarInfo(member)
+                info.size, info.mode, info.mtime, info.uname, info.gname = len(data), 0o644, 0, "root", "root"
+                archive.addfile(info, io.BytesIO(data))
+        return buffer.getvalue()
+
+    def _payload_md5(self, payload: int) -> str:
+        digest = hashlib.md5()
+        for chunk in GeneratedFile(payload, self.seed).chunks():
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    def _total(self, payload: int, control_gz: int) -> int:
+        data_gz = stored_gzip_size(self._tar_size(payload))
+        return (len(AR_MAGIC) + 60 + 4 + 60 + control_gz + control_gz % 2 + 60 + data_gz + data_gz % 2)
+
+    @cached_property
+    def _layout(self) -> tuple[int, bytes]:
+        """The payload's size and the compressed control archive (its comment takes up what is left)."""
+        target = self.requested + self.requested % 2
+        empty = len(gzip_member(self._control_tar(0), b""))  # control.tar.gz's size hardly depends on the payload
+        payload = max(0, target - self._total(0, empty))
+        while payload > 0 and self._total(payload, empty + 16) > target:
+            payload = max(0, payload - (self._total(payload, empty + 16) - target) - 1)
+        control_tar = self._control_tar(payload)
+        base = len(gzip_member(control_tar, b""))
+        slack = target - self._total(payload, base)
+        if slack < 0:
+            return payload, gzip_member(control_tar, b"")
+        wanted = base + base % 2 + slack  # what control.tar.gz and its pad byte must take
+        return payload, gzip_member(control_tar, b"c" * (wanted - base))
+
+    @property
+    def payload_size(self) -> int:
+        return self._layout[0]
+
+    @property
+    def size(self) -> int:
+        payload, control_gz = self._layout
+        return self._total(payload, len(control_gz))
+
+    def control(self) -> bytes:
+        return control_file(self.name, self.version, self.payload_size, self.seed, self.architecture)
+
+    def _tar_chunks(self, payload: int) -> Iterator[bytes]:
+        yield self._tar_head(payload)
+        yield from GeneratedFile(payload, self.seed).chunks()
+        yield _padding(payload) + b"\0" * (2 * _TAR_BLOCK)
+
+    def chunks(self) -> Iterator[bytes]:
+        payload, control_gz = self._layout
+        tar_size = self._tar_size(payload)
+        data_gz = stored_gzip_size(tar_size)
+        yield AR_MAGIC + ar_header("debian-binary", 4) + b"2.0\n"
+        yield ar_header("control.tar.gz", len(control_gz)) + control_gz + b"\n" * (len(control_gz) % 2)
+        yield ar_header("data.tar.gz", data_gz)
+        yield from stored_gzip(self._tar_chunks(payload), tar_size)
+        if data_gz % 2:
+            yield b"\n"
+
+    @cached_property
+    def _sha256(self) -> str:
+        digest = hashlib.sha256()
+        for chunk in self.chunks():
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    def sha256(self) -> str:
+        return self._sha256
+
+    def write_to(self, directory: Path) -> Path:
+        return write_streamed(self, directory)
+
+
+def _dir_info(path: str) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(path)
+    info.type, info.mode, info.mtime, info.uname, info.gname = tarfile.DIRTYPE, 0o755, 0, "root", "root"
+    return info
+
+
+def build_deb(name: str, version: str, size: int, seed: int = 0) -> DebPackage:
+    return DebPackage(name, version, size, seed)
+
+
+def not_a_deb(name: str, version: str) -> BytesArtifact:
+    """A file named as a package whose content is no ar archive (GitLab's ExtractDebMetadataService fails on it)."""
+    return BytesArtifact(deb_file_name(name, version), b"this is not a Debian package\n" * 8)
