@@ -52,6 +52,7 @@ class Fault(StrEnum):
     METADATA_WRONG_CHECKSUMS = "metadata_wrong_checksums"
     METADATA_WRONG_FILE_URL = "metadata_wrong_file_url"
     REVOKE_DOES_NOTHING = "revoke_does_nothing"
+    GROUP_DELETE_DOES_NOTHING = "group_delete_does_nothing"
     NUGET_REGISTRATION_FIRST_ONLY = "nuget_registration_first_only"
     DEBIAN_INDEX_STALE = "debian_index_stale"
 
@@ -131,6 +132,7 @@ DESCRIPTIONS: dict[Fault, str] = {
     Fault.METADATA_WRONG_FILE_URL: "the npm packument's tarball URLs and the PyPI simple page's links name a file"
                                    " the registry does not have",
     Fault.REVOKE_DOES_NOTHING: "revoking a personal access token answers 204 and leaves it active",
+    Fault.GROUP_DELETE_DOES_NOTHING: "deleting a group answers 202 and keeps it, with everything in it",
     Fault.DEBIAN_INDEX_STALE: "a Debian distribution's indexes (Packages, Release) are the ones generated when it was"
                               " created, never regenerated after a processed upload (GitLab's"
                               " ProcessPackageFileService queues GenerateDistributionWorker after each one): no"

@@ -4,9 +4,13 @@ The ledger is an append-only JSON-lines file, one line per created resource, wri
 `write()` in append mode and fsync'd, so several threads or pytest-xdist workers can share it and a
 crash keeps every line written before it. It never holds a token value: only ids and names.
 
-`cleanup` undoes a ledger: tokens revoked, simulated jobs finished, packages, protection rules and members removed,
-then projects, then groups, then users, each kind in reverse creation order (children before parents). It writes
-`cleanup.json` next to the ledger, so a later `harness cleanup RUN_ID` retries only what was left.
+`cleanup` undoes a ledger and checks that each undoing took, as the target's own reads show it: personal access
+tokens revoked (the token API shows `revoked`), simulated jobs finished, then the run's top group deleted once,
+which takes every group, project, package, protection rule, member and project token beneath it (a read of the
+group answers 404, or shows GitLab's delayed deletion scheduled); only when that fails is each entry deleted on its
+own, children before parents, each group and project read back. Users last. What is left is listed with how to
+remove it. It writes `cleanup.json` next to the ledger, so a later `harness cleanup RUN_ID` retries only what was
+left.
 """
 
 from __future__ import annotations
@@ -181,12 +185,17 @@ class CleanupClient(Protocol):
     def delete_project(self, project_id: int | str, missing_ok: bool = True) -> None: ...
     def delete_group(self, group_id: int | str, missing_ok: bool = True) -> None: ...
     def delete_user(self, user_id: int | str, missing_ok: bool = True) -> None: ...
+    def get_group(self, group_id: int | str) -> dict[str, Any]: ...
+    def get_project(self, project_id: int | str) -> dict[str, Any]: ...
+    def personal_access_token(self, token_id: int | str) -> dict[str, Any]: ...
 
 
 @dataclass
 class CleanupResult:
-    cleaned: int  # resources removed (or found already gone) by this call
-    leftovers: list[str] = field(default_factory=list)  # "project 12 (harness-abc-small-push): 403 Forbidden"
+    cleaned: int  # resources removed (or found already gone) by this call, each confirmed by a read where one exists
+    leftovers: list[str] = field(default_factory=list)  # "project 12 (harness-abc-small-push): 403 Forbidden; …"
+    revoked: int = 0  # personal access tokens the token API now shows revoked
+    notes: list[str] = field(default_factory=list)  # e.g. a group scheduled for GitLab's delayed deletion
 
     @property
     def ok(self) -> bool:
@@ -228,6 +237,41 @@ def _owner(entry: LedgerEntry) -> int | str:
     return entry.owner_id
 
 
+# How to remove what clean-up could not, by kind (ids filled in from the entry).
+REMOVE_BY_HAND = {
+    "group": "DELETE /api/v4/groups/{id}", "project": "DELETE /api/v4/projects/{id}",
+    "personal_access_token": "DELETE /api/v4/personal_access_tokens/{id}", "user": "DELETE /api/v4/users/{id}",
+    "package": "DELETE /api/v4/projects/{owner_id}/packages/{id}",
+}
+BENEATH_THE_GROUP = {"project", "group", "project_access_token", "deploy_token", "package", "protection_rule",
+                     "member"}
+
+
+def _still_there(entry: LedgerEntry, client: CleanupClient) -> tuple[str | None, str | None]:
+    """(what is left, a note) after undoing `entry`, as the target's reads show it; (None, None) when gone. Kinds
+    without a read of their own (what lives inside a project) are taken as the undo's answer says."""
+    try:
+        if entry.kind == "personal_access_token":
+            view = client.personal_access_token(entry.id)
+            return (None, None) if view.get("revoked") is True else (
+                f"still active after its revocation was accepted (revoked={view.get('revoked')!r})", None)
+        if entry.kind in ("group", "project"):
+            view = client.get_group(entry.id) if entry.kind == "group" else client.get_project(entry.id)
+            scheduled = view.get("marked_for_deletion_on") or view.get("marked_for_deletion_at")
+            if scheduled:
+                return None, f"{entry.describe()}: scheduled for deletion on {scheduled} (GitLab's delayed deletion)"
+            return "still there after its deletion was accepted (a read of it answers 200)", None
+    except Exception as exc:  # a 404 is what clean-up wanted
+        failure = _failure(exc)
+        return (f"could not be read back: {failure}", None) if failure else (None, None)
+    return None, None
+
+
+def _by_hand(entry: LedgerEntry) -> str:
+    how = REMOVE_BY_HAND.get(entry.kind)
+    return f"; remove it with {how.format(id=entry.id, owner_id=entry.owner_id)}" if how else ""
+
+
 def _failure(exc: Exception) -> str:
     status = getattr(exc, "status", None)
     if status == 404:
@@ -258,17 +302,45 @@ def cleanup(ledger: Ledger, client: CleanupClient) -> CleanupResult:
 
     result = CleanupResult(cleaned=0)
     leftover_keys: list[str] = []
-    for _, entry in ordered:
+
+    def undo(entry: LedgerEntry) -> bool:
         try:
             _undo(entry, client)
         except Exception as exc:  # one failure must not stop the rest
             failure = _failure(exc)
             if failure:
-                result.leftovers.append(f"{entry.describe()}: {failure}")
+                result.leftovers.append(f"{entry.describe()}: {failure}{_by_hand(entry)}")
                 leftover_keys.append(entry.key)
-                continue
+                return False
+        left, note = _still_there(entry, client)
+        if note:
+            result.notes.append(note)
+        if left:
+            result.leftovers.append(f"{entry.describe()}: {left}{_by_hand(entry)}")
+            leftover_keys.append(entry.key)
+            return False
         result.cleaned += 1
+        result.revoked += entry.kind == "personal_access_token"
         done.add(entry.key)
+        return True
+
+    first = [entry for _, entry in ordered if entry.kind in ("personal_access_token", "job")]
+    last = [entry for _, entry in ordered if entry.kind == "user"]
+    top = next((e for e in ledger.entries() if e.kind == "group"), None)  # the run's group, recorded first
+    inside = [entry for _, entry in ordered if entry.kind in BENEATH_THE_GROUP and entry != top]
+    for entry in first:
+        undo(entry)
+    if top is not None and top.key in pending and undo(top):  # one delete takes everything beneath it
+        for entry in inside:
+            if entry.key not in done:
+                done.add(entry.key)
+                result.cleaned += 1
+    else:
+        for entry in inside:
+            if entry.key not in done:
+                undo(entry)
+    for entry in last:
+        undo(entry)
 
     summary = {
         "schema": CLEANUP_SCHEMA,

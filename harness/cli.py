@@ -248,9 +248,10 @@ def cleanup(args: argparse.Namespace) -> int:
     client = GitLabClient(args.target, str(owner))
     check_target(client)  # a target that is not GitLab: say so, delete nothing
     result = clean(Ledger(ledger_path), client)
-    console.print(f"cleaned {result.cleaned}; left behind: {len(result.leftovers)}")
-    for item in result.leftovers:
-        console.print(f"  - {item}")
+    console.print(f"cleaned {result.cleaned}, each confirmed by a read of the target ({result.revoked} personal "
+                  f"access token(s) revoked, as the token API shows); left behind: {len(result.leftovers)}")
+    for item in [*result.notes, *result.leftovers]:
+        console.print(f"  - {item}", markup=False)
     return ExitCode.READY if not result.leftovers else ExitCode.NOT_READY
 
 

@@ -19,16 +19,30 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class FakeClient:
-    """Records cleanup calls in order; `failures` maps a call to the exception it raises."""
+    """Records cleanup calls in order; `failures` maps a call to the exception it raises; `ignored` lists undo calls
+    the fake answers with success without doing anything (a target whose DELETE does nothing). Reads answer as the
+    target would: 404 for what is gone, the resource for what is still there."""
 
-    def __init__(self, failures: dict[tuple, Exception] | None = None) -> None:
+    def __init__(self, failures: dict[tuple, Exception] | None = None, ignored: set[tuple] | None = None) -> None:
         self.calls: list[tuple] = []
         self.failures = failures or {}
+        self.ignored = ignored or set()
+        self.gone: set[tuple] = set()
 
     def _call(self, *call: object) -> None:
         self.calls.append(call)
         if call in self.failures:
             raise self.failures[call]
+        if call not in self.ignored:
+            self.gone.add((call[0], call[-1]))
+
+    def _read(self, undo: str, what: object) -> dict:
+        self.calls.append((undo.replace("delete", "read").replace("revoke", "read"), what))
+        if (undo, what) in self.gone:
+            if undo == "revoke_pat":
+                return {"id": what, "revoked": True, "active": False}
+            raise http_error(404, "Not Found")
+        return {"id": what, "revoked": False, "active": True}
 
     def revoke_personal_access_token(self, token_id, missing_ok=True):
         self._call("revoke_pat", token_id)
@@ -50,6 +64,15 @@ class FakeClient:
 
     def delete_group(self, group_id, missing_ok=True):
         self._call("delete_group", group_id)
+
+    def personal_access_token(self, token_id):
+        return self._read("revoke_pat", token_id)
+
+    def get_group(self, group_id):
+        return self._read("delete_group", group_id)
+
+    def get_project(self, project_id):
+        return self._read("delete_project", project_id)
 
 
 def http_error(status: int, reason: str) -> ProvisioningError:
@@ -154,51 +177,82 @@ def test_no_secret_reaches_the_ledger(tmp_path: Path) -> None:
     assert secret not in text and REDACTED in text
 
 
-def test_cleanup_undoes_in_order_children_before_parents(tmp_path: Path) -> None:
+def test_cleanup_revokes_tokens_then_deletes_the_run_group_once_and_confirms_both(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "ledger.jsonl")
     a_run(ledger)
     client = FakeClient()
     result = cleanup(ledger, client)
-    assert result.cleaned == 10 and result.leftovers == [] and result.ok
+    assert result.cleaned == 10 and result.leftovers == [] and result.ok and result.revoked == 1
     assert client.calls == [
+        ("revoke_pat", 21), ("read_pat", 21),  # the token API shows it revoked
+        ("finish_job", 31),
+        ("delete_group", 1), ("read_group", 1),  # one delete takes everything beneath; a read answers 404
+    ]
+
+
+def test_when_the_run_group_stays_each_entry_is_undone_children_before_parents(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    a_run(ledger)
+    client = FakeClient({("delete_group", 1): http_error(403, "Forbidden")})
+    result = cleanup(ledger, client)
+    undone = [c for c in client.calls if not c[0].startswith("read")]
+    assert undone == [
         ("revoke_pat", 21),
+        ("finish_job", 31),
+        ("delete_group", 1),
         ("revoke_project_token", 12, 22),
         ("revoke_deploy_token", "projects", 11, 24),  # newest first
         ("revoke_deploy_token", "groups", 2, 23),
-        ("finish_job", 31),
         ("delete_package", 12, 41),
         ("delete_project", 12),
         ("delete_project", 11),
         ("delete_group", 2),  # the subgroup before its parent
-        ("delete_group", 1),
     ]
+    assert result.leftovers == ["group 1 (harness-abc): 403 Forbidden; remove it with DELETE /api/v4/groups/1"]
+    assert result.cleaned == 9
+
+
+def test_a_target_whose_deletes_do_nothing_is_caught_and_the_leftovers_say_how_to_remove_them(
+        tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    a_run(ledger)
+    client = FakeClient(ignored={("revoke_pat", 21), ("delete_group", 1), ("delete_group", 2), ("delete_project", 11),
+                                 ("delete_project", 12)})
+    result = cleanup(ledger, client)
+    assert not result.ok and result.revoked == 0
+    assert "personal access token 21 of users/1 (pat): still active after its revocation was accepted " \
+           "(revoked=False); remove it with DELETE /api/v4/personal_access_tokens/21" in result.leftovers
+    assert "group 1 (harness-abc): still there after its deletion was accepted (a read of it answers 200); remove it " \
+           "with DELETE /api/v4/groups/1" in result.leftovers
+    assert any(line.startswith("project 12 ") and "still there" in line for line in result.leftovers)
 
 
 def test_cleanup_reports_leftovers_and_goes_on(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path / "ledger.jsonl")
     a_run(ledger)
     client = FakeClient({
+        ("delete_group", 1): http_error(403, "Forbidden"),
         ("delete_project", 12): http_error(403, "Forbidden"),
         ("finish_job", 31): http_error(404, "Not Found"),  # already gone: cleaned
         ("delete_group", 2): RuntimeError("boom"),
     })
     result = cleanup(ledger, client)
     assert result.leftovers == [
-        "project 12 of groups/2 (harness-abc-small-push): 403 Forbidden",
-        "group 2 of groups/1 (harness-abc-sub): RuntimeError: boom",
+        "group 1 (harness-abc): 403 Forbidden; remove it with DELETE /api/v4/groups/1",
+        "project 12 of groups/2 (harness-abc-small-push): 403 Forbidden; remove it with DELETE /api/v4/projects/12",
+        "group 2 of groups/1 (harness-abc-sub): RuntimeError: boom; remove it with DELETE /api/v4/groups/2",
     ]
-    assert result.cleaned == 8
-    assert len(client.calls) == 10  # nothing was skipped after the failures
+    assert result.cleaned == 7
 
     summary = json.loads(cleanup_path(ledger).read_text())
-    assert summary["cleaned"] == 8 and summary["leftovers"] == result.leftovers
+    assert summary["cleaned"] == 7 and summary["leftovers"] == result.leftovers
     assert cleanup_path(ledger) == ledger.path.parent / "cleanup.json"
 
-    # A later cleanup retries only what was left, in the same order.
+    # A later cleanup retries only what was left: the run's group once, which takes the rest.
     retry = FakeClient()
     second = cleanup(Ledger(ledger.path), retry)
-    assert retry.calls == [("delete_project", 12), ("delete_group", 2)]
-    assert second.cleaned == 2 and second.ok
+    assert [c for c in retry.calls if not c[0].startswith("read")] == [("delete_group", 1)]
+    assert second.cleaned == 3 and second.ok
     third = FakeClient()
     assert cleanup(Ledger(ledger.path), third).cleaned == 0 and third.calls == []
 
