@@ -47,6 +47,8 @@ class Fault(StrEnum):
     BACKGROUND_GUARD_SKIPPED = "background_guard_skipped"
     HELM_CHANNEL_IGNORED = "helm_channel_ignored"
     COMPOSER_STALE_CACHE = "composer_stale_cache"
+    TERRAFORM_VERSIONS_NEWEST_ONLY = "terraform_versions_newest_only"
+    TERRAFORM_GET_MISSING = "terraform_get_missing"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -112,6 +114,12 @@ DESCRIPTIONS: dict[Fault, str] = {
                             "ModuleVersion#archive puts them in, so Go's hash of it is not the module's",
     Fault.COMPOSER_STALE_CACHE: "Composer's p2 document is the cache page written at a package's first publish and"
                                 " never rewritten (GitLab's Gitlab::Composer::Cache): later versions are missing",
+    Fault.TERRAFORM_VERSIONS_NEWEST_ONLY: "a Terraform module's versions document (the registry protocol's"
+                                          " `:namespace/:name/:system/versions`) lists only its newest version, so"
+                                          " `terraform init` cannot pick an older one (GitLab's ModulesPresenter"
+                                          " lists every version of the name in the namespace)",
+    Fault.TERRAFORM_GET_MISSING: "a Terraform module version's download (`:version/download`) answers 204 without"
+                                 " the X-Terraform-Get header that tells `terraform init` where the archive is",
 }
 
 

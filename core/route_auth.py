@@ -55,6 +55,12 @@ class RouteAuth:
     # tokens with `deploy_token`, job tokens with any `job_token` carrier. TOKEN (`:http_token`, RubyGems) takes the
     # whole `Authorization` header as the token. None: GitLab's usual finders.
     sent_through: frozenset[AuthScheme] | None = None
+    # A namespace-level read that falls back to the project's top-level group when it finds no package the caller
+    # may read (Terraform's `authorize_read_package!(package || module_namespace)`,
+    # lib/api/terraform/modules/v1/namespace_packages.rb): when that group is public, a caller who cannot read the
+    # project's packages gets this answer (200: a document without them; 404: no such version) instead of the
+    # project's refusal. None: the route answers as the project does.
+    namespace_public_status: int | None = None
 
     @property
     def schemes(self) -> frozenset[AuthScheme]:

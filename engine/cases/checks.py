@@ -28,7 +28,8 @@ def expected(state: CaseState, step: Step, endpoint: Endpoint, credential: Crede
         return Expected(True, None, "set-up step with the owner's token")
     return expected_for(credential.case, endpoint.operation, endpoint.auth, scheme, project=state.setup,
                         role=state.case.role, package_name=package_name, rules=state.ctx.rules,
-                        job_allowed=state.case.scenario.job_token_from != "other_project")
+                        job_allowed=state.case.scenario.job_token_from != "other_project",
+                        namespace_public=state.ctx.root_visibility == "public")
 
 
 def observe(record: StepRecord, obs: Observation) -> None:
