@@ -48,7 +48,6 @@ class Fault(StrEnum):
     HELM_CHANNEL_IGNORED = "helm_channel_ignored"
     COMPOSER_STALE_CACHE = "composer_stale_cache"
     TERRAFORM_VERSIONS_NEWEST_ONLY = "terraform_versions_newest_only"
-    TERRAFORM_GET_MISSING = "terraform_get_missing"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -118,8 +117,6 @@ DESCRIPTIONS: dict[Fault, str] = {
                                           " `:namespace/:name/:system/versions`) lists only its newest version, so"
                                           " `terraform init` cannot pick an older one (GitLab's ModulesPresenter"
                                           " lists every version of the name in the namespace)",
-    Fault.TERRAFORM_GET_MISSING: "a Terraform module version's download (`:version/download`) answers 204 without"
-                                 " the X-Terraform-Get header that tells `terraform init` where the archive is",
 }
 
 

@@ -19,7 +19,7 @@ the registry protocol's namespace-level versions, download location and archive,
   answers 204 with `X-Terraform-Get: .../:version/file?token=<token>&archive=tgz`; the token is the server's own
   stand-in for GitLab's JWT (Gitlab::TerraformRegistryToken), read back by the file route.
 
-Faults handled here: `terraform_versions_newest_only`, `terraform_get_missing`, and through the shared helpers
+Faults handled here: `terraform_versions_newest_only`, and through the shared helpers
 `ignore_reject_duplicates`, `loose_name_rule`, `no_size_limit`, `at_limit_refused`, `read_body_before_auth`,
 `duplicate_race`, `corrupt_download`, the authentication faults.
 """
@@ -250,7 +250,6 @@ def _version_package(request: Request, caller: Caller) -> tuple[Row, Row]:
 
 async def namespace_download(request: Request) -> Response:
     """204 and where the archive is: `file?token=<token>&archive=tgz`, relative to the API (GitLab's path only)."""
-    settings: ServerSettings = request.app.state.settings
     caller = caller_for(request, NAMESPACE_DOWNLOAD)
     _version_package(request, caller)
     token = ""
@@ -261,8 +260,7 @@ async def namespace_download(request: Request) -> Response:
                 _TOKENS.clear()
             _TOKENS[token] = caller
     path = request.url.path.removesuffix("/download") + f"/file?token={token}&archive=tgz"
-    headers = {} if settings.has(Fault.TERRAFORM_GET_MISSING) else {"X-Terraform-Get": path}
-    return Response(status_code=204, headers=headers)
+    return Response(status_code=204, headers={"X-Terraform-Get": path})
 
 
 async def namespace_file(request: Request) -> Response:
