@@ -19,7 +19,7 @@ import pytest
 import requests
 import test_reference_server as base
 
-from core.vocabulary import AuthScheme, CredentialCase
+from core.vocabulary import CredentialCase
 from formats.terraform_module import SYSTEM, build_module
 from formats.terraform_module.clients import _GET, _REGISTRY
 from formats.terraform_module.requests import download, namespace_download, upload, versions
@@ -203,10 +203,3 @@ def test_the_clients_scripts_against_the_server(world: World, tmp_path: Path) ->
     missing = subprocess.run(["sh", "terraform-registry.sh", world.registry.url, "grp", "vpc", SYSTEM, "9.0.0"],
                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert missing.returncode != 0 and "no version 9.0.0" in missing.stderr
-
-
-def test_scheme_of_each_route() -> None:
-    from formats.terraform_module import DOWNLOAD, UPLOAD, VERSIONS
-    assert UPLOAD.auth.schemes == {AuthScheme.HEADER}
-    assert DOWNLOAD.auth.schemes == {AuthScheme.BASIC}
-    assert VERSIONS.auth.schemes == {AuthScheme.BEARER}

@@ -10,8 +10,8 @@ from typing import NoReturn
 from core.credentials import REDACTOR, Credential
 from core.format_types import Endpoint, RequestSpec
 from core.permissions import Challenge, Expected, expected_for, identify, presented_by
-from core.route_auth import carrier_for
 from core.results import StepRecord
+from core.route_auth import carrier_for
 from core.vocabulary import AuthScheme
 from engine.cases.errors import CaseNotApplicable, CaseRefused, StepFailed
 from engine.cases.state import CaseState
