@@ -55,6 +55,7 @@ class Fault(StrEnum):
     GROUP_DELETE_DOES_NOTHING = "group_delete_does_nothing"
     NUGET_REGISTRATION_FIRST_ONLY = "nuget_registration_first_only"
     DEBIAN_INDEX_STALE = "debian_index_stale"
+    TERRAFORM_VERSIONS_NEWEST_ONLY = "terraform_versions_newest_only"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -137,6 +138,10 @@ DESCRIPTIONS: dict[Fault, str] = {
                               " created, never regenerated after a processed upload (GitLab's"
                               " ProcessPackageFileService queues GenerateDistributionWorker after each one): no"
                               " package pushed since is listed, and apt cannot install it",
+    Fault.TERRAFORM_VERSIONS_NEWEST_ONLY: "a Terraform module's versions document (the registry protocol's"
+                                          " `:namespace/:name/:system/versions`) lists only its newest version, so"
+                                          " `terraform init` cannot pick an older one (GitLab's ModulesPresenter"
+                                          " lists every version of the name in the namespace)",
 }
 
 

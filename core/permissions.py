@@ -144,6 +144,7 @@ class Ask:
     standing: Standing = Standing()
     project: ProjectSetup = field(default_factory=ProjectSetup)
     package_name: str | None = None  # a push's package name (protection rules)
+    namespace_public: bool = False  # the project's top-level group is public (`RouteAuth.namespace_public_status`)
 
 
 _FINDERS = "lib/gitlab/auth/auth_finders.rb"
@@ -323,6 +324,16 @@ def _protected(ask: Ask, identity: Identity, standing: Standing) -> Expected | N
 
 def judge(ask: Ask, identity: Identity, rules: RuleSet = NEWEST) -> Expected:
     """What GitLab answers an identified request on the project (or group) the route found."""
+    answer = _judge(ask, identity, rules)
+    status = ask.route.namespace_public_status
+    if status is not None and ask.namespace_public and not answer.permitted and \
+            ask.permission is Permission.READ_PACKAGE:
+        return Expected(False, status, f"{answer.reason}; the top-level group is public, so the route answers as "
+                        "for no package there", rule=ask.route.source)
+    return answer
+
+
+def _judge(ask: Ask, identity: Identity, rules: RuleSet = NEWEST) -> Expected:
     route, setup, need = ask.route, ask.project, ask.permission
     standing = ask.standing
     if identity.kind is None:
@@ -405,8 +416,9 @@ def standing_of(credential: CredentialCase, role: Role | None = None, job_allowe
 
 def expected_for(credential: CredentialCase, operation: Operation, route: RouteAuth, scheme: AuthScheme, *,
                  project: ProjectSetup | None = None, role: Role | None = None, package_name: str | None = None,
-                 rules: RuleSet = NEWEST, job_allowed: bool = True) -> Expected:
-    """The answer GitLab gives a provisioned credential case doing `operation` on the case's project."""
+                 rules: RuleSet = NEWEST, job_allowed: bool = True, namespace_public: bool = False) -> Expected:
+    """The answer GitLab gives a provisioned credential case doing `operation` on the case's project
+    (`namespace_public`: the project's top-level group is public)."""
     ask = Ask(route, OPERATION_PERMISSION[operation], standing_of(credential, role, job_allowed),
-              project or ProjectSetup(), package_name)
+              project or ProjectSetup(), package_name, namespace_public)
     return answer(ask, presented_by(credential, scheme), rules)

@@ -58,6 +58,12 @@ class RouteAuth:
     # The route calls `authenticate!` before anything else (NuGet's group routes, lib/api/nuget_group_packages.rb:
     # "This API can't be accessed anonymously"): an anonymous request is 401, even where anyone may read.
     login_required: bool = False
+    # A namespace-level read that falls back to the project's top-level group when it finds no package the caller
+    # may read (Terraform's `authorize_read_package!(package || module_namespace)`,
+    # lib/api/terraform/modules/v1/namespace_packages.rb): when that group is public, a caller who cannot read the
+    # project's packages gets this answer (200: a document without them; 404: no such version) instead of the
+    # project's refusal. None: the route answers as the project does.
+    namespace_public_status: int | None = None
 
     @property
     def schemes(self) -> frozenset[AuthScheme]:

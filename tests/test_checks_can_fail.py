@@ -279,6 +279,12 @@ CHECKS = [
     FaultCheck(Fault.DEBIAN_INDEX_STALE, ("list-versions",), ("personal_access_token",), ("basic",), (
         Catch("list-versions", "personal_access_token", "basic", ("expected 200", "got 204"), "debian"),
     ), formats=("debian",)),
+    # Terraform modules: the registry protocol's versions document (namespace_packages.rb `get 'versions'`,
+    # ModulesPresenter) lists every version of the module in the namespace; one listing the newest alone hides 1.0.0.
+    FaultCheck(Fault.TERRAFORM_VERSIONS_NEWEST_ONLY, ("list-versions",), ("personal_access_token",), ("header",), (
+        Catch("list-versions", "personal_access_token", "header", ("does not mention version(s) 1.0.0",),
+              "terraform_module"),
+    ), formats=("terraform_module",)),
 ]
 
 
