@@ -10,7 +10,7 @@ distribution's `main/binary-amd64/Packages` index, which lists every version of 
 import threading
 from typing import Any
 
-from core.format_types import Artifact, FormatOperations, RequestSpec
+from core.format_types import Artifact, FormatOperations, MetadataEntry, RequestSpec
 
 from . import requests
 from .artifacts import DebPackage, deb_file_name, not_a_deb
@@ -76,6 +76,22 @@ class DebianOperations(FormatOperations):
 
     def metadata(self, project_id: int | str, name: str) -> RequestSpec:
         return requests.packages_index(project_id, DEFAULT_CODENAME)
+
+    def metadata_entries(self, document: bytes, name: str) -> list[MetadataEntry]:
+        """The Packages index's paragraphs of the package: each `Version` with its `Filename` (relative to the
+        repository root, four levels above `dists/<codename>/<component>/binary-<arch>/Packages`) and the
+        `MD5sum`, `SHA1` and `SHA256` apt checks after a download."""
+        entries = []
+        for paragraph in document.decode("utf-8", errors="replace").split("\n\n"):
+            fields = dict(line.split(": ", 1) for line in paragraph.splitlines() if ": " in line and line[0] != " ")
+            if fields.get("Package") != name:
+                continue
+            digests = {algorithm: fields[field].strip().lower() for field, algorithm in
+                       (("MD5sum", "md5"), ("SHA1", "sha1"), ("SHA256", "sha256")) if field in fields}
+            filename = fields.get("Filename")
+            entries.append(MetadataEntry(fields.get("Version", "").strip(),
+                                         f"../../../../{filename.strip()}" if filename else None, digests))
+        return entries
 
     def duplicate_checked_before_body(self) -> bool:
         """False: the package's name and version are inside the .deb (GitLab reads them in the background)."""

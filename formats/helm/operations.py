@@ -1,6 +1,8 @@
 """Helm's FormatOperations: what the engine and Locust users call."""
 
-from core.format_types import Artifact, BytesArtifact, FormatOperations, RequestSpec
+import yaml
+
+from core.format_types import Artifact, BytesArtifact, FormatOperations, MetadataEntry, RequestSpec
 
 from . import requests
 from .artifacts import Chart, build_chart
@@ -44,6 +46,17 @@ class HelmOperations(FormatOperations):
 
     def metadata(self, project_id: int | str, name: str) -> RequestSpec:
         return requests.index(project_id, DEFAULT_CHANNEL)
+
+    def metadata_entries(self, document: bytes, name: str) -> list[MetadataEntry]:
+        """The channel index's entries for the chart: each version with its `urls` (relative to the index, as
+        GitLab gives them) and `digest` (the chart file's sha256), what `helm pull` fetches and checks."""
+        try:
+            charts = (yaml.safe_load(document) or {}).get("entries") or {}
+        except (yaml.YAMLError, AttributeError) as exc:
+            raise ValueError(f"not a Helm index: {exc}") from None
+        return [MetadataEntry(str(chart.get("version")), (chart.get("urls") or [None])[0],
+                              {"sha256": str(chart["digest"]).lower()} if chart.get("digest") else {})
+                for chart in charts.get(name) or []]
 
     def duplicate_checked_before_body(self) -> bool:
         """False: the chart's name and version are inside the archive (GitLab reads them in the background)."""

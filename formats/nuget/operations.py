@@ -1,6 +1,8 @@
 """NuGet's FormatOperations: what the engine and Locust users call."""
 
-from core.format_types import Artifact, FormatOperations, RequestSpec
+import json
+
+from core.format_types import Artifact, FormatOperations, MetadataEntry, RequestSpec
 
 from . import requests
 from .artifacts import Nupkg, build_nupkg, build_snupkg, not_a_package
@@ -48,6 +50,16 @@ class NugetOperations(FormatOperations):
 
     def metadata(self, project_id: int | str, name: str) -> RequestSpec:
         return requests.registration(project_id, name)
+
+    def metadata_entries(self, document: bytes, name: str) -> list[MetadataEntry]:
+        """The registration index's leaves: each version (`catalogEntry.version`) with its `packageContent` URL,
+        where NuGet clients download it from."""
+        try:
+            pages = json.loads(document)["items"]
+            leaves = [leaf for page in pages for leaf in page.get("items") or []]
+            return [MetadataEntry(str(leaf["catalogEntry"]["version"]), leaf.get("packageContent")) for leaf in leaves]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"not a NuGet registration index: {exc}") from None
 
     def group_metadata(self, group_id: int | str, name: str) -> RequestSpec:
         return requests.group_registration(group_id, name)

@@ -1,9 +1,10 @@
 """Terraform's FormatOperations: what the engine and Locust users call."""
 
+import json
 from urllib.parse import urlsplit
 
 from core import project_urls
-from core.format_types import Artifact, FormatOperations, RequestSpec
+from core.format_types import Artifact, FormatOperations, MetadataEntry, RequestSpec
 
 from . import requests
 from .artifacts import build_module, file_name
@@ -51,6 +52,15 @@ class TerraformModuleOperations(FormatOperations):
 
     def metadata(self, project_id: int | str, name: str) -> RequestSpec:
         return requests.versions(namespace_of(project_id), name)
+
+    def metadata_entries(self, document: bytes, name: str) -> list[MetadataEntry]:
+        """The registry protocol's versions document: versions only (the download URL comes from a request per
+        version, `X-Terraform-Get`)."""
+        try:
+            modules = json.loads(document)["modules"]
+            return [MetadataEntry(str(v["version"])) for module in modules for v in module.get("versions") or []]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"not a module registry versions document: {exc}") from None
 
 
 OPERATIONS = TerraformModuleOperations()
