@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import traceback
+from contextlib import nullcontext
 from pathlib import Path
 
 from core.credentials import REDACTOR
@@ -18,6 +19,7 @@ from core.permissions import token_kind_of
 from core.results import CaseRecord, StepRecord
 from core.vocabulary import Outcome
 from engine.cases.errors import CaseNotApplicable, CaseNotRun, CaseRefused, StepFailed
+from engine.cases.quiet import heavy_work, is_heavy
 from engine.cases.state import CaseState
 from engine.cases.steps import STEP_KINDS
 from engine.clients.driver import ClientDriver
@@ -127,7 +129,8 @@ def _run_step(state: CaseState, step: Step, index: int) -> None:
                         outcome=Outcome.PASSED, message="")
     state.steps.append(record)
     try:
-        kind.run(state, step, record)
+        with heavy_work(state) if is_heavy(state, step) else nullcontext():  # the in-run load waits for it
+            kind.run(state, step, record)
     except StepFailed as exc:
         record.outcome, record.message = Outcome.FAILED, str(exc)
         if exc.threshold:

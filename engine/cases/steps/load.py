@@ -9,6 +9,7 @@ from pathlib import Path
 from core.credentials import Credential
 from core.results import StepRecord
 from engine.cases.errors import StepFailed
+from engine.cases.quiet import QUIET_WAIT_S, quiet_window
 from engine.cases.registry import step_kind
 from engine.cases.state import CaseState
 from engine.events import LoadMeasured
@@ -48,9 +49,14 @@ def load(state: CaseState, step: Step, record: StepRecord) -> None:
                           spec=step.load.for_run(), out_dir=out_dir, name_prefix=state.env.name_prefix,
                           not_carried=not_carried)
     try:
-        outcome = run_load(request)
+        with quiet_window(state) as quiet:  # nothing heavy beside the measurement (engine/cases/quiet.py)
+            outcome = run_load(request)
     except LoadRunError as exc:
         raise RuntimeError(str(exc)) from None
+    contended = "" if quiet else (f" (contended: heavy work of other cases ran beside it; no quiet window came "
+                                  f"within {QUIET_WAIT_S:.0f} s; rerun --scenarios metadata-load alone)")
+    state.metrics["load_contended"] = 0.0 if quiet else 1.0
+    record.observed["contended"] = not quiet
     result = outcome.result
     state.emit(LoadMeasured(state.case.id, result, out_dir))
     for task, stats in result["endpoints"].items():
@@ -66,6 +72,7 @@ def load(state: CaseState, step: Step, record: StepRecord) -> None:
     record.expected.update({"thresholds": result["thresholds"],
                             "max_growth_exponent": step.load.growth.max_exponent if step.load.growth else None})
     if not outcome.passed:
-        raise StepFailed("; ".join(outcome.breaches + outcome.findings) + f" (load report: {out_dir / 'load.html'})",
-                         threshold=True)
-    record.message = f"{outcome.summary()}; load report {out_dir / 'load.html'}"
+        raise StepFailed("; ".join(outcome.breaches + outcome.findings) + contended
+                         + f" (load report: {out_dir / 'load.html'})", threshold=True)
+    record.message = (f"{outcome.summary()}; {'measured with nothing heavy beside it' if quiet else contended}; "
+                      f"load report {out_dir / 'load.html'}")
