@@ -1,7 +1,9 @@
 """A project's Debian distributions and the indexes GitLab generates for them.
 
 Distributions (GitLab's `packages_debian_project_distributions`: codename, components, architectures, a key) are
-kept in memory per server (`state`). Each processed file's distribution, component, architecture and control fields
+kept per server (`state`) and written through to `debian/distributions.json` in its data directory (the keys to
+`debian/gnupg`), so a restart, even after SIGKILL, keeps them as GitLab's database does. Each processed file's
+distribution, component, architecture and control fields
 live in its package's metadata (GitLab's `packages_debian_file_metadata` and the package's publication):
 `{"distribution": codename, "files": {"<file id>": {"component", "architecture", "fields"}}}`.
 
@@ -14,10 +16,13 @@ after each processed upload; here they are built from the database on request, w
 """
 
 import hashlib
+import json
+import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -54,6 +59,30 @@ class DebianState:
     distributions: dict[tuple[str, int], dict[str, Distribution]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_id: int = 1
+    path: Path | None = None  # where the distributions are written through; None: memory only (tests)
+
+    @classmethod
+    def load(cls, directory: Path) -> "DebianState":
+        found = cls(keyring=Keyring(directory / "gnupg"), path=directory / "distributions.json")
+        if found.path is not None and found.path.exists():
+            for item in json.loads(found.path.read_text(encoding="utf-8")):
+                item["container"] = (item["container"][0], int(item["container"][1]))
+                distribution = Distribution(**item)
+                found.distributions.setdefault(distribution.container, {})[distribution.codename] = distribution
+                found.next_id = max(found.next_id, distribution.id + 1)
+        return found
+
+    def _save(self) -> None:
+        """Write every distribution, atomically (a new file renamed over the old). Called under the lock."""
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        rows = [asdict(d) for found in self.distributions.values() for d in found.values()]
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        temporary.write_text(json.dumps(rows), encoding="utf-8")
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.path)
 
     def find(self, container: tuple[str, int], codename: str) -> Distribution | None:
         """DistributionsFinder(codename_or_suite:).last"""
@@ -74,6 +103,7 @@ class DebianState:
                                         suite)
             self.next_id += 1
             found[codename] = distribution
+            self._save()
             return distribution
 
     def key_of(self, distribution: Distribution) -> str:
@@ -86,6 +116,7 @@ class DebianState:
             with self.lock:
                 if distribution.fingerprint is None:
                     distribution.fingerprint = fingerprint
+                    self._save()
                 fingerprint = distribution.fingerprint
         return fingerprint
 
@@ -93,9 +124,15 @@ class DebianState:
 def state(request: Request) -> DebianState:
     found: DebianState | None = getattr(request.app.state, "debian", None)
     if found is None:
-        found = DebianState()
-        request.app.state.debian = found
+        with _CREATING:
+            found = getattr(request.app.state, "debian", None)
+            if found is None:
+                found = DebianState.load(request.app.state.settings.data_dir / "debian")
+                request.app.state.debian = found
     return found
+
+
+_CREATING = threading.Lock()
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 GitLab generates a key per distribution (Packages::Debian::GenerateDistributionKeyService, through GPGME, i.e.
 GnuPG) and signs each Release it generates (SignDistributionService: `InRelease` clear-signed, `Release.gpg`
 detached and armored). The reference server does the same with the `gpg` binary of the machine (Debian's gnupg):
-the very implementation GPGME drives, no OpenPGP code of our own. Every key lives in one keyring per server
-process (a temporary GNUPGHOME, one gpg-agent), removed at exit (the agent exits when its socket goes).
+the very implementation GPGME drives, no OpenPGP code of our own. Every key lives in one keyring per server (a
+GNUPGHOME in the server's data directory, so keys outlive a restart as GitLab's stay in its database; one gpg-agent,
+stopped at exit; a temporary GNUPGHOME, removed at exit, when no directory is given).
 """
 
 import atexit
@@ -23,24 +24,31 @@ class SigningError(Exception):
 
 
 class Keyring:
-    def __init__(self) -> None:
-        self._home: Path | None = None
+    def __init__(self, home: Path | None = None) -> None:
+        self._home: Path | None = home
+        self._keep = home is not None
         self._lock = threading.Lock()
         self._signed: dict[tuple[str, bytes, bool], bytes] = {}
 
     def _homedir(self) -> Path:
         if self._home is None:
             self._home = Path(tempfile.mkdtemp(prefix="rs-gpg-"))
-            self._home.chmod(0o700)
             atexit.register(self.close)
+        elif not self._home.exists():
+            self._home.mkdir(parents=True)
+            atexit.register(self.close)
+        self._home.chmod(0o700)
         return self._home
 
     def close(self) -> None:
-        home, self._home = self._home, None
-        if home is not None:
+        home = self._home
+        if not self._keep:
+            self._home = None
+        if home is not None and home.exists():
             subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True,
                            check=False, timeout=TIMEOUT)
-            shutil.rmtree(home, ignore_errors=True)
+            if not self._keep:
+                shutil.rmtree(home, ignore_errors=True)
 
     def _gpg(self, *args: str, data: bytes | None = None) -> bytes:
         argv = [GPG, "--homedir", str(self._homedir()), "--batch", "--yes", "--no-tty", "--pinentry-mode",
