@@ -3,9 +3,9 @@
 Distributions (GitLab's `packages_debian_project_distributions`: codename, components, architectures, a key) are
 kept per server (`state`) and written through to `debian/distributions.json` in its data directory (the keys to
 `debian/gnupg`), so a restart, even after SIGKILL, keeps them as GitLab's database does. Each processed file's
-distribution, component, architecture and control fields
-live in its package's metadata (GitLab's `packages_debian_file_metadata` and the package's publication):
-`{"distribution": codename, "files": {"<file id>": {"component", "architecture", "fields"}}}`.
+distribution, component, architecture and control fields live in its package's metadata (GitLab's
+`packages_debian_file_metadata` and the package's publication): `{"distribution": codename, "files": {"<file id>":
+{"component", "architecture", "fields"}}}`.
 
 The indexes, as Packages::Debian::GenerateDistributionService writes them: a component's `Packages` for one
 architecture lists, for each file of that component and architecture in an installable package of the distribution,
