@@ -66,6 +66,8 @@ class ProjectRepository:
 
     def _git(self, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None,
              check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        if any("\x00" in arg for arg in args):  # no git name may hold one, and no argv can carry it
+            raise RepositoryError("a name holds a NUL byte")
         result = subprocess.run(["git", "--git-dir", str(self.path), *args], input=stdin, capture_output=True,
                                 env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(self.path),
                                      **(env or {})}, check=False)
