@@ -120,7 +120,8 @@ def main() -> int:
                     if cls != "2xx":
                         break
             seconds = time.monotonic() - started
-            print(f"{fmt:18} {args.count:>7} {answers['unbuildable'] + answers['unsendable']:>9} {answers['2xx']:>6} {answers['4xx']:>6} "
+            not_sent = answers["unbuildable"] + answers["unsendable"]
+            print(f"{fmt:18} {args.count:>7} {not_sent:>9} {answers['2xx']:>6} {answers['4xx']:>6} "
                   f"{answers['5xx']:>5} {answers['none']:>5} {seconds:>6.1f}")
             if first_5xx:
                 print(f"  first 5xx: {first_5xx[:300]}")
