@@ -47,6 +47,7 @@ class Fault(StrEnum):
     BACKGROUND_GUARD_SKIPPED = "background_guard_skipped"
     HELM_CHANNEL_IGNORED = "helm_channel_ignored"
     COMPOSER_STALE_CACHE = "composer_stale_cache"
+    CONAN_SEARCH_OMITS_NEWEST = "conan_search_omits_newest"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -112,6 +113,9 @@ DESCRIPTIONS: dict[Fault, str] = {
                             "ModuleVersion#archive puts them in, so Go's hash of it is not the module's",
     Fault.COMPOSER_STALE_CACHE: "Composer's p2 document is the cache page written at a package's first publish and"
                                 " never rewritten (GitLab's Gitlab::Composer::Cache): later versions are missing",
+    Fault.CONAN_SEARCH_OMITS_NEWEST: "the Conan recipe search (conans/search) leaves out each recipe's newest version,"
+                                     " so `conan search`/`conan list` never show a version just uploaded (GitLab's"
+                                     " Packages::Conan::SearchService lists every recipe the query matches)",
 }
 
 

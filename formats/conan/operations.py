@@ -1,0 +1,72 @@
+"""Conan's FormatOperations: what the engine and Locust users call.
+
+A push is what `conan upload` sends for a recipe and one binary package: conan_export.tgz first (the artifact: the
+engine judges the first request, and it is the one large file), then conanfile.py and conanmanifest.txt, then the
+package's conan_package.tgz, conaninfo.txt and conanmanifest.txt. The protocol comes from the file hint
+(`names.py`). Instance-level references need the project's full path, which only the run's set-up knows: it is
+registered with `remember_path`.
+"""
+
+import threading
+
+from core.format_types import Artifact, FormatOperations, RequestSpec
+
+from . import requests
+from .artifacts import ConanRecipe, build_recipe
+from .names import Protocol, hinted_file_name, protocol_of, recipe_revision, split_file_name, user_channel
+from .rules import CONAN, PACKAGE_TYPE
+
+
+class ConanOperations(FormatOperations):
+    format = CONAN
+    package_type = PACKAGE_TYPE
+    no_format_guard = ("GitLab stores Conan files as uploaded: CreatePackageFileService records the file and its "
+                       "type and revision, it never opens conan_export.tgz or conanfile.py")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._paths: dict[str, str] = {}  # project id → full path (instance-level references)
+
+    def artifact(self, name: str, version: str, file_hint: str, size: int, seed: int) -> Artifact:
+        return build_recipe(name, version, size, seed, protocol_of(file_hint))
+
+    def file_name(self, name: str, version: str, file_hint: str) -> str:
+        return hinted_file_name(file_hint)
+
+    def remember_path(self, project_id: int | str, full_path: str) -> None:
+        with self._lock:
+            self._paths[str(project_id)] = full_path
+
+    def project_path(self, project_id: int | str) -> str | None:
+        with self._lock:
+            return self._paths.get(str(project_id))
+
+    def push(self, project_id: int | str, name: str, version: str, artifact: Artifact, *,
+             status: str | None = None, select: str | None = None) -> list[RequestSpec]:
+        if status is not None or select is not None:
+            raise ValueError("Conan uploads have no status or select option (those are Generic's)")
+        if not isinstance(artifact, ConanRecipe):
+            raise TypeError("a Conan push takes a ConanRecipe")
+        protocol = artifact.protocol
+        user, channel = user_channel(protocol, self.project_path(project_id))
+        revision = recipe_revision(name, version)
+        specs = [requests.recipe_upload(protocol, project_id, name, version, user, channel, revision, artifact)]
+        specs += [requests.recipe_upload(protocol, project_id, name, version, user, channel, revision, f)
+                  for f in artifact.recipe_files()]
+        specs += [requests.package_upload(protocol, project_id, name, version, user, channel, revision,
+                                          artifact.package_reference, artifact.package_revision, f)
+                  for f in artifact.package_files()]
+        return specs
+
+    def pull(self, project_id: int | str, name: str, version: str, file_name: str) -> RequestSpec:
+        protocol, recipe_file = split_file_name(file_name)
+        user, channel = user_channel(protocol, self.project_path(project_id))
+        return requests.recipe_download(protocol, project_id, name, version, user, channel,
+                                        recipe_revision(name, version), recipe_file)
+
+    def metadata(self, project_id: int | str, name: str) -> RequestSpec:
+        """The project's recipe search for the name: `{"results": ["<name>/<version>@_/_", ...]}`, every version."""
+        return requests.search(Protocol.V2, project_id, name)
+
+
+OPERATIONS = ConanOperations()
