@@ -31,6 +31,8 @@ BLOCK = 512
 STORED_MAX = 0xFFFF  # the most bytes one stored deflate block holds
 MANIFEST_TIME = "1700000000"  # conanmanifest.txt's first line: the export's time, fixed for reproducible files
 PAYLOAD = "payload.bin"
+GIT_IDENTITY = "harness <harness@example.com>"
+GIT_MESSAGE = "recipe"
 
 _CONANFILE = '''from conan import ConanFile
 from conan.tools.files import copy
@@ -180,6 +182,12 @@ class ConanRecipe:
         return self.export.sha256()
 
     def write_to(self, directory: Path) -> Path:
+        """conan_export.tgz, and the recipe's sources under `recipe/` (conanfile.py, payload.bin) for a real
+        client to export."""
+        recipe = directory / "recipe"
+        recipe.mkdir(parents=True, exist_ok=True)
+        (recipe / "conanfile.py").write_bytes(self.conanfile)
+        write_streamed(self.export.payload, recipe)
         return self.export.write_to(directory)
 
     @cached_property
@@ -192,6 +200,22 @@ class ConanRecipe:
         for chunk in self.export.payload.chunks():
             payload_md5.update(chunk)
         return manifest({"conanfile.py": hashlib.md5(self.conanfile).hexdigest(), PAYLOAD: payload_md5.hexdigest()})
+
+    @cached_property
+    def recipe_revision(self) -> str:
+        """The recipe revision in `scm` mode: the commit of a git repository holding conanfile.py and payload.bin
+        (mode 100644), authored and committed by `harness <harness@example.com>` at MANIFEST_TIME with the message
+        `recipe`, computed as git does (the real clients' script makes that very commit)."""
+        payload = hashlib.sha1(f"blob {self.export.payload.size}\0".encode())
+        for chunk in self.export.payload.chunks():
+            payload.update(chunk)
+        conanfile = hashlib.sha1(f"blob {len(self.conanfile)}\0".encode() + self.conanfile)
+        tree = b"".join(b"100644 " + name.encode() + b"\0" + digest.digest()
+                        for name, digest in sorted({"conanfile.py": conanfile, PAYLOAD: payload}.items()))
+        tree_id = hashlib.sha1(f"tree {len(tree)}\0".encode() + tree).hexdigest()
+        who = f"{GIT_IDENTITY} {MANIFEST_TIME} +0000"
+        body = f"tree {tree_id}\nauthor {who}\ncommitter {who}\n\n{GIT_MESSAGE}\n".encode()
+        return hashlib.sha1(f"commit {len(body)}\0".encode() + body).hexdigest()
 
     @cached_property
     def conaninfo(self) -> bytes:

@@ -7,9 +7,10 @@ for `/`, channel `stable`: GitLab's naming convention), anything else Conan 2 (`
 then says `<protocol>/conan_export.tgz` for the Conan 1 ones, which is how `pull` finds the protocol again.
 
 Conan 2 references: a recipe without user and channel (`name/version`, sent as `_/_`). Its recipe revision is the
-one Conan computes with `revision_mode = "scm"` (the recipes declare it): the commit of the recipe's sources, here
-the sha1 of `<name>/<version>` (a pull must name it without the artifact). The package id is the sha1 of
-conaninfo.txt and the package revision the md5 of the package's conanmanifest.txt, as Conan computes them.
+one Conan takes with `revision_mode = "scm"` (the recipes declare it): the commit of the recipe's sources
+(`ConanRecipe.recipe_revision`), remembered per publish for the pulls; `recipe_revision` here is the stand-in for a
+name and version never published. The package id is the sha1 of conaninfo.txt and the package revision the md5 of
+the package's conanmanifest.txt, as Conan computes them.
 """
 
 import hashlib
@@ -44,7 +45,7 @@ def split_file_name(file_name: str) -> tuple[Protocol, str]:
 
 
 def recipe_revision(name: str, version: str) -> str:
-    """The recipe revision in `scm` mode: a 40-hex commit id (conan_revision_regex_v2)."""
+    """A 40-hex revision (conan_revision_regex_v2) for a name and version no publish named."""
     return hashlib.sha1(f"{name}/{version}".encode()).hexdigest()
 
 

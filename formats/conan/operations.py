@@ -26,6 +26,7 @@ class ConanOperations(FormatOperations):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._paths: dict[str, str] = {}  # project id → full path (instance-level references)
+        self._revisions: dict[tuple[str, str, str], str] = {}  # (project, name, version) → newest recipe revision
 
     def artifact(self, name: str, version: str, file_hint: str, size: int, seed: int) -> Artifact:
         return build_recipe(name, version, size, seed, protocol_of(file_hint))
@@ -41,6 +42,24 @@ class ConanOperations(FormatOperations):
         with self._lock:
             return self._paths.get(str(project_id))
 
+    def remember_revision(self, project_id: int | str, name: str, version: str, artifact: Artifact) -> str:
+        revision = artifact.recipe_revision if isinstance(artifact, ConanRecipe) else recipe_revision(name, version)
+        with self._lock:
+            self._revisions[(str(project_id), name, version)] = revision
+        return revision
+
+    def revision(self, project_id: int | str, name: str, version: str) -> str:
+        """The recipe revision of the newest publish of this name and version (a client asks the remote for it:
+        `.../latest`; the harness knows it from the publish), else one no publish has."""
+        with self._lock:
+            return self._revisions.get((str(project_id), name, version)) or recipe_revision(name, version)
+
+    def prepare(self, project_id: int | str, name: str, version: str, artifact: Artifact) -> list[RequestSpec]:
+        """No set-up request: the recipe revision of the publish (the commit of its recipe, the same whichever
+        driver publishes) is remembered for the pulls that follow."""
+        self.remember_revision(project_id, name, version, artifact)
+        return []
+
     def push(self, project_id: int | str, name: str, version: str, artifact: Artifact, *,
              status: str | None = None, select: str | None = None) -> list[RequestSpec]:
         if status is not None or select is not None:
@@ -49,7 +68,7 @@ class ConanOperations(FormatOperations):
             raise TypeError("a Conan push takes a ConanRecipe")
         protocol = artifact.protocol
         user, channel = user_channel(protocol, self.project_path(project_id))
-        revision = recipe_revision(name, version)
+        revision = self.remember_revision(project_id, name, version, artifact)
         specs = [requests.recipe_upload(protocol, project_id, name, version, user, channel, revision, artifact)]
         specs += [requests.recipe_upload(protocol, project_id, name, version, user, channel, revision, f)
                   for f in artifact.recipe_files()]
@@ -62,7 +81,7 @@ class ConanOperations(FormatOperations):
         protocol, recipe_file = split_file_name(file_name)
         user, channel = user_channel(protocol, self.project_path(project_id))
         return requests.recipe_download(protocol, project_id, name, version, user, channel,
-                                        recipe_revision(name, version), recipe_file)
+                                        self.revision(project_id, name, version), recipe_file)
 
     def metadata(self, project_id: int | str, name: str) -> RequestSpec:
         """The project's recipe search for the name: `{"results": ["<name>/<version>@_/_", ...]}`, every version."""

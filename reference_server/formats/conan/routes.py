@@ -167,7 +167,7 @@ def check_credentials(endpoint: Endpoint) -> Handler:
 
 
 def ping(capabilities: str) -> Handler:
-    """`GET ping`: the server's capabilities (Conan 2's `revisions`; none on Conan 1)."""
+    """`GET ping`: the server's capabilities (SharedEndpoints `x_conan_server_capabilities_header`)."""
 
     async def route(request: Request) -> Response:
         return Response(status_code=200, headers={"X-Conan-Server-Capabilities": capabilities})
@@ -449,7 +449,9 @@ def _routes() -> list[Route]:
              INSTANCE_PACKAGE_UPLOAD, INSTANCE_PACKAGE_DOWNLOAD, INSTANCE_SEARCH)):
         auth_endpoint = up
         routes += [
-            Route(base + "/ping", ping(""), methods=["GET"]),
+            # x_conan_server_capabilities_header: `revisions` where the Conan 2 routes serve the project (Conan 2
+            # clients ping `/v1/ping` for it); the instance level has no Conan 2 routes
+            Route(base + "/ping", ping("" if instance else "revisions"), methods=["GET"]),
             Route(base + "/users/authenticate", authenticate(auth_endpoint), methods=["GET"]),
             Route(base + "/users/check_credentials", with_jwt(check_credentials(auth_endpoint)), methods=["GET"]),
             Route(srch.path, with_jwt(search(srch, instance)), methods=["GET"]),
