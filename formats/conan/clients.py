@@ -10,8 +10,8 @@ put under `recipe/`, committed to a git repository there (the recipe revision is
 message are fixed, so it is the commit `ConanRecipe.recipe_revision` computes), exported and
 uploaded: the client builds its own conan_export.tgz and conanmanifest.txt from those files. A pull downloads the
 recipe, lets the client check it against its manifest (`conan cache check-integrity` on Conan 2; Conan 1 checks the
-manifest as it unpacks) and copies payload.bin out of the client's cache: the file exists, its bytes are the client's
-archive's, not the harness's (`output_is_artifact=False`).
+manifest as it unpacks) and copies payload.bin out of the client's cache: it must be the payload published
+(`ConanOperations.served_built`: pulls are compared by payload.bin, whoever built the archive).
 
 The token travels in a file the script reads into the environment variable Conan takes a remote's password from
 (`CONAN_PASSWORD_GITLAB`), never in argv. Official images a user would pick: `python:3.12-slim` with `pip install
@@ -127,8 +127,7 @@ class _Conan(ClientRecipe):
             return ClientCall(["sh", PUSH_SCRIPT, remote_url(target), name, version], files)
         if op == "pull":
             files[PULL_SCRIPT] = self.pull_script
-            return ClientCall(["sh", PULL_SCRIPT, remote_url(target), name, version], files, output=PULLED,
-                              output_is_artifact=False)
+            return ClientCall(["sh", PULL_SCRIPT, remote_url(target), name, version], files, output=PULLED)
         raise ValueError(f"{self.name} does not {op} Conan packages")
 
 

@@ -7,12 +7,15 @@ package's conan_package.tgz, conaninfo.txt and conanmanifest.txt. The protocol c
 registered with `remember_path`.
 """
 
+import hashlib
+import io
+import tarfile
 import threading
 
-from core.format_types import Artifact, FormatOperations, RequestSpec
+from core.format_types import Artifact, FormatOperations, RequestSpec, streamed_sha256
 
 from . import requests
-from .artifacts import ConanRecipe, build_recipe
+from .artifacts import PAYLOAD, ConanRecipe, build_recipe
 from .names import Protocol, hinted_file_name, protocol_of, recipe_revision, split_file_name, user_channel
 from .rules import CONAN, PACKAGE_TYPE
 
@@ -22,6 +25,26 @@ class ConanOperations(FormatOperations):
     package_type = PACKAGE_TYPE
     no_format_guard = ("GitLab stores Conan files as uploaded: CreatePackageFileService records the file and its "
                        "type and revision, it never opens conan_export.tgz or conanfile.py")
+
+    served_built = ("conan_export.tgz is built by whichever client exports the recipe (the harness's, or Conan's own "
+                    "compression when a real client uploads), and a real client unpacks it into its cache: a pull is "
+                    "compared by the recipe's exported file, the sha256 of payload.bin inside it")
+
+    def content_key(self, project_id: int | str, name: str, version: str, artifact: Artifact) -> str:
+        if isinstance(artifact, ConanRecipe):
+            return streamed_sha256(artifact.export.payload)
+        return artifact.sha256()
+
+    def pulled_key(self, data: bytes) -> str:
+        """The sha256 of payload.bin: inside conan_export.tgz (an HTTP pull), or the file itself (a real client's
+        pull copies it out of its cache)."""
+        if data[:2] != b"\x1f\x8b":
+            return hashlib.sha256(data).hexdigest()
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            member = archive.extractfile(PAYLOAD)
+            if member is None:
+                raise ValueError(f"conan_export.tgz has no {PAYLOAD}")
+            return hashlib.sha256(member.read()).hexdigest()
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

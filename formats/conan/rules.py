@@ -19,6 +19,7 @@ through a file hint (`names.py`) by scenarios of its own.
 """
 
 import re
+from dataclasses import replace
 
 from core import packages_api
 from core.format_types import DuplicatePolicy, Endpoint, Format, FormatRules
@@ -87,6 +88,8 @@ CONAN_ROUTE = RouteAuth(
     sent_through=frozenset({BASIC}),
     source="lib/api/helpers/packages/conan/api_helpers.rb",
 )
+# `authenticate_non_get!` in the API's `before`: an anonymous upload is a 401 whatever the project.
+CONAN_UPLOAD_ROUTE = replace(CONAN_ROUTE, anonymous_hidden=401)
 # The instance routes find the project from the recipe's user (`Metadatum.full_path_from`: `+` → `/`) and answer
 # one the caller cannot see as a missing one (`find_project!`).
 CONAN_INSTANCE_ROUTE = RouteAuth(
@@ -99,13 +102,14 @@ CONAN_INSTANCE_ROUTE = RouteAuth(
     sent_through=frozenset({BASIC}),
     source="lib/api/conan_instance_packages.rb",
 )
+CONAN_INSTANCE_UPLOAD_ROUTE = replace(CONAN_INSTANCE_ROUTE, anonymous_hidden=401)
 
 _V2_RECIPE_FILE = _V2 + "/" + _RECIPE + "/revisions/{recipe_revision}/files/{file_name}"
 _V2_PACKAGE_FILE = (_V2 + "/" + _RECIPE + "/revisions/{recipe_revision}/packages/{conan_package_reference}"
                     "/revisions/{package_revision}/files/{file_name}")
-RECIPE_UPLOAD = Endpoint("recipe_upload", "PUT", _V2_RECIPE_FILE, Operation.PUSH, 200, CONAN_ROUTE)
+RECIPE_UPLOAD = Endpoint("recipe_upload", "PUT", _V2_RECIPE_FILE, Operation.PUSH, 200, CONAN_UPLOAD_ROUTE)
 RECIPE_DOWNLOAD = Endpoint("recipe_download", "GET", _V2_RECIPE_FILE, Operation.PULL, 200, CONAN_ROUTE)
-PACKAGE_UPLOAD = Endpoint("package_upload", "PUT", _V2_PACKAGE_FILE, Operation.PUSH, 200, CONAN_ROUTE)
+PACKAGE_UPLOAD = Endpoint("package_upload", "PUT", _V2_PACKAGE_FILE, Operation.PUSH, 200, CONAN_UPLOAD_ROUTE)
 PACKAGE_DOWNLOAD = Endpoint("package_download", "GET", _V2_PACKAGE_FILE, Operation.PULL, 200, CONAN_ROUTE)
 # SharedEndpoints `get 'conans/search'`: `{"results": ["name/version@user/channel", ...]}`, the project's recipes
 SEARCH = Endpoint("search", "GET", _V2 + "/conans/search", Operation.METADATA, 200, CONAN_ROUTE)
@@ -113,20 +117,23 @@ AUTHENTICATE = Endpoint("authenticate", "GET", _V2 + "/users/authenticate", Oper
 
 _V1_RECIPE_FILE = "/" + _V1_FILES + "/export/{file_name}"
 _V1_PACKAGE_FILE = "/" + _V1_FILES + "/package/{conan_package_reference}/{package_revision}/{file_name}"
-V1_RECIPE_UPLOAD = Endpoint("v1_recipe_upload", "PUT", _V1 + _V1_RECIPE_FILE, Operation.PUSH, 200, CONAN_ROUTE)
+V1_RECIPE_UPLOAD = Endpoint("v1_recipe_upload", "PUT", _V1 + _V1_RECIPE_FILE, Operation.PUSH, 200,
+                            CONAN_UPLOAD_ROUTE)
 V1_RECIPE_DOWNLOAD = Endpoint("v1_recipe_download", "GET", _V1 + _V1_RECIPE_FILE, Operation.PULL, 200, CONAN_ROUTE)
-V1_PACKAGE_UPLOAD = Endpoint("v1_package_upload", "PUT", _V1 + _V1_PACKAGE_FILE, Operation.PUSH, 200, CONAN_ROUTE)
+V1_PACKAGE_UPLOAD = Endpoint("v1_package_upload", "PUT", _V1 + _V1_PACKAGE_FILE, Operation.PUSH, 200,
+                             CONAN_UPLOAD_ROUTE)
 V1_PACKAGE_DOWNLOAD = Endpoint("v1_package_download", "GET", _V1 + _V1_PACKAGE_FILE, Operation.PULL, 200,
                                CONAN_ROUTE)
 V1_SEARCH = Endpoint("v1_search", "GET", _V1 + "/conans/search", Operation.METADATA, 200, CONAN_ROUTE)
 _INSTANCE_REASON = ("GitLab's instance-level Conan 1 remote: one remote for every project, the project named by the "
                     "recipe's user (`<project path with + for />`), a naming convention only GitLab has.")
 INSTANCE_RECIPE_UPLOAD = Endpoint("instance_recipe_upload", "PUT", _V1_INSTANCE + _V1_RECIPE_FILE, Operation.PUSH,
-                                  200, CONAN_INSTANCE_ROUTE, custom_reason=_INSTANCE_REASON)
+                                  200, CONAN_INSTANCE_UPLOAD_ROUTE, custom_reason=_INSTANCE_REASON)
 INSTANCE_RECIPE_DOWNLOAD = Endpoint("instance_recipe_download", "GET", _V1_INSTANCE + _V1_RECIPE_FILE,
                                     Operation.PULL, 200, CONAN_INSTANCE_ROUTE, custom_reason=_INSTANCE_REASON)
 INSTANCE_PACKAGE_UPLOAD = Endpoint("instance_package_upload", "PUT", _V1_INSTANCE + _V1_PACKAGE_FILE,
-                                   Operation.PUSH, 200, CONAN_INSTANCE_ROUTE, custom_reason=_INSTANCE_REASON)
+                                   Operation.PUSH, 200, CONAN_INSTANCE_UPLOAD_ROUTE,
+                                   custom_reason=_INSTANCE_REASON)
 INSTANCE_PACKAGE_DOWNLOAD = Endpoint("instance_package_download", "GET", _V1_INSTANCE + _V1_PACKAGE_FILE,
                                      Operation.PULL, 200, CONAN_INSTANCE_ROUTE, custom_reason=_INSTANCE_REASON)
 INSTANCE_SEARCH = Endpoint("instance_search", "GET", _V1_INSTANCE + "/conans/search", Operation.METADATA, 200,
