@@ -419,6 +419,88 @@ def file_list(endpoint: Endpoint, kind: str) -> Handler:
     return route
 
 
+# --- Conan 1: snapshots, digests and upload / download URLs ---------------------------------------------------
+
+
+def _v1_files(request: Request, endpoint: Endpoint, instance: bool, kind: str) -> tuple[str, dict[str, Row], Row]:
+    """The recipe's (or the path's package reference's) newest file of each name, revision `0`, with the project
+    (`authorize_read_package!`)."""
+    db: Database = request.app.state.db
+    name, version, user, channel = reference(request, instance)
+    project = authorized(request, endpoint, Permission.READ_PACKAGE, instance, user).project
+    ref = request.path_params.get("conan_package_reference")
+    package = db.find_package(project["id"], FORMAT, name, version)
+    newest: dict[str, Row] = {}
+    if package is not None and installable(package):
+        data = db.package_metadata(package["id"]) or {}
+        if (data.get("user"), data.get("channel")) == (user, channel):
+            files = data.get("files", {})
+            _, rows = db.package_files(package["id"], 100_000, 0)
+            for row in rows:
+                meta = files.get(str(row["id"]))
+                if meta is not None and meta["type"] == kind and meta["rrev"] == V1_REVISION \
+                        and meta.get("ref") == (None if ref is None else str(ref)):
+                    newest[row["file_name"]] = row
+    recipe = "/".join(str(request.path_params[k]) for k in ("package_name", "package_version", "package_username",
+                                                              "package_channel"))
+    return recipe, newest, project
+
+
+def _file_url(request: Request, instance: bool, project: Row, recipe: str, kind: str, file_name: str) -> str:
+    """expose_url of the file route (`api_v4_projects_packages_conan_v1_files_export_path` and friends)."""
+    base = str(request.base_url).rstrip("/")
+    prefix = "/api/v4/packages/conan/v1" if instance else f"/api/v4/projects/{project['id']}/packages/conan/v1"
+    if kind == RECIPE:
+        return f"{base}{prefix}/files/{recipe}/{V1_REVISION}/export/{file_name}"
+    ref = request.path_params["conan_package_reference"]
+    return f"{base}{prefix}/files/{recipe}/{V1_REVISION}/package/{ref}/{V1_REVISION}/{file_name}"
+
+
+def v1_snapshot(endpoint: Endpoint, instance: bool, kind: str) -> Handler:
+    """`GET conans/<recipe>` and `.../packages/<ref>`: `{file: md5}` ({} when there is nothing yet)."""
+
+    async def route(request: Request) -> Response:
+        _, newest, _ = _v1_files(request, endpoint, instance, kind)
+        return JSONResponse({name: row["file_md5"] for name, row in newest.items()})
+
+    return route
+
+
+def v1_urls(endpoint: Endpoint, instance: bool, kind: str, manifest_only: bool) -> Handler:
+    """`digest` (the manifest's URL) and `download_urls` (every file's); 404 'No recipe manifest found' when
+    empty (ApiHelpers#present_download_urls)."""
+
+    async def route(request: Request) -> Response:
+        recipe, newest, project = _v1_files(request, endpoint, instance, kind)
+        names = [n for n in newest if not manifest_only or n == "conanmanifest.txt"]
+        if not names:
+            raise ApiError(404, "404 No recipe manifest found")
+        return JSONResponse({n: _file_url(request, instance, project, recipe, kind, n) for n in sorted(names)})
+
+    return route
+
+
+def v1_upload_urls(endpoint: Endpoint, instance: bool, kind: str) -> Handler:
+    """`POST upload_urls` with `{file: size}`: the URL of each file of the kind (recipe_upload_urls,
+    package_upload_urls)."""
+
+    async def route(request: Request) -> Response:
+        name, version, user, channel = reference(request, instance)
+        project = authorized(request, endpoint, Permission.READ_PACKAGE, instance, user).project
+        try:
+            wanted = json.loads(await request.body())
+        except ValueError:
+            wanted = None
+        if not isinstance(wanted, dict):
+            raise bad_request("the body is no JSON object")
+        allowed = RECIPE_FILES if kind == RECIPE else PACKAGE_FILES
+        recipe = f"{name}/{version}/{user}/{channel}"
+        return JSONResponse({n: _file_url(request, instance, project, recipe, kind, n) for n in wanted
+                             if n in allowed})
+
+    return route
+
+
 def _routes() -> list[Route]:
     v2 = "/api/v4/projects/{project_id}/packages/conan/v2"
     recipe = v2 + "/conans/{package_name}/{package_version}/{package_username}/{package_channel}"
@@ -448,7 +530,17 @@ def _routes() -> list[Route]:
             (True, "/api/v4/packages/conan/v1", INSTANCE_RECIPE_UPLOAD, INSTANCE_RECIPE_DOWNLOAD,
              INSTANCE_PACKAGE_UPLOAD, INSTANCE_PACKAGE_DOWNLOAD, INSTANCE_SEARCH)):
         auth_endpoint = up
+        recipe_v1 = base + "/conans/{package_name}/{package_version}/{package_username}/{package_channel}"
+        pkg_v1 = recipe_v1 + "/packages/{conan_package_reference}"
         routes += [
+            Route(recipe_v1, with_jwt(v1_snapshot(down, instance, RECIPE)), methods=["GET"]),
+            Route(recipe_v1 + "/digest", with_jwt(v1_urls(down, instance, RECIPE, True)), methods=["GET"]),
+            Route(recipe_v1 + "/download_urls", with_jwt(v1_urls(down, instance, RECIPE, False)), methods=["GET"]),
+            Route(recipe_v1 + "/upload_urls", with_jwt(v1_upload_urls(down, instance, RECIPE)), methods=["POST"]),
+            Route(pkg_v1, with_jwt(v1_snapshot(pdown, instance, PACKAGE)), methods=["GET"]),
+            Route(pkg_v1 + "/digest", with_jwt(v1_urls(pdown, instance, PACKAGE, True)), methods=["GET"]),
+            Route(pkg_v1 + "/download_urls", with_jwt(v1_urls(pdown, instance, PACKAGE, False)), methods=["GET"]),
+            Route(pkg_v1 + "/upload_urls", with_jwt(v1_upload_urls(pdown, instance, PACKAGE)), methods=["POST"]),
             # x_conan_server_capabilities_header: `revisions` where the Conan 2 routes serve the project (Conan 2
             # clients ping `/v1/ping` for it); the instance level has no Conan 2 routes
             Route(base + "/ping", ping("" if instance else "revisions"), methods=["GET"]),
