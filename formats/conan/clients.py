@@ -29,6 +29,8 @@ from .rules import FORMAT
 USER_FILE, TOKEN_FILE = "conan-user.txt", "conan-token.txt"
 PUSH_SCRIPT, PULL_SCRIPT = "conan-push.sh", "conan-pull.sh"
 PULLED = "pulled/payload.bin"
+# The scenarios that reach Conan 1 (file hints `v1/...`): the `conan1` client runs these alone, `conan` the others.
+CONAN1_SCENARIOS = frozenset({"conan1-protocol"})
 
 
 def _image(name: str, requirement: str) -> ImageRecipe:
@@ -139,14 +141,21 @@ class Conan2(_Conan):
     push_script = CONAN2_PUSH
     pull_script = CONAN2_PULL
 
+    def runs_scenario(self, name: str) -> bool:
+        return name not in CONAN1_SCENARIOS
+
 
 class Conan1(_Conan):
     """`conan` 1: Conan 1's protocol (`/v1`, revision `0`)."""
 
     name = "conan1"
     image = CONAN1_IMAGE.name
+
     push_script = CONAN1_PUSH
     pull_script = CONAN1_PULL
+
+    def runs_scenario(self, name: str) -> bool:
+        return name in CONAN1_SCENARIOS
 
 
 RECIPES = (Conan2(), Conan1())
