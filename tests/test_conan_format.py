@@ -14,7 +14,6 @@ import pytest
 from formats import FORMATS, OPERATIONS
 from formats.conan import (
     COMPONENT_REGEX,
-    OPERATIONS as CONAN_OPS,
     RULES,
     ExportArchive,
     Protocol,
@@ -22,6 +21,9 @@ from formats.conan import (
     hinted_file_name,
     protocol_of,
     split_file_name,
+)
+from formats.conan import (
+    OPERATIONS as CONAN_OPS,
 )
 from formats.conan.artifacts import PAYLOAD
 from formats.conan.clients import CONAN1_SCENARIOS, RECIPES

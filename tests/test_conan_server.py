@@ -15,7 +15,7 @@ import test_reference_server as base
 from core.credentials import auth_headers
 from core.format_types import RequestSpec
 from core.vocabulary import AuthScheme, CredentialCase
-from formats.conan import OPERATIONS, build_recipe
+from formats.conan import OPERATIONS
 from reference_server import Fault
 
 start = base.start

@@ -64,8 +64,8 @@ from formats.conan import (
     V1_SEARCH,
 )
 from reference_server.access import Authorized, authenticate_for, authorize, authorize_on, check_protection
-from reference_server.db import Database, Row
-from reference_server.downloads import count_pull, file_response, installable
+from reference_server.db import Database, Row, installable
+from reference_server.downloads import count_pull, file_response
 from reference_server.errors import ApiError, bad_request, not_found, unauthorized
 from reference_server.metrics import count_event
 from reference_server.package_files import add_file, new_package_status, saving_package
