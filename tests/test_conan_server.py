@@ -139,3 +139,20 @@ def test_basic_with_any_user_name_carries_an_access_token(world: World) -> None:
     token = world.tokens[PAT]
     header = {"Authorization": "Basic " + base64.b64encode(f"anyone:{token}".encode()).decode()}
     assert requests.get(v2(world, "users/authenticate"), headers=header, timeout=10).status_code == 200
+
+
+def test_the_instance_naming_convention_finds_the_project_by_the_recipes_user(world: World) -> None:
+    """`name/version@<project path, + for />/<channel>` at `/api/v4/packages/conan/v1` (conan_instance_packages.rb)."""
+    pid = world.project["id"]
+    OPERATIONS.remember_path(pid, world.project["path_with_namespace"])
+    recipe = publish(world, "inst", "1.0.0", 11, hint="instance/x")
+    spec = OPERATIONS.pull(pid, "inst", "1.0.0", "instance/conan_export.tgz")
+    assert spec.path == "/api/v4/packages/conan/v1/files/inst/1.0.0/grp%2Bproj/stable/0/export/conan_export.tgz"
+    assert send(world, spec).content == b"".join(recipe.chunks())
+    assert send(world, spec, {}).status_code == 404  # anonymous, private project
+    # `_` as the user names no project at the instance level (check_username_channel: not_found!)
+    no_user = spec.path.replace("grp%2Bproj/stable", "_/_")
+    assert requests.get(world.registry.url + no_user, headers=owner(world), timeout=10).status_code == 404
+    # GitLab's user is conan_recipe_user_channel_regex: 50 characters at most, so a longer project path cannot be named
+    long_user = spec.path.replace("grp%2Bproj", "g" * 30 + "%2B" + "p" * 30)
+    assert requests.get(world.registry.url + long_user, headers=owner(world), timeout=10).status_code == 400

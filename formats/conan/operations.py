@@ -3,21 +3,28 @@
 A push is what `conan upload` sends for a recipe and one binary package: conan_export.tgz first (the artifact: the
 engine judges the first request, and it is the one large file), then conanfile.py and conanmanifest.txt, then the
 package's conan_package.tgz, conaninfo.txt and conanmanifest.txt. The protocol comes from the file hint
-(`names.py`). Instance-level references need the project's full path, which only the run's set-up knows: it is
-registered with `remember_path`.
+(`names.py`). Instance-level references need the project's full path: `prepare` reads it and `prepared` remembers
+it for the pulls.
 """
 
 import hashlib
 import io
 import tarfile
 import threading
+from typing import Any
 
+from core.endpoints import Endpoint
 from core.format_types import Artifact, FormatOperations, RequestSpec, streamed_sha256
+from core.route_auth import REST_API_ROUTE
+from core.vocabulary import Operation
 
 from . import requests
 from .artifacts import PAYLOAD, ConanRecipe, build_recipe
 from .names import Protocol, hinted_file_name, protocol_of, recipe_revision, split_file_name, user_channel
 from .rules import CONAN, PACKAGE_TYPE
+
+# lib/api/projects.rb `get ':id'`: the set-up read of an instance-level publish (not a package route)
+PROJECT = Endpoint("project", "GET", "/api/v4/projects/{project_id}", Operation.METADATA, 200, REST_API_ROUTE)
 
 
 class ConanOperations(FormatOperations):
@@ -78,10 +85,19 @@ class ConanOperations(FormatOperations):
             return self._revisions.get((str(project_id), name, version)) or recipe_revision(name, version)
 
     def prepare(self, project_id: int | str, name: str, version: str, artifact: Artifact) -> list[RequestSpec]:
-        """No set-up request: the recipe revision of the publish (the commit of its recipe, the same whichever
-        driver publishes) is remembered for the pulls that follow."""
+        """The recipe revision of the publish (the commit of its recipe, the same whichever driver publishes) is
+        remembered for the pulls that follow; an instance-level publish first reads the project's full path
+        (`GET /api/v4/projects/:id`), which its reference's user spells (`prepared`)."""
         self.remember_revision(project_id, name, version, artifact)
+        if isinstance(artifact, ConanRecipe) and artifact.protocol is Protocol.INSTANCE \
+                and self.project_path(project_id) is None:
+            return [RequestSpec(PROJECT, PROJECT.url_path(project_id=project_id))]
         return []
+
+    def prepared(self, project_id: int | str, name: str, version: str, answers: list[Any]) -> None:
+        for answer in answers:
+            if isinstance(answer, dict) and answer.get("path_with_namespace"):
+                self.remember_path(project_id, str(answer["path_with_namespace"]))
 
     def push(self, project_id: int | str, name: str, version: str, artifact: Artifact, *,
              status: str | None = None, select: str | None = None) -> list[RequestSpec]:
