@@ -101,11 +101,11 @@ def test_duplicates_are_kept_and_the_newest_is_served(world: World) -> None:
     assert pull.content == b"".join(second.chunks())
 
 
-def test_a_file_over_conans_limit_is_refused_with_400(start: Any) -> None:
+def test_a_file_over_conans_limit_is_refused_with_413(start: Any) -> None:
     world = base.make_world(start(size_limits={"conan": 4096}))
     recipe = OPERATIONS.artifact("big", "1.0.0", "x", 4097, 7)
     answer = send(world, OPERATIONS.push(world.project["id"], "big", "1.0.0", recipe)[0])
-    assert answer.status_code == 400  # ApiHelpers#upload_package_file 'File is too large'
+    assert answer.status_code == 413  # Workhorse's MaximumSize from the authorize route
 
 
 def test_conan_1_upload_and_download_urls(world: World) -> None:

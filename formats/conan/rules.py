@@ -58,11 +58,13 @@ RULES = FormatRules(
     name_rule="a recipe name: " + COMPONENT_RULE,
     version_rule="a recipe version: " + COMPONENT_RULE,
     file_name_rule="one of " + ", ".join(dict.fromkeys(RECIPE_FILES + PACKAGE_FILES)) + " (CONAN_FILES)",
-    too_large_status=400,
-    too_large_before_body=False,
-    too_large_rule="ApiHelpers#upload_package_file: `bad_request!('File is too large') if "
-                   "project.actual_limits.exceeded?(:conan_max_file_size, params['file.size'])`, once Workhorse has "
-                   "taken the file (its authorize route gives MaximumSize, but the upload answers 400)",
+    too_large_status=413,
+    too_large_before_body=True,
+    too_large_rule="every Conan upload route's `put 'authorize'` calls `authorize_workhorse!(subject: project, "
+                   "maximum_size: project.actual_limits.conan_max_file_size)` with the default has_length: true, so "
+                   "Workhorse refuses a body whose declared length is over the limit with 413 before streaming it; "
+                   "the upload's own check (ApiHelpers#upload_package_file `bad_request!('File is too large')`) is "
+                   "only reached without Workhorse",
 )
 
 _V2 = "/api/v4/projects/{project_id}/packages/conan/v2"
