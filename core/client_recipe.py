@@ -64,6 +64,11 @@ class ClientRecipe(ABC):
     schemes: tuple[AuthScheme, ...]  # how it can present a token; the matrix has one case per scheme
     operations: frozenset[ClientOp]  # what it can do
 
+    def runs_scenario(self, name: str) -> bool:
+        """Whether it runs the scenario of this name at all (True: every one it can carry out). A client that speaks
+        one protocol of several (Conan 1 beside Conan 2) runs the scenarios that reach its protocol only."""
+        return True
+
     def cannot_carry(self, kind: TokenKind, scheme: AuthScheme) -> str | None:
         """Why this client cannot present this kind of token in this scheme at all, or None when it can."""
         return None

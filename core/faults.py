@@ -56,6 +56,7 @@ class Fault(StrEnum):
     NUGET_REGISTRATION_FIRST_ONLY = "nuget_registration_first_only"
     DEBIAN_INDEX_STALE = "debian_index_stale"
     TERRAFORM_VERSIONS_NEWEST_ONLY = "terraform_versions_newest_only"
+    CONAN_SEARCH_OMITS_NEWEST = "conan_search_omits_newest"
 
 
 DESCRIPTIONS: dict[Fault, str] = {
@@ -142,6 +143,9 @@ DESCRIPTIONS: dict[Fault, str] = {
                                           " `:namespace/:name/:system/versions`) lists only its newest version, so"
                                           " `terraform init` cannot pick an older one (GitLab's ModulesPresenter"
                                           " lists every version of the name in the namespace)",
+    Fault.CONAN_SEARCH_OMITS_NEWEST: "the Conan recipe search (conans/search) leaves out each recipe's newest version,"
+                                     " so `conan search`/`conan list` never show a version just uploaded (GitLab's"
+                                     " Packages::Conan::SearchService lists every recipe the query matches)",
 }
 
 

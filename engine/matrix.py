@@ -138,6 +138,8 @@ def check_drivers(names: Iterable[str]) -> None:
 def client_can_run(recipe: ClientRecipe, scenario: Scenario) -> bool:
     """A real client runs a scenario when it can do every step the case's credential takes; the owner's set-up
     steps go over HTTP. Options only GitLab's API has (status, select) and bulk steps stay with the HTTP driver."""
+    if not recipe.runs_scenario(scenario.name):
+        return False
     subject_steps = [s for s in scenario.steps if s.actor == "subject"]
     return scenario.clients and bool(subject_steps) and all(_client_step(recipe, s) for s in subject_steps)
 

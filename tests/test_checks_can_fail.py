@@ -285,6 +285,11 @@ CHECKS = [
         Catch("list-versions", "personal_access_token", "header", ("does not mention version(s) 1.0.0",),
               "terraform_module"),
     ), formats=("terraform_module",)),
+    # --- conan ---
+    # Conan's recipe search (the metadata document `conan search` / `conan list` read) must list every version.
+    FaultCheck(Fault.CONAN_SEARCH_OMITS_NEWEST, ("list-versions",), ("personal_access_token",), ("basic",), (
+        Catch("list-versions", "personal_access_token", "basic", ("does not mention version(s) 1.1.0",), "conan"),
+    ), formats=("conan",)),
 ]
 
 

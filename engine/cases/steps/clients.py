@@ -103,7 +103,10 @@ def client_push(state: CaseState, step: Step, record: StepRecord, artifact: Arti
     if obs.exit_code != 0:
         raise StepFailed(f"{obs.client} push exited with {obs.exit_code} (answers {obs.statuses}): "
                          f"{client_tail(obs)}")
-    state.pushed[record.name] = (artifact.sha256(), artifact.size)
+    # a format whose served file is built (`served_built`) is compared by its content key, as HTTP pushes are
+    key = (state.ops.content_key(state.env.project_id, state.package(step.package), step.package.version, artifact)
+           if state.ops.served_built else artifact.sha256())
+    state.pushed[record.name] = (key, artifact.size)
     record.message = f"{obs.client} pushed {artifact.size} bytes (answers {obs.statuses})"
 
 
