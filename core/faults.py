@@ -53,6 +53,7 @@ class Fault(StrEnum):
     METADATA_WRONG_FILE_URL = "metadata_wrong_file_url"
     REVOKE_DOES_NOTHING = "revoke_does_nothing"
     GROUP_DELETE_DOES_NOTHING = "group_delete_does_nothing"
+    SETTINGS_NOT_SAVED = "settings_not_saved"
     NUGET_REGISTRATION_FIRST_ONLY = "nuget_registration_first_only"
     DEBIAN_INDEX_STALE = "debian_index_stale"
     TERRAFORM_VERSIONS_NEWEST_ONLY = "terraform_versions_newest_only"
@@ -135,6 +136,7 @@ DESCRIPTIONS: dict[Fault, str] = {
                                    " the registry does not have",
     Fault.REVOKE_DOES_NOTHING: "revoking a personal access token answers 204 and leaves it active",
     Fault.GROUP_DELETE_DOES_NOTHING: "deleting a group answers 202 and keeps it, with everything in it",
+    Fault.SETTINGS_NOT_SAVED: "the package settings mutation saves nothing and answers the settings as they were",
     Fault.DEBIAN_INDEX_STALE: "a Debian distribution's indexes (Packages, Release) are the ones generated when it was"
                               " created, never regenerated after a processed upload (GitLab's"
                               " ProcessPackageFileService queues GenerateDistributionWorker after each one): no"

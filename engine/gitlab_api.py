@@ -47,6 +47,11 @@ NOT_ADMIN_HINT = "the owner token is not an administrator (only administrators m
 _OTHER_HINT = "see the body above"
 
 
+class SetupNotTaken(Exception):
+    """The target answered a set-up request as done, but what it answers (or reads back) shows it was not: the
+    target's failure, reported as such, never as a failure of the case's own check."""
+
+
 class ProvisioningError(Exception):
     """A provisioning call failed. The message says what was attempted, what came back and what to check.
 
@@ -500,6 +505,11 @@ class GitLabClient:
         if result.get("errors"):
             raise refused(f"mutation errors: {'; '.join(map(str, result['errors']))}")
         settings: dict[str, Any] = result.get("packageSettings") or {}
+        differ = [f"{k}={settings.get(k)!r} (asked {v!r})" for k, v in inputs.items()
+                  if (settings.get(k) or None) != (v or None) and settings.get(k) is not v]
+        if differ:
+            raise SetupNotTaken(f"the target did not carry out the harness's set-up: it answered the request to "
+                                f"{what} with {', '.join(differ)}")
         return settings
 
     # -- simulated CI jobs (reference server only) -------------------------------------------------

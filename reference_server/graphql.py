@@ -13,6 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from core.faults import Fault
 from core.provisioning_api import (
     GRAPHQL,
     PACKAGE_SETTINGS_MUTATION,
@@ -57,7 +58,8 @@ async def graphql(request: Request) -> Response:
         if not isinstance(arguments[field], bool):
             return _errors(f"Variable $input of type UpdateNamespacePackageSettingsInput! was provided invalid value"
                            f" for {field} (Could not coerce value {json.dumps(arguments[field])} to Boolean)")
-    for package_type in asked:
+    saving = not request.app.state.settings.has(Fault.SETTINGS_NOT_SAVED)  # the fault: answer them as they were
+    for package_type in asked if saving else []:
         allowed_field, regex_field = fields[package_type]
         allowed = arguments.get(allowed_field)
         regex = arguments.get(regex_field)
@@ -67,7 +69,7 @@ async def graphql(request: Request) -> Response:
             except re.error as error:
                 return _payload(None, [f"{package_type.capitalize()} duplicate exception regex is invalid: {error}"])
         row = db.set_package_settings(group["id"], package_type, None if allowed is None else bool(allowed), regex)
-    for package_type, field in forwarding.items():
+    for package_type, field in forwarding.items() if saving else []:
         row = db.set_forwarding(group["id"], package_type, arguments[field])
     settings: dict[str, Any] = {}  # like GraphQL, only what was asked for
     for package_type in asked:

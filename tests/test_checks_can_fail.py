@@ -269,6 +269,12 @@ CHECKS = [
     FaultCheck(Fault.REVOKE_DOES_NOTHING, ("small-push",), ("revoked_token",), ("header",), (
         Catch("small-push", "revoked_token", "header", ("did not carry out the harness's set-up", "still shows it")),
     ), in_setup=True),
+    # ... and a group setting the target answers as not taken (the package settings mutation) fails the case as the
+    # target's set-up failure, before any step would have blamed the registry's duplicate handling.
+    FaultCheck(Fault.SETTINGS_NOT_SAVED, ("duplicate-rejected",), ("personal_access_token",), ("header",), (
+        Catch("duplicate-rejected", "personal_access_token", "header",
+              ("did not carry out the harness's set-up", "DuplicatesAllowed=True (asked False)")),
+    ), in_setup=True),
     # nuget: the registration index (metadata/<id>/index.json) listing only the first version published; GitLab's
     # PackagesMetadataPresenter lists every version the PackageFinder finds.
     FaultCheck(Fault.NUGET_REGISTRATION_FIRST_ONLY, ("list-versions",), ("personal_access_token",), ("basic",), (

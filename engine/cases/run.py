@@ -27,7 +27,7 @@ from engine.clients.registry import RECIPES
 from engine.clients.runners import runner_for
 from engine.drivers.http import HttpDriver
 from engine.events import CaseFinished, CaseStarted, EventBus, StepDone
-from engine.gitlab_api import ProvisioningError
+from engine.gitlab_api import ProvisioningError, SetupNotTaken
 from engine.matrix import Case
 from engine.provisioning import RunContext, provision_case
 from engine.scenario import Step
@@ -87,6 +87,8 @@ def _run(case: Case, ctx: RunContext, index: int, bus: EventBus) -> CaseRecord:
     except CaseNotApplicable as exc:
         record.outcome, record.reason = Outcome.NOT_APPLICABLE, str(exc)
     except StepFailed as exc:
+        record.outcome, record.reason = Outcome.FAILED, str(exc)
+    except SetupNotTaken as exc:
         record.outcome, record.reason = Outcome.FAILED, str(exc)
     except ProvisioningError as exc:
         if exc.status is not None and exc.status >= 500:  # a 5xx is the target's failure, wherever it comes
