@@ -30,6 +30,7 @@ from core.format_types import Artifact, BytesArtifact, FormatOperations
 from core.vocabulary import AuthScheme, CredentialCase, TokenKind
 from engine.drivers.http import HttpDriver
 from engine.gitlab_api import GitLabClient
+from engine.publishing import PublishProblem, prepare
 from engine.reference import ReferenceServer
 from engine.validation import FORBIDDEN
 from formats import OPERATIONS
@@ -104,11 +105,16 @@ def main() -> int:
             started = time.monotonic()
             for kind, name, version, artifact, headers in _inputs(rng, ops, args.count):
                 try:
-                    specs = [*ops.prepare(project, name, version, artifact),
-                             *ops.push(project, name, version, artifact)]
+                    set_up = prepare(driver, owner, ops, project, name, version, artifact)  # Composer's commit
+                    specs = ops.push(project, name, version, artifact)
+                except PublishProblem as problem:  # the set-up was refused: that answer counts
+                    set_up = [problem.observation] if problem.observation else []
+                    specs = []
                 except Exception:  # the request cannot even be formed (a URL the builder refuses)
                     answers["unbuildable"] += 1
                     continue
+                for obs in set_up:
+                    answers[f"{obs.status // 100}xx" if obs.status else "none"] += 1
                 for spec in specs:
                     obs = driver.send(replace(spec, headers={**spec.headers, **headers}), owner, AuthScheme.HEADER)
                     cls = "none" if obs.status is None else f"{obs.status // 100}xx"
