@@ -348,7 +348,7 @@ def test_a_format_folder_outside_the_repository_is_routed(tmp_path: Path) -> Non
 
 def test_switchable_duplicate_settings_come_from_the_formats(tmp_path: Path) -> None:
     assert SWITCHABLE_DUPLICATES == tuple(name for name, fmt in FORMATS.items() if fmt.rules.duplicates.switchable)
-    assert set(SWITCHABLE_DUPLICATES) == {"generic", "maven"}
+    assert {"generic", "maven", "nuget"} <= set(SWITCHABLE_DUPLICATES)  # each switchable format adds its columns
     old = sqlite3.connect(tmp_path / DATABASE_FILE)  # a data directory from a server that knew Generic's only
     old.executescript("CREATE TABLE namespaces (id INTEGER PRIMARY KEY);"
                       "CREATE TABLE package_settings (namespace_id INTEGER PRIMARY KEY REFERENCES namespaces(id),"
