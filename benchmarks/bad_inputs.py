@@ -70,6 +70,7 @@ def _inputs(rng: random.Random, ops: FormatOperations, count: int) -> Iterator[I
             version = _mutated(rng, version)
         try:
             artifact = ops.artifact(name, version, "bad.bin", 512, index)
+            b"".join(artifact.chunks())  # a file the format cannot even form fails here, not mid-request
         except Exception:  # the format's own builder refuses the value: send a raw file under that name instead
             artifact = BytesArtifact(f"{name}-{version}.bin", b"x" * 64)
         if kind == "file name":
