@@ -22,6 +22,8 @@ import test_reference_server as base
 from core.credentials import auth_headers
 from core.format_types import Artifact, BytesArtifact
 from core.vocabulary import AuthScheme, CredentialCase
+from engine.gitlab_api import GitLabClient
+from engine.reference import ReferenceServer
 from formats.debian import TEMPORARY_PACKAGE_NAME, DebPackage, not_a_deb
 from formats.debian.requests import create_distribution, distribution_key, download, packages_index, release, upload
 from reference_server import Fault
@@ -199,3 +201,34 @@ def test_the_index_stale_fault_keeps_the_empty_index(start: Any) -> None:
     assert push(world, DebPackage("late", "1.0", 2000)).status_code == 201
     assert [p["status"] for p in settled(world)] == ["default"]
     assert get(world, packages_index(world.project["id"], "stable").path).status_code == 204
+
+
+def test_a_distribution_and_its_key_outlive_a_restart(tmp_path: Path) -> None:
+    """GitLab keeps distributions and their keys in its database: after a restart (even SIGKILL) the same key signs."""
+    with ReferenceServer(tmp_path / "data") as server:
+        client = GitLabClient(server.url, server.admin_token)
+        project = client.create_project("keep", client.create_group("keep", "keep")["id"])["id"]
+        base = f"{server.url}/api/v4/projects/{project}"
+        token = {"PRIVATE-TOKEN": server.admin_token}
+        assert requests.post(f"{base}/debian_distributions", params={"codename": "stable"}, headers=token,
+                             timeout=60).status_code == 201
+        before = requests.get(f"{base}/debian_distributions/stable/key.asc", headers=token, timeout=60)
+        assert before.status_code == 200
+        assert server.process is not None
+        server.process.kill()
+        server.process.wait()
+        server.process = None
+        server.start()
+        token = {"PRIVATE-TOKEN": server.admin_token}
+        base = f"{server.url}/api/v4/projects/{project}"
+        after = requests.get(f"{base}/debian_distributions/stable/key.asc", headers=token, timeout=60)
+        assert after.status_code == 200 and after.text == before.text
+        (tmp_path / "key.gpg").write_bytes(subprocess.run(["gpg", "--dearmor"], input=after.content,
+                                                          capture_output=True, check=True).stdout)
+        signed = requests.get(f"{base}/packages/debian/dists/stable/InRelease", auth=("harness", server.admin_token),
+                              timeout=60)
+        assert signed.status_code == 200, signed.text
+        (tmp_path / "InRelease").write_bytes(signed.content)
+        verify = subprocess.run(["gpgv", "--keyring", str(tmp_path / "key.gpg"), str(tmp_path / "InRelease")],
+                                capture_output=True, check=False)
+        assert verify.returncode == 0, verify.stderr

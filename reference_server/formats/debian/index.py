@@ -1,8 +1,8 @@
 """A project's Debian distributions and the indexes GitLab generates for them.
 
 Distributions (GitLab's `packages_debian_project_distributions`: codename, components, architectures, a key) are
-kept per server (`state`) and written through to `debian/distributions.json` in its data directory (the keys to
-`debian/gnupg`), so a restart, even after SIGKILL, keeps them as GitLab's database does. Each processed file's
+kept per server (`state`) and written through to `debian/distributions.json` in its data directory, each with its
+key's secret part, so a restart, even after SIGKILL, keeps them as GitLab's database does. Each processed file's
 distribution, component, architecture and control fields live in its package's metadata (GitLab's
 `packages_debian_file_metadata` and the package's publication): `{"distribution": codename, "files": {"<file id>":
 {"component", "architecture", "fields"}}}`.
@@ -45,6 +45,7 @@ class Distribution:
     created_at: str
     suite: str | None = None
     fingerprint: str | None = None
+    secret_key: str | None = None  # the key's armored secret part, imported into a new keyring after a restart
 
     def entity(self) -> dict[str, Any]:
         """API::Entities::Packages::Debian::Distribution."""
@@ -60,10 +61,11 @@ class DebianState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_id: int = 1
     path: Path | None = None  # where the distributions are written through; None: memory only (tests)
+    imported: set[str] = field(default_factory=set)  # fingerprints this process's keyring holds
 
     @classmethod
     def load(cls, directory: Path) -> "DebianState":
-        found = cls(keyring=Keyring(directory / "gnupg"), path=directory / "distributions.json")
+        found = cls(path=directory / "distributions.json")
         if found.path is not None and found.path.exists():
             for item in json.loads(found.path.read_text(encoding="utf-8")):
                 item["container"] = (item["container"][0], int(item["container"][1]))
@@ -107,15 +109,23 @@ class DebianState:
             return distribution
 
     def key_of(self, distribution: Distribution) -> str:
-        """The distribution's key (GenerateDistributionKeyService), generated the first time it is needed."""
+        """The distribution's key (GenerateDistributionKeyService), generated the first time it is needed, and
+        imported again from its record after a restart."""
         with self.lock:
-            fingerprint = distribution.fingerprint
+            fingerprint, secret = distribution.fingerprint, distribution.secret_key
+            imported = fingerprint in self.imported
+        if fingerprint is not None and secret and not imported:
+            self.keyring.import_key(secret)
+            with self.lock:
+                self.imported.add(fingerprint)
         if fingerprint is None:
             fingerprint = self.keyring.generate(f"{distribution.codename} distribution {distribution.id} "
                                                 "<debian@reference.invalid>")
             with self.lock:
                 if distribution.fingerprint is None:
                     distribution.fingerprint = fingerprint
+                    distribution.secret_key = self.keyring.export_secret(fingerprint)
+                    self.imported.add(fingerprint)
                     self._save()
                 fingerprint = distribution.fingerprint
         return fingerprint

@@ -3,9 +3,10 @@
 GitLab generates a key per distribution (Packages::Debian::GenerateDistributionKeyService, through GPGME, i.e.
 GnuPG) and signs each Release it generates (SignDistributionService: `InRelease` clear-signed, `Release.gpg`
 detached and armored). The reference server does the same with the `gpg` binary of the machine (Debian's gnupg):
-the very implementation GPGME drives, no OpenPGP code of our own. Every key lives in one keyring per server (a
-GNUPGHOME in the server's data directory, so keys outlive a restart as GitLab's stay in its database; one gpg-agent,
-stopped at exit; a temporary GNUPGHOME, removed at exit, when no directory is given).
+the very implementation GPGME drives, no OpenPGP code of our own. Every key lives in one keyring per server
+process (a temporary GNUPGHOME with a short path, as gpg-agent's socket needs; one gpg-agent), removed at exit (the
+agent exits when its socket goes). A key outlives the process as GitLab's does in its database: its secret part,
+exported, is kept with the distribution (`export_secret`) and imported again after a restart (`import_key`).
 """
 
 import atexit
@@ -24,31 +25,24 @@ class SigningError(Exception):
 
 
 class Keyring:
-    def __init__(self, home: Path | None = None) -> None:
-        self._home: Path | None = home
-        self._keep = home is not None
+    def __init__(self) -> None:
+        self._home: Path | None = None
         self._lock = threading.Lock()
         self._signed: dict[tuple[str, bytes, bool], bytes] = {}
 
     def _homedir(self) -> Path:
         if self._home is None:
             self._home = Path(tempfile.mkdtemp(prefix="rs-gpg-"))
+            self._home.chmod(0o700)
             atexit.register(self.close)
-        elif not self._home.exists():
-            self._home.mkdir(parents=True)
-            atexit.register(self.close)
-        self._home.chmod(0o700)
         return self._home
 
     def close(self) -> None:
-        home = self._home
-        if not self._keep:
-            self._home = None
-        if home is not None and home.exists():
+        home, self._home = self._home, None
+        if home is not None:
             subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True,
                            check=False, timeout=TIMEOUT)
-            if not self._keep:
-                shutil.rmtree(home, ignore_errors=True)
+            shutil.rmtree(home, ignore_errors=True)
 
     def _gpg(self, *args: str, data: bytes | None = None) -> bytes:
         argv = [GPG, "--homedir", str(self._homedir()), "--batch", "--yes", "--no-tty", "--pinentry-mode",
@@ -66,6 +60,14 @@ class Keyring:
             if line.startswith("[GNUPG:] KEY_CREATED"):
                 return line.split()[-1]
         raise SigningError("gpg created no key")
+
+    def export_secret(self, fingerprint: str) -> str:
+        with self._lock:
+            return self._gpg("--armor", "--export-secret-keys", fingerprint).decode()
+
+    def import_key(self, armored: str) -> None:
+        with self._lock:
+            self._gpg("--import", data=armored.encode())
 
     def public_key(self, fingerprint: str) -> bytes:
         with self._lock:
