@@ -89,7 +89,8 @@ def main() -> int:
     slope = _slope(late)
     print(f"RSS first {samples[0][1]:.1f} MiB, peak {max(m for _, m in samples):.1f} MiB, last {samples[-1][1]:.1f} "
           f"MiB over {samples[-1][0]:.0f} s; slope over the last half {slope:+.2f} MiB/min (limit {args.max_slope})")
-    print("load:", (load.stdout.strip().splitlines() or ["(no output)"])[-1][:300], f"(exit {load.returncode})")
+    said = (load.stdout + load.stderr).strip().splitlines() or ["(no output)"]
+    print("load:", " | ".join(line.strip() for line in said[-3:])[:600], f"(exit {load.returncode})")
     return 0 if load.returncode == 0 and slope <= args.max_slope else 1
 
 
